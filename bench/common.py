@@ -1,0 +1,37 @@
+"""Shared pieces of the benchmarks: data loading and timing."""
+
+import gzip
+import os
+import pathlib
+import struct
+import time
+
+import numpy as np
+
+SHARED_DATA = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def mnist(n=None):
+    root = pathlib.Path(os.environ.get("LAMINA_DATASETS_DIR", SHARED_DATA)) / "mnist"
+
+    def read(name):
+        with gzip.open(root / name, "rb") as f:
+            data = f.read()
+        ndim = data[3]
+        dims = struct.unpack(f">{ndim}I", data[4:4 + 4 * ndim])
+        return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+    x = read("train-images-idx3-ubyte.gz").astype("float32") / 255.0
+    y = read("train-labels-idx1-ubyte.gz").astype("int64")
+    if n:
+        x, y = x[:n], y[:n]
+    return x, y
+
+
+class Timer:
+    def __enter__(self):
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.start

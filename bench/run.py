@@ -1,0 +1,101 @@
+"""Run every benchmark, each runner in its own process, and write the table to BENCHMARKS.md.
+
+Usage: python bench/run.py [--out BENCHMARKS.md] [--only mnist_mlp]
+Keras 3 runners are included when `keras` is importable (install it only in the benchmark
+environment: pip install -r bench/requirements-bench.txt).
+"""
+
+import argparse
+import datetime
+import importlib.util
+import json
+import os
+import pathlib
+import platform
+import subprocess
+import sys
+
+HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+RUNNERS = {
+    "lamina-torch": {"LAMINA_BACKEND": "torch"},
+    "lamina-jax": {"LAMINA_BACKEND": "jax"},
+    "keras-torch": {"KERAS_BACKEND": "torch"},
+    "keras-jax": {"KERAS_BACKEND": "jax"},
+    "torch-loop": {},
+    "jax-loop": {},
+}
+
+
+def run_one(bench, runner):
+    env = dict(os.environ, **RUNNERS[runner])
+    env.setdefault("LAMINA_DATASETS_DIR", str(ROOT.parent / "shared" / "data"))
+    proc = subprocess.run([sys.executable, str(HERE / f"{bench}.py"), runner], env=env, cwd=HERE,
+                          capture_output=True, text=True, timeout=3600)
+    if proc.returncode != 0:
+        return {"runner": runner, "error": proc.stderr.strip().splitlines()[-1] if proc.stderr else "failed"}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def versions():
+    out = {"python": platform.python_version()}
+    for pkg in ("torch", "jax", "keras", "numpy"):
+        if importlib.util.find_spec(pkg):
+            mod = __import__(pkg)
+            out[pkg] = getattr(mod, "__version__", "?")
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
+    ap.add_argument("--only", default="mnist_mlp")
+    args = ap.parse_args()
+    have_keras = importlib.util.find_spec("keras") is not None
+    rows = []
+    for runner in RUNNERS:
+        if runner.startswith("keras") and not have_keras:
+            continue
+        res = run_one(args.only, runner)
+        print(json.dumps(res), flush=True)
+        rows.append(res)
+    by = {r["runner"]: r for r in rows}
+
+    def ratio(a, b):
+        if a in by and b in by and "ms_per_step" in by[a] and "ms_per_step" in by[b]:
+            return f"{by[a]['ms_per_step'] / by[b]['ms_per_step']:.2f}x"
+        return "n/a"
+
+    lines = [
+        f"## {args.only}: tutorial MNIST MLP, batch 32, one epoch of 60,000 samples (1,875 steps)",
+        "",
+        f"Date: {datetime.date.today()}; machine: {platform.machine()}, {os.cpu_count()} CPU cores, "
+        f"{platform.system()}; versions: {versions()}",
+        f"Command: `python bench/run.py --only {args.only}`",
+        "",
+        "| runner | ms/step | first (warm-up) epoch, 3,200 samples | final loss |",
+        "|---|---:|---:|---:|",
+    ]
+    for r in rows:
+        if "error" in r:
+            lines.append(f"| {r['runner']} | error: {r['error'][:80]} | | |")
+        else:
+            lines.append(f"| {r['runner']} | {r['ms_per_step']:.3f} | {r['first_epoch_s']:.2f} s | "
+                         f"{r['final_loss']:.4f} |")
+    lines += [
+        "",
+        f"Ratios: lamina-torch / torch-loop = {ratio('lamina-torch', 'torch-loop')} (target <= 1.15x); "
+        f"lamina-jax / keras-jax = {ratio('lamina-jax', 'keras-jax')} (target <= 0.6x); "
+        f"lamina-torch / keras-torch = {ratio('lamina-torch', 'keras-torch')}; "
+        f"lamina-jax / jax-loop = {ratio('lamina-jax', 'jax-loop')}.",
+        "",
+    ]
+    out = pathlib.Path(args.out)
+    header = "# Benchmarks\n\nEvery figure here was measured by `bench/run.py`; ratios compare runs made in one invocation.\n\n"
+    out.write_text(header + "\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Engine-independent parts of the backend: dtypes, Variable base, symbolic tensors, scopes."""

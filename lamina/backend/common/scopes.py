@@ -1,0 +1,76 @@
+"""Scopes that redirect Variable reads and writes (for pure JAX steps and shape tracing)."""
+
+import threading
+
+_STATE = threading.local()
+
+
+def _stack():
+    s = getattr(_STATE, "stack", None)
+    if s is None:
+        s = _STATE.stack = []
+    return s
+
+
+def current_scope():
+    s = _stack()
+    return s[-1] if s else None
+
+
+class StatelessScope:
+    """Inside this scope Variables read from, and assign to, a mapping, not their storage.
+
+    ``state_mapping`` is a list of ``(variable, value)`` pairs. ``fallback`` (optional)
+    gives the value of a variable that is not in the mapping. After the scope,
+    ``get_current_value(variable)`` returns what was assigned inside it.
+
+    Example:
+    >>> import lamina
+    >>> v = lamina.Variable([1.0, 2.0])
+    >>> with lamina.StatelessScope([(v, lamina.ops.zeros((2,)))]) as scope:
+    ...     _ = v.assign(v + 1.0)
+    >>> lamina.ops.convert_to_numpy(scope.get_current_value(v)).tolist()
+    [1.0, 1.0]
+    >>> v.numpy().tolist()
+    [1.0, 2.0]
+    """
+
+    def __init__(self, state_mapping=None, fallback=None, collect_losses=False):
+        self._values = {}
+        self._assigned = {}
+        self.fallback = fallback
+        self.collect_losses = collect_losses
+        self.losses = []
+        for var, value in state_mapping or ():
+            self._values[id(var)] = var._convert_assigned(value)
+
+    def get(self, variable):
+        key = id(variable)
+        if key in self._assigned:
+            return self._assigned[key]
+        if key in self._values:
+            return self._values[key]
+        if self.fallback is not None:
+            return self.fallback(variable)
+        return None
+
+    def assign(self, variable, value):
+        self._assigned[id(variable)] = value
+
+    def get_current_value(self, variable):
+        key = id(variable)
+        if key in self._assigned:
+            return self._assigned[key]
+        return self._values.get(key)
+
+    def __enter__(self):
+        _stack().append(self)
+        return self
+
+    def __exit__(self, *exc):
+        _stack().pop()
+        return False
+
+
+class SymbolicScope(StatelessScope):
+    """Scope active while lamina traces a function for shapes only; writes are dropped."""

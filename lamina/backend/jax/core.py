@@ -1,0 +1,211 @@
+"""JAX core: Variable, tensor conversion, shape tracing."""
+
+import contextlib
+
+import jax
+import jax.numpy as jnp
+import ml_dtypes
+import numpy as np
+
+from lamina.backend.common import scopes
+from lamina.backend.common.dtypes import infer_dtype, standardize_dtype
+from lamina.backend.common.keras_tensor import KerasTensor
+from lamina.backend.common.variables import VariableBase
+
+NAME = "jax"
+
+jax.config.update("jax_enable_x64", True)  # so int64/float64 mean what they say, as in NumPy
+
+_JAX_DTYPES = {
+    "float16": jnp.float16, "bfloat16": jnp.bfloat16, "float32": jnp.float32,
+    "float64": jnp.float64, "int8": jnp.int8, "int16": jnp.int16, "int32": jnp.int32,
+    "int64": jnp.int64, "uint8": jnp.uint8, "uint16": jnp.uint16, "uint32": jnp.uint32,
+    "uint64": jnp.uint64, "bool": jnp.bool_, "complex64": jnp.complex64,
+    "complex128": jnp.complex128,
+}
+
+
+def to_engine_dtype(dtype):
+    """Return the jnp dtype for a lamina dtype name (None: floatx)."""
+    return _JAX_DTYPES[standardize_dtype(dtype)]
+
+
+def dtype_name(x):
+    """Return the lamina dtype name of a tensor-like."""
+    return infer_dtype(x)
+
+
+class Variable(VariableBase):
+
+    def _initialize(self, value):
+        self._array = value
+
+    def _run_initializer(self, initializer, shape, dtype):
+        # Evaluate now even when created while a function is being traced.
+        with jax.ensure_compile_time_eval():
+            return initializer(shape, dtype)
+
+    def _storage(self):
+        return self._array
+
+    def _to_engine(self, value, dtype):
+        return convert_to_tensor(value, dtype)
+
+    def _direct_assign(self, value):
+        self._array = value
+
+    @property
+    def shape(self):
+        return tuple(self._array.shape)
+
+    def numpy(self):
+        return np.asarray(self.value)
+
+    def __jax_array__(self):
+        return self.value
+
+
+def is_tensor(x):
+    """Return True for a JAX array (concrete or traced)."""
+    return isinstance(x, jax.Array)
+
+
+def convert_to_tensor(x, dtype=None, sparse=None):
+    """Return ``x`` as a JAX array, cast to ``dtype`` if given."""
+    if isinstance(x, VariableBase):
+        x = x.value
+    if isinstance(x, jax.Array):
+        if dtype is not None:
+            jd = to_engine_dtype(dtype)
+            if x.dtype != jd:
+                x = x.astype(jd)
+        return x
+    if isinstance(x, KerasTensor):
+        raise TypeError(
+            "A symbolic KerasTensor (from lamina.Input) was passed where a real tensor is needed. "
+            "Symbolic tensors can only be passed to layers and lamina.ops inside a Functional model; "
+            f"received {x}."
+        )
+    if type(x).__module__.startswith("torch"):
+        x = x.detach().cpu().numpy()
+    if isinstance(x, (list, tuple)) and any(isinstance(e, jax.Array) for e in x):
+        return jnp.stack([convert_to_tensor(e, dtype) for e in x])
+    if dtype is None:
+        dtype = infer_dtype(x)
+    if isinstance(x, np.ndarray) and x.dtype == object:
+        infer_dtype(x)  # raises a clear error
+    return jnp.asarray(x, dtype=to_engine_dtype(dtype))
+
+
+def convert_to_numpy(x):
+    """Return ``x`` as a NumPy array."""
+    if isinstance(x, VariableBase):
+        x = x.value
+    if isinstance(x, jax.Array) and x.dtype == jnp.bfloat16:
+        return np.asarray(x).astype(ml_dtypes.bfloat16)
+    return np.asarray(x)
+
+
+def shape(x):
+    """Return the shape of ``x`` as a tuple of ints."""
+    return tuple(x.shape)
+
+
+def cast(x, dtype):
+    """Return ``x`` converted to ``dtype``."""
+    return convert_to_tensor(x, dtype)
+
+
+def stop_gradient(x):
+    """Return ``x`` with gradients blocked."""
+    return jax.lax.stop_gradient(convert_to_tensor(x))
+
+
+def cond(pred, true_fn, false_fn):
+    """Call ``true_fn()`` if ``pred`` else ``false_fn()`` (traceable)."""
+    if isinstance(pred, (bool, np.bool_)):
+        return true_fn() if pred else false_fn()
+    return jax.lax.cond(pred, true_fn, false_fn)
+
+
+def device_name():
+    """Return the name of the default device."""
+    return str(jax.devices()[0])
+
+
+# ---- symbolic tracing -------------------------------------------------------
+
+_UNKNOWN_SIZES = ((2, 7), (3, 11))
+
+
+def _map_structure(fn, struct):
+    if isinstance(struct, (list, tuple)):
+        out = [_map_structure(fn, s) for s in struct]
+        return type(struct)(out) if not hasattr(struct, "_fields") else type(struct)(*out)
+    if isinstance(struct, dict):
+        return {k: _map_structure(fn, v) for k, v in struct.items()}
+    return fn(struct)
+
+
+class _Slot:
+    __slots__ = ("index",)
+
+    def __init__(self, index):
+        self.index = index
+
+
+def _spec(kt, trial):
+    dims = tuple(
+        (_UNKNOWN_SIZES[trial][0 if axis == 0 else 1] if d is None else d)
+        for axis, d in enumerate(kt.shape)
+    )
+    return jax.ShapeDtypeStruct(dims, to_engine_dtype(kt.dtype))
+
+
+def compute_output_spec(fn, *args, **kwargs):
+    """Trace ``fn`` abstractly (``jax.eval_shape``); return outputs as KerasTensors.
+
+    Unknown dimensions are set to two different sizes in two traces; output
+    dimensions that differ between them are unknown (None). Nothing is computed.
+    """
+    leaves = []
+
+    def collect(t):
+        if isinstance(t, KerasTensor):
+            leaves.append(t)
+            return _Slot(len(leaves) - 1)
+        return t
+
+    skeleton = _map_structure(collect, (args, kwargs))
+
+    def traced(*arrays):
+        def fill(t):
+            return arrays[t.index] if isinstance(t, _Slot) else t
+
+        a, k = _map_structure(fill, skeleton)
+        with scopes.SymbolicScope():
+            return fn(*a, **k)
+
+    outs = [jax.eval_shape(traced, *[_spec(t, trial) for t in leaves]) for trial in (0, 1)]
+    return _merge_specs(outs[0], outs[1])
+
+
+def _merge_specs(a, b):
+    if isinstance(a, (list, tuple)):
+        return type(a)(_merge_specs(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return {k: _merge_specs(a[k], b[k]) for k in a}
+    if hasattr(a, "shape") and hasattr(a, "dtype"):
+        shp = tuple(x if x == y else None for x, y in zip(a.shape, b.shape))
+        return KerasTensor(shp, dtype=standardize_dtype(a.dtype))
+    return a
+
+
+@contextlib.contextmanager
+def device_scope(device_name_):
+    """Place new arrays on ``device_name_`` ("cpu", "gpu:0", ...)."""
+    kind, _, idx = str(device_name_).lower().partition(":")
+    kind = {"cuda": "gpu"}.get(kind, kind)
+    dev = jax.devices(kind)[int(idx or 0)]
+    with jax.default_device(dev):
+        yield

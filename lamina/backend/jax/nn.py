@@ -1,0 +1,278 @@
+"""Neural-network operations on JAX. Same function names as ``backend/torch/nn.py``."""
+
+import jax
+import jax.numpy as jnp
+
+from lamina.backend.jax.core import convert_to_tensor, to_engine_dtype
+
+
+def _float(x):
+    x = convert_to_tensor(x)
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        x = x.astype(to_engine_dtype(None))
+    return x
+
+
+def relu(x):
+    return jax.nn.relu(_float(x))
+
+
+def relu6(x):
+    return jax.nn.relu6(_float(x))
+
+
+def sigmoid(x):
+    return jax.nn.sigmoid(_float(x))
+
+
+def tanh(x):
+    return jnp.tanh(_float(x))
+
+
+def softplus(x):
+    return jax.nn.softplus(_float(x))
+
+
+def softsign(x):
+    return jax.nn.soft_sign(_float(x))
+
+
+def silu(x):
+    return jax.nn.silu(_float(x))
+
+
+def log_sigmoid(x):
+    return jax.nn.log_sigmoid(_float(x))
+
+
+def leaky_relu(x, negative_slope=0.2):
+    return jax.nn.leaky_relu(_float(x), negative_slope)
+
+
+def hard_sigmoid(x):
+    x = _float(x)
+    return jnp.clip(x / 6.0 + 0.5, 0.0, 1.0)
+
+
+def hard_silu(x):
+    x = _float(x)
+    return x * jnp.clip(x / 6.0 + 0.5, 0.0, 1.0)
+
+
+def elu(x, alpha=1.0):
+    return jax.nn.elu(_float(x), alpha)
+
+
+def selu(x):
+    return jax.nn.selu(_float(x))
+
+
+def celu(x, alpha=1.0):
+    return jax.nn.celu(_float(x), alpha)
+
+
+def gelu(x, approximate=True):
+    return jax.nn.gelu(_float(x), approximate=approximate)
+
+
+def softmax(x, axis=-1):
+    return jax.nn.softmax(_float(x), axis=tuple(axis) if isinstance(axis, list) else axis)
+
+
+def log_softmax(x, axis=-1):
+    return jax.nn.log_softmax(_float(x), axis=tuple(axis) if isinstance(axis, list) else axis)
+
+
+def one_hot(x, num_classes, axis=-1, dtype=None):
+    return jax.nn.one_hot(convert_to_tensor(x), num_classes, axis=axis, dtype=to_engine_dtype(dtype))
+
+
+def moments(x, axes, keepdims=False):
+    x = _float(x)
+    axes = tuple(axes) if isinstance(axes, (list, tuple)) else (axes,)
+    mean = jnp.mean(x, axis=axes, keepdims=True)
+    var = jnp.mean(jnp.square(x - mean), axis=axes, keepdims=True)
+    if not keepdims:
+        mean, var = jnp.squeeze(mean, axes), jnp.squeeze(var, axes)
+    return mean, var
+
+
+def categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    target, output = convert_to_tensor(target), _float(output)
+    if target.shape != output.shape:
+        raise ValueError(
+            "categorical_crossentropy: `target` and `output` must have the same shape, but received "
+            f"target.shape={tuple(target.shape)} and output.shape={tuple(output.shape)}."
+        )
+    target = target.astype(output.dtype)
+    if from_logits:
+        log_prob = jax.nn.log_softmax(output, axis=axis)
+    else:
+        output = output / jnp.sum(output, axis=axis, keepdims=True)
+        eps = 1e-7
+        log_prob = jnp.log(jnp.clip(output, eps, 1.0 - eps))
+    return -jnp.sum(target * log_prob, axis=axis)
+
+
+def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    target, output = convert_to_tensor(target), _float(output)
+    if target.ndim == output.ndim and target.shape[-1] == 1:
+        target = jnp.squeeze(target, -1)
+    target = target.astype(jnp.int32)
+    if from_logits:
+        log_prob = jax.nn.log_softmax(output, axis=axis)
+    else:
+        output = output / jnp.sum(output, axis=axis, keepdims=True)
+        eps = 1e-7
+        log_prob = jnp.log(jnp.clip(output, eps, 1.0 - eps))
+    if axis != -1 and axis != output.ndim - 1:
+        log_prob = jnp.moveaxis(log_prob, axis, -1)
+    return -jnp.take_along_axis(log_prob, target[..., None], axis=-1)[..., 0]
+
+
+def binary_crossentropy(target, output, from_logits=False):
+    target, output = convert_to_tensor(target), _float(output)
+    target = target.astype(output.dtype)
+    if from_logits:
+        return jnp.maximum(output, 0) - output * target + jnp.log1p(jnp.exp(-jnp.abs(output)))
+    eps = 1e-7
+    output = jnp.clip(output, eps, 1.0 - eps)
+    return -(target * jnp.log(output) + (1.0 - target) * jnp.log(1.0 - output))
+
+
+def _eps(epsilon):
+    if epsilon is None:
+        from lamina import config
+
+        return config.epsilon()
+    return epsilon
+
+
+def mish(x):
+    x = _float(x)
+    return x * jnp.tanh(jax.nn.softplus(x))
+
+
+def glu(x, axis=-1):
+    x = _float(x)
+    if x.shape[axis] % 2:
+        raise ValueError(f"glu: axis {axis} must have an even size, but received shape {tuple(x.shape)}.")
+    a, b = jnp.split(x, 2, axis=axis)
+    return a * jax.nn.sigmoid(b)
+
+
+def hard_tanh(x):
+    return jnp.clip(_float(x), -1.0, 1.0)
+
+
+def hard_shrink(x, threshold=0.5):
+    x = _float(x)
+    return jnp.where(jnp.abs(x) > threshold, x, jnp.zeros_like(x))
+
+
+def soft_shrink(x, threshold=0.5):
+    x = _float(x)
+    return jnp.where(x > threshold, x - threshold, jnp.where(x < -threshold, x + threshold, jnp.zeros_like(x)))
+
+
+def tanh_shrink(x):
+    x = _float(x)
+    return x - jnp.tanh(x)
+
+
+def threshold(x, threshold, default_value):
+    x = _float(x)
+    return jnp.where(x > threshold, x, jnp.full_like(x, default_value))
+
+
+def sparse_plus(x):
+    x = _float(x)
+    return jnp.where(x <= -1.0, jnp.zeros_like(x), jnp.where(x >= 1.0, x, 0.25 * jnp.square(x + 1.0)))
+
+
+def sparse_sigmoid(x):
+    x = _float(x)
+    return jnp.where(x <= -1.0, jnp.zeros_like(x), jnp.where(x >= 1.0, jnp.ones_like(x), 0.5 * (x + 1.0)))
+
+
+def squareplus(x, b=4):
+    x = _float(x)
+    return 0.5 * (x + jnp.sqrt(jnp.square(x) + b))
+
+
+def sparsemax(x, axis=-1):
+    x = _float(x)
+    z = jnp.moveaxis(x, axis, -1)
+    z_sorted = -jnp.sort(-z, axis=-1)
+    k = jnp.arange(1, z.shape[-1] + 1, dtype=z.dtype)
+    cum = jnp.cumsum(z_sorted, axis=-1)
+    support = (1.0 + k * z_sorted) > cum
+    k_z = jnp.sum(support.astype(z.dtype), axis=-1, keepdims=True)
+    tau = (jnp.take_along_axis(cum, k_z.astype(jnp.int32) - 1, axis=-1) - 1.0) / k_z
+    return jnp.moveaxis(jnp.maximum(z - tau, 0.0), -1, axis)
+
+
+def normalize(x, axis=-1, order=2, epsilon=None):
+    x = _float(x)
+    eps = _eps(epsilon)
+    if order == 2:
+        inv = jax.lax.rsqrt(jnp.sum(jnp.square(x), axis=axis, keepdims=True))
+        return x * jnp.minimum(inv, 1.0 / eps)
+    norm = jnp.linalg.vector_norm(x, ord=order, axis=axis, keepdims=True)
+    return x / jnp.maximum(norm, eps)
+
+
+def multi_hot(inputs, num_classes, axis=-1, dtype=None, sparse=False):
+    inputs = convert_to_tensor(inputs)
+    reduction_axis = 1 if inputs.ndim > 1 else 0
+    return jnp.max(one_hot(inputs, num_classes, axis=axis, dtype=dtype), axis=reduction_axis)
+
+
+def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3):
+    x = _float(x)
+    shape = [1] * x.ndim
+    shape[axis] = x.shape[axis]
+
+    def prep(v):
+        return convert_to_tensor(v).astype(x.dtype).reshape(shape)
+
+    inv = jax.lax.rsqrt(prep(variance) + epsilon)
+    if scale is not None:
+        inv = inv * prep(scale)
+    out = (x - prep(mean)) * inv
+    if offset is not None:
+        out = out + prep(offset)
+    return out
+
+
+def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None):
+    x = _float(x)
+    axes = tuple(axis) if isinstance(axis, (list, tuple)) else (axis,)
+    mean = jnp.mean(x, axis=axes, keepdims=True)
+    var = jnp.mean(jnp.square(x - mean), axis=axes, keepdims=True)
+    out = (x - mean) * jax.lax.rsqrt(var + _eps(epsilon))
+    if gamma is not None:
+        out = out * convert_to_tensor(gamma).astype(x.dtype)
+    if beta is not None:
+        out = out + convert_to_tensor(beta).astype(x.dtype)
+    return out
+
+
+def rms_normalization(x, scale=None, axis=-1, epsilon=None):
+    x = _float(x)
+    axes = tuple(axis) if isinstance(axis, (list, tuple)) else (axis,)
+    out = x * jax.lax.rsqrt(jnp.mean(jnp.square(x), axis=axes, keepdims=True) + _eps(epsilon))
+    if scale is not None:
+        out = out * convert_to_tensor(scale).astype(x.dtype)
+    return out
+
+
+def psnr(x1, x2, max_val):
+    x1, x2 = _float(x1), _float(x2)
+    mse = jnp.mean(jnp.square(x1 - x2.astype(x1.dtype)))
+    return 20.0 * jnp.log10(jnp.asarray(max_val, dtype=x1.dtype)) - 10.0 * jnp.log10(mse)
+
+
+def polar(abs_, angle):
+    abs_, angle = _float(abs_), _float(angle)
+    return abs_ * jnp.exp(1j * angle.astype(abs_.dtype))

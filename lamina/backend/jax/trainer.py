@@ -1,0 +1,187 @@
+"""JAX step functions for the training loop: pure, jit-compiled, several steps per call.
+
+Same names as ``backend/torch/trainer.py``. The data is placed on the device
+once; each compiled call receives a block of batch indices, gathers the batches
+inside the compiled function and runs them with ``lax.scan``. Model, optimizer
+and metric state are passed in and returned (buffers donated), then written back
+to the Variables without waiting for the device.
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from lamina import tree
+from lamina.backend.common.scopes import StatelessScope
+from lamina.backend.jax.core import convert_to_tensor
+
+_AUTO_STEPS = 16
+
+
+def _place(struct):
+    if struct is None:
+        return None
+    return tree.map_structure(lambda a: None if a is None else convert_to_tensor(a), struct)
+
+
+def _gather(struct, idx):
+    if struct is None:
+        return None
+    return tree.map_structure(lambda a: None if a is None else jnp.take(a, idx, axis=0), struct)
+
+
+def _values(variables):
+    return [v.value for v in variables]
+
+
+def _write(variables, values):
+    for v, val in zip(variables, values):
+        v._direct_assign(val)
+
+
+def _scope_values(scope, variables, old):
+    out = []
+    for v, o in zip(variables, old):
+        new = scope.get_current_value(v)
+        out.append(o if new is None else new)
+    return out
+
+
+class _StepFunction:
+    def __init__(self, model, steps_per_call=1):
+        self.model = model
+        self.steps_per_call = steps_per_call
+        self.jit = not getattr(model, "run_eagerly", False)
+
+    def place(self, data):
+        return (_place(data.x), _place(data.y), _place(data.sample_weight))
+
+    def sync(self):
+        pass
+
+    def _compile(self, fn, donate):
+        if not self.jit:
+            return fn
+        return jax.jit(fn, donate_argnums=donate)
+
+    def _blocks(self, block):
+        if len(block) == self.steps_per_call:
+            return [np.stack(block)]
+        return [np.asarray(b)[None] for b in block]
+
+
+class TrainFunction(_StepFunction):
+    def __init__(self, model):
+        spe = model.steps_per_execution or _AUTO_STEPS
+        super().__init__(model, spe)
+        self.tv = model.trainable_variables
+        self.ntv = model.non_trainable_variables
+        model.optimizer.build(self.tv)
+        self.ov = list(model.optimizer.variables)
+        self.mv = model.metrics_variables
+        self._fn = self._compile(self._multi_step, donate=(0,))
+
+    def _step(self, state, batch):
+        model = self.model
+        tv, ntv, ov, mv = state
+        x, y, sw = batch
+
+        def loss_fn(tv_vals):
+            with StatelessScope(list(zip(self.tv, tv_vals)) + list(zip(self.ntv, ntv))) as scope:
+                y_pred = model(x, training=True)
+                loss = model.compute_loss(x, y, y_pred, sw)
+            return loss, (y_pred, _scope_values(scope, self.ntv, ntv))
+
+        (loss, (y_pred, ntv)), grads = jax.value_and_grad(loss_fn, has_aux=True)(tv)
+        with StatelessScope(list(zip(self.tv, tv)) + list(zip(self.ov, ov))) as scope:
+            model.optimizer.apply(grads, self.tv)
+        tv, ov = _scope_values(scope, self.tv, tv), _scope_values(scope, self.ov, ov)
+        with StatelessScope(list(zip(self.mv, mv))) as scope:
+            model._update_metrics(y, y_pred, sw, loss, tree.flatten(x)[0].shape[0])
+        mv = _scope_values(scope, self.mv, mv)
+        return (tv, ntv, ov, mv)
+
+    def _multi_step(self, state, data, idx_block):
+        x, y, sw = data
+
+        def body(st, idx):
+            return self._step(st, (_gather(x, idx), _gather(y, idx), _gather(sw, idx))), None
+
+        state, _ = jax.lax.scan(body, state, idx_block)
+        return state
+
+    def __call__(self, placed, block):
+        for idx in self._blocks(block):
+            state = (_values(self.tv), _values(self.ntv), _values(self.ov), _values(self.mv))
+            tv, ntv, ov, mv = self._fn(state, placed, jnp.asarray(idx))
+            _write(self.tv, tv)
+            _write(self.ntv, ntv)
+            _write(self.ov, ov)
+            _write(self.mv, mv)
+
+
+class TestFunction(_StepFunction):
+    def __init__(self, model):
+        super().__init__(model, model.steps_per_execution or _AUTO_STEPS)
+        self.tv = model.trainable_variables
+        self.ntv = model.non_trainable_variables
+        self.mv = model.metrics_variables
+        self._fn = self._compile(self._multi_step, donate=(1,))
+
+    def _multi_step(self, weights, mv, data, idx_block):
+        model = self.model
+        x, y, sw = data
+        tv, ntv = weights
+
+        def body(mv, idx):
+            xb, yb, swb = _gather(x, idx), _gather(y, idx), _gather(sw, idx)
+            with StatelessScope(list(zip(self.tv, tv)) + list(zip(self.ntv, ntv))):
+                y_pred = model(xb, training=False)
+                loss = model.compute_loss(xb, yb, y_pred, swb)
+            with StatelessScope(list(zip(self.mv, mv))) as scope:
+                model._update_metrics(yb, y_pred, swb, loss, tree.flatten(xb)[0].shape[0])
+            return _scope_values(scope, self.mv, mv), None
+
+        mv, _ = jax.lax.scan(body, mv, idx_block)
+        return mv
+
+    def __call__(self, placed, block):
+        weights = (_values(self.tv), _values(self.ntv))
+        for idx in self._blocks(block):
+            mv = self._fn(weights, _values(self.mv), placed, jnp.asarray(idx))
+            _write(self.mv, mv)
+
+
+class PredictFunction(_StepFunction):
+    def __init__(self, model):
+        super().__init__(model, 1)
+        self.tv = model.trainable_variables
+        self.ntv = model.non_trainable_variables
+        self._fn = self._compile(self._predict, donate=())
+
+    def place(self, data):
+        return (_place(data.x), None, None)
+
+    def _predict(self, weights, x, idx):
+        tv, ntv = weights
+        with StatelessScope(list(zip(self.tv, tv)) + list(zip(self.ntv, ntv))):
+            return self.model(_gather(x, idx), training=False)
+
+    def __call__(self, placed, block):
+        weights = (_values(self.tv), _values(self.ntv))
+        return self._fn(weights, placed[0], jnp.asarray(block[0]))
+
+
+def make_train_function(model):
+    """Return the training step runner for ``model``."""
+    return TrainFunction(model)
+
+
+def make_test_function(model):
+    """Return the evaluation step runner for ``model``."""
+    return TestFunction(model)
+
+
+def make_predict_function(model):
+    """Return the prediction step runner for ``model``."""
+    return PredictFunction(model)

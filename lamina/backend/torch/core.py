@@ -1,0 +1,219 @@
+"""PyTorch core: Variable, tensor conversion, shape tracing."""
+
+import contextlib
+
+import numpy as np
+import torch
+
+from lamina.backend.common import scopes
+from lamina.backend.common.dtypes import infer_dtype, standardize_dtype
+from lamina.backend.common.keras_tensor import KerasTensor
+from lamina.backend.common.variables import VariableBase
+
+NAME = "torch"
+
+DEFAULT_DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
+
+_TORCH_DTYPES = {
+    "float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32,
+    "float64": torch.float64, "int8": torch.int8, "int16": torch.int16, "int32": torch.int32,
+    "int64": torch.int64, "uint8": torch.uint8, "uint16": torch.uint16, "uint32": torch.uint32,
+    "uint64": torch.uint64, "bool": torch.bool, "complex64": torch.complex64,
+    "complex128": torch.complex128,
+}
+
+
+def to_engine_dtype(dtype):
+    """Return the torch dtype for a lamina dtype name (None: floatx)."""
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    return _TORCH_DTYPES[standardize_dtype(dtype)]
+
+
+def dtype_name(x):
+    """Return the lamina dtype name of a tensor-like."""
+    return infer_dtype(x)
+
+
+class Variable(VariableBase):
+
+    def _initialize(self, value):
+        self._param = torch.nn.Parameter(value, requires_grad=self._trainable and value.is_floating_point())
+
+    def _run_initializer(self, initializer, shape, dtype):
+        with torch.no_grad():
+            return initializer(shape, dtype)
+
+    def _storage(self):
+        return self._param
+
+    def _to_engine(self, value, dtype):
+        return convert_to_tensor(value, dtype)
+
+    def _direct_assign(self, value):
+        with torch.no_grad():
+            self._param.copy_(value)
+
+    def _on_trainable_change(self):
+        self._param.requires_grad_(self._trainable and self._param.is_floating_point())
+
+    @property
+    def shape(self):
+        return tuple(self._param.shape)
+
+    def numpy(self):
+        return convert_to_numpy(self.value)
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        # Lets torch functions accept a Variable directly (torch.add(v, 1)).
+        args = [a.value if isinstance(a, Variable) else a for a in args]
+        kwargs = {k: (v.value if isinstance(v, Variable) else v) for k, v in (kwargs or {}).items()}
+        return func(*args, **kwargs)
+
+
+def is_tensor(x):
+    """Return True for a torch tensor."""
+    return isinstance(x, torch.Tensor)
+
+
+def convert_to_tensor(x, dtype=None, sparse=None):
+    """Return ``x`` as a torch tensor (on lamina's device), cast to ``dtype`` if given."""
+    if isinstance(x, torch.Tensor):
+        if dtype is not None:
+            td = to_engine_dtype(dtype)
+            if x.dtype != td:
+                x = x.to(td)
+        return x
+    if isinstance(x, VariableBase):
+        return convert_to_tensor(x.value, dtype)
+    if isinstance(x, KerasTensor):
+        raise TypeError(
+            "A symbolic KerasTensor (from lamina.Input) was passed where a real tensor is needed. "
+            "Symbolic tensors can only be passed to layers and lamina.ops inside a Functional model; "
+            f"received {x}."
+        )
+    if isinstance(x, (list, tuple)) and any(isinstance(e, (torch.Tensor, VariableBase)) for e in x):
+        return torch.stack([convert_to_tensor(e, dtype) for e in x])
+    if dtype is None:
+        dtype = infer_dtype(x)
+    if isinstance(x, np.ndarray):
+        if x.dtype == object:
+            infer_dtype(x)  # raises a clear error
+        if any(st < 0 for st in x.strides):
+            x = np.ascontiguousarray(x)  # torch cannot view negative strides (x[::-1])
+    return torch.as_tensor(x if isinstance(x, (np.ndarray, int, float, bool)) else np.asarray(x),
+                           dtype=to_engine_dtype(dtype), device=DEFAULT_DEVICE)
+
+
+def convert_to_numpy(x):
+    """Return ``x`` as a NumPy array (copies from the device when needed)."""
+    if isinstance(x, VariableBase):
+        return x.numpy()
+    if isinstance(x, torch.Tensor):
+        x = x.detach()
+        if x.dtype == torch.bfloat16:
+            x = x.float()
+        # A copy: on CPU .numpy() shares memory, and weights are updated in place.
+        return np.array(x.cpu(), copy=True)
+    return np.asarray(x)
+
+
+def shape(x):
+    """Return the shape of ``x`` as a tuple of ints."""
+    return tuple(x.shape)
+
+
+def cast(x, dtype):
+    """Return ``x`` converted to ``dtype``."""
+    return convert_to_tensor(x, dtype)
+
+
+def stop_gradient(x):
+    """Return ``x`` with gradients blocked."""
+    return convert_to_tensor(x).detach()
+
+
+def cond(pred, true_fn, false_fn):
+    """Call ``true_fn()`` if ``pred`` else ``false_fn()``."""
+    return true_fn() if bool(pred) else false_fn()
+
+
+def device_name():
+    """Return the name of the device tensors are placed on."""
+    return DEFAULT_DEVICE
+
+
+# ---- symbolic tracing -------------------------------------------------------
+
+_UNKNOWN_SIZES = ((2, 7), (3, 11))  # (batch axis, other axes) sizes for the two trial runs
+
+
+def _concrete(kt, trial, device):
+    dims = []
+    for axis, d in enumerate(kt.shape):
+        if d is None:
+            d = _UNKNOWN_SIZES[trial][0 if axis == 0 else 1]
+        dims.append(d)
+    return torch.zeros(dims, dtype=to_engine_dtype(kt.dtype), device=device)
+
+
+def _map_structure(fn, struct):
+    if isinstance(struct, (list, tuple)):
+        out = [_map_structure(fn, s) for s in struct]
+        return type(struct)(out) if not hasattr(struct, "_fields") else type(struct)(*out)
+    if isinstance(struct, dict):
+        return {k: _map_structure(fn, v) for k, v in struct.items()}
+    return fn(struct)
+
+
+def _meta_value(var):
+    return torch.empty(var.shape, dtype=to_engine_dtype(var.dtype), device="meta")
+
+
+def _run_trial(fn, args, kwargs, trial, device):
+    conv = lambda s: _map_structure(
+        lambda t: _concrete(t, trial, device) if isinstance(t, KerasTensor) else t, s)
+    fallback = _meta_value if device == "meta" else None
+    with scopes.SymbolicScope(fallback=fallback), torch.no_grad():
+        return fn(*conv(args), **conv(kwargs))
+
+
+def compute_output_spec(fn, *args, **kwargs):
+    """Trace ``fn`` on symbolic inputs; return its outputs as KerasTensors.
+
+    Runs ``fn`` twice with unknown dimensions set to two different sizes, on
+    torch's "meta" device (no data, no compute) when every op supports it, else
+    on small real tensors. Output dimensions that differ between the runs are
+    unknown (None).
+    """
+    outs = []
+    for trial in (0, 1):
+        try:
+            outs.append(_run_trial(fn, args, kwargs, trial, "meta"))
+        except (RuntimeError, NotImplementedError, TypeError):
+            outs.append(_run_trial(fn, args, kwargs, trial, "cpu"))
+    return _merge_specs(outs[0], outs[1])
+
+
+def _merge_specs(a, b):
+    if isinstance(a, (list, tuple)):
+        return type(a)(_merge_specs(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return {k: _merge_specs(a[k], b[k]) for k in a}
+    if isinstance(a, torch.Tensor):
+        shp = tuple(x if x == y else None for x, y in zip(a.shape, b.shape))
+        return KerasTensor(shp, dtype=standardize_dtype(a.dtype))
+    return a
+
+
+@contextlib.contextmanager
+def device_scope(device_name_):
+    """Place new tensors on ``device_name_`` ("cpu", "gpu:0", "cuda:1", ...)."""
+    global DEFAULT_DEVICE
+    old = DEFAULT_DEVICE
+    name = str(device_name_).lower().replace("gpu", "cuda")
+    DEFAULT_DEVICE = name
+    try:
+        yield
+    finally:
+        DEFAULT_DEVICE = old

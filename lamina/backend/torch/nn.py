@@ -1,0 +1,289 @@
+"""Neural-network operations on PyTorch. Same function names as ``backend/jax/nn.py``."""
+
+import torch
+import torch.nn.functional as F
+
+from lamina.backend.torch.core import convert_to_tensor, to_engine_dtype
+
+
+def _float(x):
+    x = convert_to_tensor(x)
+    if not x.is_floating_point():
+        x = x.to(to_engine_dtype(None))
+    return x
+
+
+def relu(x):
+    return torch.relu(_float(x))
+
+
+def relu6(x):
+    return F.relu6(_float(x))
+
+
+def sigmoid(x):
+    return torch.sigmoid(_float(x))
+
+
+def tanh(x):
+    return torch.tanh(_float(x))
+
+
+def softplus(x):
+    return F.softplus(_float(x))
+
+
+def softsign(x):
+    return F.softsign(_float(x))
+
+
+def silu(x):
+    return F.silu(_float(x))
+
+
+def log_sigmoid(x):
+    return F.logsigmoid(_float(x))
+
+
+def leaky_relu(x, negative_slope=0.2):
+    return F.leaky_relu(_float(x), negative_slope)
+
+
+def hard_sigmoid(x):
+    return F.hardsigmoid(_float(x))
+
+
+def hard_silu(x):
+    return F.hardswish(_float(x))
+
+
+def elu(x, alpha=1.0):
+    return F.elu(_float(x), alpha)
+
+
+def selu(x):
+    return F.selu(_float(x))
+
+
+def celu(x, alpha=1.0):
+    return F.celu(_float(x), alpha)
+
+
+def gelu(x, approximate=True):
+    return F.gelu(_float(x), approximate="tanh" if approximate else "none")
+
+
+def softmax(x, axis=-1):
+    x = _float(x)
+    if isinstance(axis, (tuple, list)):
+        m = torch.amax(x, dim=axis, keepdim=True)
+        e = torch.exp(x - m)
+        return e / torch.sum(e, dim=axis, keepdim=True)
+    return torch.softmax(x, dim=axis)
+
+
+def log_softmax(x, axis=-1):
+    x = _float(x)
+    if isinstance(axis, (tuple, list)):
+        return x - torch.logsumexp(x, dim=axis, keepdim=True)
+    return torch.log_softmax(x, dim=axis)
+
+
+def one_hot(x, num_classes, axis=-1, dtype=None):
+    x = convert_to_tensor(x).long()
+    valid = (x >= 0) & (x < num_classes)
+    out = F.one_hot(torch.where(valid, x, 0), num_classes) * valid.unsqueeze(-1)
+    out = out.to(to_engine_dtype(dtype))
+    if axis != -1:
+        out = torch.movedim(out, -1, axis)
+    return out
+
+
+def moments(x, axes, keepdims=False):
+    x = _float(x)
+    axes = tuple(axes) if isinstance(axes, (list, tuple)) else (axes,)
+    mean = torch.mean(x, dim=axes, keepdim=True)
+    var = torch.mean(torch.square(x - mean), dim=axes, keepdim=True)
+    if not keepdims:
+        mean, var = mean.squeeze(axes), var.squeeze(axes)
+    return mean, var
+
+
+def categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    target, output = convert_to_tensor(target), _float(output)
+    if target.shape != output.shape:
+        raise ValueError(
+            "categorical_crossentropy: `target` and `output` must have the same shape, but received "
+            f"target.shape={tuple(target.shape)} and output.shape={tuple(output.shape)}."
+        )
+    target = target.to(output.dtype)
+    if from_logits:
+        log_prob = torch.log_softmax(output, dim=axis)
+    else:
+        output = output / torch.sum(output, dim=axis, keepdim=True)
+        eps = 1e-7
+        log_prob = torch.log(torch.clamp(output, eps, 1.0 - eps))
+    return -torch.sum(target * log_prob, dim=axis)
+
+
+def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    target, output = convert_to_tensor(target), _float(output)
+    if target.ndim == output.ndim and target.shape[-1] == 1:
+        target = target.squeeze(-1)
+    target = target.long()
+    if from_logits:
+        log_prob = torch.log_softmax(output, dim=axis)
+    else:
+        output = output / torch.sum(output, dim=axis, keepdim=True)
+        eps = 1e-7
+        log_prob = torch.log(torch.clamp(output, eps, 1.0 - eps))
+    if axis != -1 and axis != output.ndim - 1:
+        log_prob = torch.movedim(log_prob, axis, -1)
+    return -torch.gather(log_prob, -1, target.unsqueeze(-1)).squeeze(-1)
+
+
+def binary_crossentropy(target, output, from_logits=False):
+    target, output = convert_to_tensor(target), _float(output)
+    target = target.to(output.dtype)
+    if from_logits:
+        return F.binary_cross_entropy_with_logits(output, target, reduction="none")
+    eps = 1e-7
+    output = torch.clamp(output, eps, 1.0 - eps)
+    return -(target * torch.log(output) + (1.0 - target) * torch.log(1.0 - output))
+
+
+def _eps(epsilon):
+    if epsilon is None:
+        from lamina import config
+
+        return config.epsilon()
+    return epsilon
+
+
+def mish(x):
+    return F.mish(_float(x))
+
+
+def glu(x, axis=-1):
+    x = _float(x)
+    if x.shape[axis] % 2:
+        raise ValueError(f"glu: axis {axis} must have an even size, but received shape {tuple(x.shape)}.")
+    a, b = torch.chunk(x, 2, dim=axis)
+    return a * torch.sigmoid(b)
+
+
+def hard_tanh(x):
+    return torch.clamp(_float(x), -1.0, 1.0)
+
+
+def hard_shrink(x, threshold=0.5):
+    x = _float(x)
+    return torch.where(torch.abs(x) > threshold, x, torch.zeros_like(x))
+
+
+def soft_shrink(x, threshold=0.5):
+    x = _float(x)
+    return torch.where(x > threshold, x - threshold, torch.where(x < -threshold, x + threshold, torch.zeros_like(x)))
+
+
+def tanh_shrink(x):
+    x = _float(x)
+    return x - torch.tanh(x)
+
+
+def threshold(x, threshold, default_value):
+    x = _float(x)
+    return torch.where(x > threshold, x, torch.full_like(x, default_value))
+
+
+def sparse_plus(x):
+    x = _float(x)
+    return torch.where(x <= -1.0, torch.zeros_like(x), torch.where(x >= 1.0, x, 0.25 * torch.square(x + 1.0)))
+
+
+def sparse_sigmoid(x):
+    x = _float(x)
+    return torch.where(x <= -1.0, torch.zeros_like(x), torch.where(x >= 1.0, torch.ones_like(x), 0.5 * (x + 1.0)))
+
+
+def squareplus(x, b=4):
+    x = _float(x)
+    return 0.5 * (x + torch.sqrt(torch.square(x) + b))
+
+
+def sparsemax(x, axis=-1):
+    x = _float(x)
+    z = torch.movedim(x, axis, -1)
+    z_sorted = torch.sort(z, dim=-1, descending=True).values
+    k = torch.arange(1, z.shape[-1] + 1, dtype=z.dtype, device=z.device)
+    cum = torch.cumsum(z_sorted, dim=-1)
+    support = (1.0 + k * z_sorted) > cum
+    k_z = torch.sum(support.to(z.dtype), dim=-1, keepdim=True)
+    tau = (torch.gather(cum, -1, k_z.long() - 1) - 1.0) / k_z
+    return torch.movedim(torch.clamp(z - tau, min=0.0), -1, axis)
+
+
+def normalize(x, axis=-1, order=2, epsilon=None):
+    x = _float(x)
+    eps = _eps(epsilon)
+    if order == 2:
+        inv = torch.rsqrt(torch.sum(torch.square(x), dim=axis, keepdim=True))
+        return x * torch.clamp(inv, max=1.0 / eps)
+    norm = torch.linalg.vector_norm(x, ord=order, dim=axis, keepdim=True)
+    return x / torch.clamp(norm, min=eps)
+
+
+def multi_hot(inputs, num_classes, axis=-1, dtype=None, sparse=False):
+    inputs = convert_to_tensor(inputs)
+    reduction_axis = 1 if inputs.ndim > 1 else 0
+    return torch.amax(one_hot(inputs, num_classes, axis=axis, dtype=dtype), dim=reduction_axis)
+
+
+def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3):
+    x = _float(x)
+    shape = [1] * x.ndim
+    shape[axis] = x.shape[axis]
+
+    def prep(v):
+        return convert_to_tensor(v).to(x.dtype).reshape(shape)
+
+    inv = torch.rsqrt(prep(variance) + epsilon)
+    if scale is not None:
+        inv = inv * prep(scale)
+    out = (x - prep(mean)) * inv
+    if offset is not None:
+        out = out + prep(offset)
+    return out
+
+
+def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None):
+    x = _float(x)
+    axes = tuple(axis) if isinstance(axis, (list, tuple)) else (axis,)
+    mean = torch.mean(x, dim=axes, keepdim=True)
+    var = torch.mean(torch.square(x - mean), dim=axes, keepdim=True)
+    out = (x - mean) * torch.rsqrt(var + _eps(epsilon))
+    if gamma is not None:
+        out = out * convert_to_tensor(gamma).to(x.dtype)
+    if beta is not None:
+        out = out + convert_to_tensor(beta).to(x.dtype)
+    return out
+
+
+def rms_normalization(x, scale=None, axis=-1, epsilon=None):
+    x = _float(x)
+    axes = tuple(axis) if isinstance(axis, (list, tuple)) else (axis,)
+    out = x * torch.rsqrt(torch.mean(torch.square(x), dim=axes, keepdim=True) + _eps(epsilon))
+    if scale is not None:
+        out = out * convert_to_tensor(scale).to(x.dtype)
+    return out
+
+
+def psnr(x1, x2, max_val):
+    x1, x2 = _float(x1), _float(x2)
+    mse = torch.mean(torch.square(x1 - x2.to(x1.dtype)))
+    return 20.0 * torch.log10(torch.as_tensor(max_val, dtype=x1.dtype)) - 10.0 * torch.log10(mse)
+
+
+def polar(abs_, angle):
+    abs_, angle = _float(abs_), _float(angle)
+    return torch.polar(abs_, angle.to(abs_.dtype))

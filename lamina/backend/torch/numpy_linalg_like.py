@@ -1,0 +1,91 @@
+"""Products (matmul, dot, einsum, tensordot, kron, cross, ...), trace and slogdet on PyTorch.
+
+Same function names as ``backend/jax/numpy_linalg_like.py``; re-exported by ``numpy.py``.
+"""
+
+import torch
+
+from lamina.backend.common.dtypes import result_type
+from lamina.backend.torch._numpy_common import _dt, _float, _pair
+from lamina.backend.torch.core import convert_to_tensor
+from lamina.backend.torch.numpy_math import conj
+
+__all__ = [
+    "matmul", "dot", "vdot", "inner", "outer", "tensordot", "einsum", "kron", "cross", "trace", "slogdet",
+]
+
+
+# ---- products ---------------------------------------------------------------
+
+def matmul(x1, x2):
+    x1, x2 = _pair(x1, x2)
+    if not x1.is_floating_point() and not x1.is_complex() and x1.device.type != "cpu":
+        return torch.matmul(x1.float(), x2.float()).to(x1.dtype)
+    return torch.matmul(x1, x2)
+
+
+def dot(x1, x2):
+    x1, x2 = _pair(x1, x2)
+    if x1.ndim == 0 or x2.ndim == 0:
+        return x1 * x2
+    if x2.ndim <= 2:
+        return torch.matmul(x1, x2)
+    return torch.tensordot(x1, x2, dims=([-1], [-2]))
+
+
+def vdot(x1, x2):
+    x1, x2 = _pair(x1, x2)
+    return torch.sum(conj(x1).reshape(-1) * x2.reshape(-1))
+
+
+def inner(x1, x2):
+    x1, x2 = _pair(x1, x2)
+    if x1.ndim == 0 or x2.ndim == 0:
+        return x1 * x2
+    return torch.inner(x1, x2)
+
+
+def outer(x1, x2):
+    x1, x2 = _pair(x1, x2)
+    return torch.outer(x1.reshape(-1), x2.reshape(-1))
+
+
+def tensordot(x1, x2, axes=2):
+    x1, x2 = _pair(x1, x2)
+    if isinstance(axes, (list, tuple)):
+        axes = tuple(list(a) if isinstance(a, (list, tuple)) else [a] for a in axes)
+    return torch.tensordot(x1, x2, dims=axes)
+
+
+def einsum(subscripts, *operands):
+    dtype = result_type(*[_dt(o) for o in operands])
+    return torch.einsum(subscripts, *[convert_to_tensor(o, dtype) for o in operands])
+
+
+def kron(x1, x2):
+    x1, x2 = _pair(x1, x2)
+    return torch.kron(x1, x2)
+
+
+def cross(x1, x2, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    x1, x2 = _pair(x1, x2)
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    x1, x2 = torch.movedim(x1, axisa, -1), torch.movedim(x2, axisb, -1)
+    if x1.shape[-1] != 3 or x2.shape[-1] != 3:
+        raise ValueError(f"cross: vectors must have 3 components, but received shapes {tuple(x1.shape)} and {tuple(x2.shape)}.")
+    x1, x2 = torch.broadcast_tensors(x1, x2)
+    return torch.movedim(torch.linalg.cross(x1, x2, dim=-1), -1, axisc)
+
+
+# ---- matrix functions -------------------------------------------------------
+
+def trace(x, offset=0, axis1=0, axis2=1):
+    x = convert_to_tensor(x)
+    return torch.sum(torch.diagonal(x, offset=offset, dim1=axis1, dim2=axis2), dim=-1)
+
+
+def slogdet(x):
+    x = _float(x)
+    sign, logabsdet = torch.linalg.slogdet(x)
+    return sign, logabsdet

@@ -1,0 +1,68 @@
+"""Random number generation on PyTorch, from explicit seeds.
+
+A seed is a 2-element int64 tensor ``[seed, counter]`` drawn from a
+``lamina.random.SeedGenerator``; the same seed always gives the same numbers.
+"""
+
+import torch
+
+from lamina.backend.torch.core import DEFAULT_DEVICE, convert_to_tensor, to_engine_dtype
+
+_MIX = 0x9E3779B97F4A7C15
+
+
+def _generator(seed):
+    s = convert_to_tensor(seed).detach().cpu().tolist()
+    g = torch.Generator(device=DEFAULT_DEVICE)
+    g.manual_seed(((int(s[0]) * _MIX) ^ int(s[1])) & 0x7FFFFFFFFFFFFFFF)
+    return g
+
+
+def _shape(shape):
+    return (shape,) if isinstance(shape, int) else tuple(int(s) for s in shape)
+
+
+def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    out = torch.randn(_shape(shape), generator=_generator(seed), dtype=to_engine_dtype(dtype), device=DEFAULT_DEVICE)
+    return out * stddev + mean
+
+
+def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
+    out = torch.rand(_shape(shape), generator=_generator(seed), dtype=to_engine_dtype(dtype), device=DEFAULT_DEVICE)
+    return out * (maxval - minval) + minval
+
+
+def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    out = torch.empty(_shape(shape), dtype=to_engine_dtype(dtype), device=DEFAULT_DEVICE)
+    torch.nn.init.trunc_normal_(out, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=_generator(seed))
+    return out * stddev + mean
+
+
+def randint(shape, minval, maxval, dtype="int32", seed=None):
+    return torch.randint(int(minval), int(maxval), _shape(shape), generator=_generator(seed),
+                         dtype=to_engine_dtype(dtype), device=DEFAULT_DEVICE)
+
+
+def dropout(inputs, rate, noise_shape=None, seed=None):
+    inputs = convert_to_tensor(inputs)
+    shape = tuple(inputs.shape) if noise_shape is None else tuple(
+        inputs.shape[i] if d is None else d for i, d in enumerate(noise_shape))
+    keep = torch.rand(shape, generator=_generator(seed), device=inputs.device) >= rate
+    return torch.where(keep, inputs / (1.0 - rate), torch.zeros((), dtype=inputs.dtype, device=inputs.device))
+
+
+def shuffle(x, axis=0, seed=None):
+    x = convert_to_tensor(x)
+    perm = torch.randperm(x.shape[axis], generator=_generator(seed), device=x.device)
+    return torch.index_select(x, axis, perm)
+
+
+def categorical(logits, num_samples, dtype="int32", seed=None):
+    logits = convert_to_tensor(logits)
+    probs = torch.softmax(logits.float(), dim=-1)
+    return torch.multinomial(probs, num_samples, replacement=True, generator=_generator(seed)).to(to_engine_dtype(dtype))
+
+
+def seed_engine(seed):
+    """Seed torch's own global generators (for code that uses torch directly)."""
+    torch.manual_seed(seed)

@@ -1,0 +1,106 @@
+"""PyTorch step functions for the training loop: eager autograd, in-place updates.
+
+Same names as ``backend/jax/trainer.py``: ``make_train_function``,
+``make_test_function``, ``make_predict_function``. Each returns a callable
+``fn(placed_data, index_block)`` with ``place(data)``, ``sync()`` and
+``steps_per_call``.
+"""
+
+import numpy as np
+import torch
+
+from lamina import tree
+from lamina.backend.torch.core import DEFAULT_DEVICE, convert_to_tensor
+
+
+def _place(struct):
+    if struct is None:
+        return None
+    return tree.map_structure(lambda a: None if a is None else convert_to_tensor(a), struct)
+
+
+def _gather(struct, idx):
+    if struct is None:
+        return None
+    return tree.map_structure(lambda a: None if a is None else a.index_select(0, idx) if a.ndim else a, struct)
+
+
+def _batch_size(x):
+    return tree.flatten(x)[0].shape[0]
+
+
+class _StepFunction:
+    steps_per_call = 1
+
+    def __init__(self, model):
+        self.model = model
+
+    def place(self, data):
+        return (_place(data.x), _place(data.y), _place(data.sample_weight))
+
+    def sync(self):
+        pass
+
+    def _batches(self, placed, block):
+        x, y, sw = placed
+        for idx in block:
+            idx_t = torch.from_numpy(np.ascontiguousarray(idx)).to(DEFAULT_DEVICE)
+            yield _gather(x, idx_t), _gather(y, idx_t), _gather(sw, idx_t)
+
+
+class TrainFunction(_StepFunction):
+    def __init__(self, model):
+        super().__init__(model)
+        self.variables = model.trainable_variables
+        self.params = [v._storage() for v in self.variables]
+        model.optimizer.build(self.variables)
+
+    def __call__(self, placed, block):
+        model = self.model
+        for x, y, sw in self._batches(placed, block):
+            y_pred = model(x, training=True)
+            loss = model.compute_loss(x, y, y_pred, sw)
+            grads = torch.autograd.grad(loss, self.params, allow_unused=True)
+            grads = [torch.zeros_like(p) if g is None else g for g, p in zip(grads, self.params)]
+            with torch.no_grad():
+                model.optimizer.apply(grads, self.variables)
+                model._update_metrics(y, _detach(y_pred), sw, loss.detach(), _batch_size(x))
+
+
+class TestFunction(_StepFunction):
+    def __call__(self, placed, block):
+        model = self.model
+        with torch.no_grad():
+            for x, y, sw in self._batches(placed, block):
+                y_pred = model(x, training=False)
+                loss = model.compute_loss(x, y, y_pred, sw)
+                model._update_metrics(y, y_pred, sw, loss, _batch_size(x))
+
+
+class PredictFunction(_StepFunction):
+    def place(self, data):
+        return (_place(data.x), None, None)
+
+    def __call__(self, placed, block):
+        with torch.no_grad():
+            for x, _, _ in self._batches(placed, block):
+                return self.model(x, training=False)
+
+
+def _detach(struct):
+    return tree.map_structure(lambda t: t.detach() if isinstance(t, torch.Tensor) else t, struct)
+
+
+def make_train_function(model):
+    """Return the training step runner for ``model``."""
+    return TrainFunction(model)
+
+
+def make_test_function(model):
+    """Return the evaluation step runner for ``model``."""
+    return TestFunction(model)
+
+
+def make_predict_function(model):
+    """Return the prediction step runner for ``model``."""
+    return PredictFunction(model)

@@ -1,0 +1,3 @@
+"""``lamina.datasets``: the tutorial datasets, with Keras's ``load_data`` signatures."""
+
+from lamina.datasets import fashion_mnist, mnist  # noqa: F401

@@ -1,0 +1,24 @@
+"""The ``training`` flag propagated from an outer call to the layers it calls."""
+
+import threading
+
+_STATE = threading.local()
+
+
+def current_training():
+    stack = getattr(_STATE, "stack", None)
+    return stack[-1] if stack else None
+
+
+class TrainingContext:
+    def __init__(self, training):
+        self.training = training
+
+    def __enter__(self):
+        if not hasattr(_STATE, "stack"):
+            _STATE.stack = []
+        _STATE.stack.append(self.training)
+
+    def __exit__(self, *exc):
+        _STATE.stack.pop()
+        return False

@@ -1,0 +1,1 @@
+"""Core layers: Input, Dense, Activation, Flatten, Reshape, Dropout, Identity, Lambda, Masking."""

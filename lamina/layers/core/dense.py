@@ -1,0 +1,102 @@
+"""``Dense``: the densely connected layer ``activation(inputs @ kernel + bias)``."""
+
+import numbers
+
+from lamina import activations, constraints, initializers, ops, regularizers
+from lamina.layers.input_spec import InputSpec
+from lamina.layers.layer import Layer
+
+
+def check_positive_int(who, name, value):
+    """Return ``value`` as an int, or raise a ValueError naming ``who`` unless it is a positive int."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ValueError(f"{who} expected a positive integer for `{name}`, but received {name}={value!r}.")
+    return int(value)
+
+
+class Dense(Layer):
+    """Densely connected layer: ``output = activation(dot(input, kernel) + bias)``.
+
+    Args:
+        units: positive int, the size of the output.
+        activation: activation name or function (default: none, i.e. linear).
+        use_bias: whether to add a bias vector.
+        kernel_initializer, bias_initializer: initializers (default
+            ``"glorot_uniform"`` and ``"zeros"``).
+        kernel_regularizer, bias_regularizer, activity_regularizer: regularizers.
+        kernel_constraint, bias_constraint: constraints.
+
+    Input shape:
+        N-D tensor ``(batch_size, ..., input_dim)``.
+
+    Output shape:
+        N-D tensor ``(batch_size, ..., units)``.
+
+    Example:
+    >>> import lamina
+    >>> layer = lamina.layers.Dense(4, activation="relu")
+    >>> lamina.ops.shape(layer(lamina.ops.ones((2, 3))))
+    (2, 4)
+    >>> [w.shape for w in layer.weights]
+    [(3, 4), (4,)]
+    """
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
+                 lora_rank=None, **kwargs):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.units = check_positive_int(f"Layer '{self.name}' (Dense)", "units", units)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.input_spec = InputSpec(min_ndim=2)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        input_dim = input_shape[-1]
+        if input_dim is None:
+            raise ValueError(
+                f"Layer '{self.name}' (Dense) needs a known last input dimension to create its kernel, "
+                f"but received input shape {tuple(input_shape)}."
+            )
+        self.kernel = self.add_weight(name="kernel", shape=(input_dim, self.units),
+                                      initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(name="bias", shape=(self.units,), initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+        self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
+        self.built = True
+
+    def call(self, inputs):
+        x = ops.matmul(inputs, self.kernel.value)
+        if self.bias is not None:
+            x = ops.add(x, self.bias.value)
+        if self.activation is not activations.linear:
+            x = self.activation(x)
+        return x
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
+        }

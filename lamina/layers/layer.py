@@ -1,0 +1,535 @@
+"""``Layer``: the unit of computation and state, with Keras's lifecycle."""
+
+import inspect
+
+from lamina import backend, tree
+from lamina.backend.common.keras_tensor import KerasTensor, any_symbolic
+from lamina.layers.call_context import TrainingContext, current_training
+from lamina.layers.input_spec import check_input
+from lamina.ops.node import Node
+from lamina.ops.operation import Operation
+from lamina.utils.naming import to_snake_case, uniquify
+
+_SHORTCUT_KWARGS = ("input_shape", "batch_input_shape", "input_dim", "batch_size", "input_length")
+
+
+def _call_signature_flags(cls):
+    params = inspect.signature(cls.call).parameters
+    return "training" in params, "mask" in params
+
+
+class Layer(Operation):
+    """Base class of all layers: state (weights) plus a computation (``call``).
+
+    The lifecycle is Keras's: ``__init__`` stores arguments, ``build(input_shape)``
+    creates weights with ``add_weight`` on the first call, ``call(inputs,
+    training=None, mask=None)`` computes, ``compute_output_shape`` and
+    ``get_config`` describe the layer.
+
+    Args:
+        trainable: whether the layer's weights are updated in training.
+        dtype: the dtype of the weights and computation (default ``floatx()``).
+        name: a unique name (default: from the class name, ``dense_1`` ...).
+        activity_regularizer: a regularizer applied to the outputs.
+        input_shape / input_dim / batch_size: shortcuts for the first layer of a
+            ``Sequential`` model.
+
+    Example:
+    >>> import lamina
+    >>> class Scale(lamina.layers.Layer):
+    ...     def build(self, input_shape):
+    ...         self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones")
+    ...     def call(self, x):
+    ...         return x * self.w
+    >>> layer = Scale()
+    >>> lamina.ops.convert_to_numpy(layer(lamina.ops.ones((1, 2)))).tolist()
+    [[1.0, 1.0]]
+    >>> [w.shape for w in layer.weights]
+    [(2,)]
+    """
+
+    def __new__(cls, *args, **kwargs):
+        obj = super().__new__(cls)
+        # Set before __init__ so a subclass that assigns attributes before calling
+        # super().__init__() still works.
+        object.__setattr__(obj, "_own_variables", [])
+        object.__setattr__(obj, "_tracked", [])
+        object.__setattr__(obj, "_init_called", False)
+        return obj
+
+    def __init__(self, *, activity_regularizer=None, trainable=True, dtype=None, autocast=True,
+                 name=None, **kwargs):
+        shortcut = {k: kwargs.pop(k) for k in list(kwargs) if k in _SHORTCUT_KWARGS}
+        kwargs.pop("weights", None)  # Keras 2 initial weights: applied by set_weights after build
+        if kwargs:
+            raise TypeError(
+                f"{type(self).__name__}.__init__() got unexpected keyword argument(s) "
+                f"{sorted(kwargs)}. Check the argument names against the documentation."
+            )
+        if name is not None and (not isinstance(name, str) or not name):
+            raise ValueError(f"Layer name must be a non-empty string, but received name={name!r}.")
+        Operation.__init__(self, name=name or uniquify(to_snake_case(type(self).__name__)))
+        self._init_called = True
+        self.built = False
+        self._trainable = bool(trainable)
+        self._dtype = backend.standardize_dtype(dtype if not isinstance(dtype, dict) else None)
+        self.autocast = autocast
+        self.input_spec = None
+        self.supports_masking = False
+        self._activity_regularizer = None
+        if activity_regularizer is not None:
+            from lamina import regularizers
+
+            self._activity_regularizer = regularizers.get(activity_regularizer)
+        self._losses = []
+        self._build_shapes = None
+        self._has_training_arg, self._has_mask_arg = _call_signature_flags(type(self))
+        self._batch_input_shape = _batch_shape_from_shortcuts(self, shortcut)
+
+    # ---- attribute tracking --------------------------------------------------
+
+    def __setattr__(self, name, value):
+        if not name.startswith("__") and _is_trackable(value):
+            if not self.__dict__.get("_init_called", True) and isinstance(value, Layer):
+                raise RuntimeError(
+                    f"In layer '{type(self).__name__}', you forgot to call `super().__init__()` "
+                    "as the first statement in the `__init__()` method. Go add it!"
+                )
+            if value not in self._tracked:
+                self._tracked.append(value)
+        object.__setattr__(self, name, value)
+
+    def _flat_tracked(self):
+        out = []
+        for item in self._tracked:
+            for leaf in (tree.flatten(item) if isinstance(item, (list, tuple, dict)) else [item]):
+                if _is_trackable(leaf):
+                    out.append(leaf)
+        return out
+
+    @property
+    def _layers(self):
+        seen, out = set(), []
+        for t in self._flat_tracked():
+            if isinstance(t, Layer) and id(t) not in seen and t is not self:
+                seen.add(id(t))
+                out.append(t)
+        return out
+
+    def _own_state(self):
+        """Own variables (creation order), including those of seed generators."""
+        from lamina.random import SeedGenerator
+
+        out = list(self._own_variables)
+        ids = {id(v) for v in out}
+        for t in self._flat_tracked():
+            v = t.state if isinstance(t, SeedGenerator) else t
+            if isinstance(v, backend.VariableBase) and id(v) not in ids:
+                ids.add(id(v))
+                out.append(v)
+        return out
+
+    # ---- weights -------------------------------------------------------------
+
+    @property
+    def variables(self):
+        """Every variable of this layer and its sub-layers (weights, seed states)."""
+        return _dedupe(self.trainable_variables + self.non_trainable_variables)
+
+    @property
+    def trainable_variables(self):
+        if not self.trainable:
+            return []
+        own = [v for v in self._own_state() if v.trainable]
+        for layer in self._layers:
+            own.extend(layer.trainable_variables)
+        return _dedupe(own)
+
+    @property
+    def non_trainable_variables(self):
+        own = [v for v in self._own_state() if not (self.trainable and v.trainable)]
+        for layer in self._layers:
+            own.extend(layer.non_trainable_variables)
+        trainable_ids = {id(v) for v in self.trainable_variables}
+        return [v for v in _dedupe(own) if id(v) not in trainable_ids and v.role != "metric"]
+
+    @property
+    def trainable_weights(self):
+        return self.trainable_variables
+
+    @property
+    def non_trainable_weights(self):
+        return [v for v in self.non_trainable_variables if v.role in ("trainable", "non_trainable")]
+
+    @property
+    def weights(self):
+        """Trainable weights, then non-trainable weights (seed states excluded)."""
+        return self.trainable_weights + self.non_trainable_weights
+
+    def get_weights(self):
+        """Return the weights as a list of NumPy arrays."""
+        return [backend.convert_to_numpy(v) for v in self.weights]
+
+    def set_weights(self, weights):
+        """Set the weights from a list of arrays, in the order of ``layer.weights``."""
+        own = self.weights
+        weights = list(weights)
+        if len(weights) != len(own):
+            raise ValueError(
+                f"Layer '{self.name}' expected {len(own)} weight arrays "
+                f"({[v.path for v in own]}), but received {len(weights)}."
+            )
+        for v, w in zip(own, weights):
+            shape = tuple(getattr(w, "shape", ()))
+            if shape != tuple(v.shape):
+                raise ValueError(
+                    f"Layer '{self.name}': weight '{v.path}' has shape {tuple(v.shape)}, "
+                    f"but the provided array has shape {shape}."
+                )
+            v.assign(w)
+
+    def count_params(self):
+        """Return the number of scalars in the layer's weights."""
+        if not self.built:
+            raise ValueError(
+                f"Layer '{self.name}' is not built yet, so it has no weights to count. "
+                "Call it on data or build it with `layer.build(input_shape)` first."
+            )
+        total = 0
+        for v in self.weights:
+            n = 1
+            for d in v.shape:
+                n *= d
+            total += n
+        return total
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = bool(value)
+        for layer in self._layers:
+            layer.trainable = value
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def compute_dtype(self):
+        return self._dtype
+
+    @property
+    def variable_dtype(self):
+        return self._dtype
+
+    def add_weight(self, *args, shape=None, initializer=None, dtype=None, trainable=True, autocast=True,
+                   regularizer=None, constraint=None, aggregation="none", name=None, **kwargs):
+        """Create a weight of this layer.
+
+        Args:
+            shape: the weight's shape.
+            initializer: an initializer name, instance or callable (default
+                ``glorot_uniform`` for floats, ``zeros`` otherwise).
+            dtype: the dtype (default: the layer's).
+            trainable: whether training updates it.
+            regularizer: a regularizer name or instance (adds to ``layer.losses``).
+            constraint: a constraint applied after each optimizer update.
+            name: the weight's name (its path is ``layer_name/name``).
+        """
+        if args:
+            # Keras 3 order: (shape, initializer, dtype, trainable); Keras 2: (name, shape, dtype, initializer).
+            order = ("name", "shape", "dtype", "initializer") if isinstance(args[0], str) else \
+                ("shape", "initializer", "dtype", "trainable")
+            given = dict(zip(order, args))
+            shape = given.get("shape", shape)
+            initializer = given.get("initializer", initializer)
+            dtype = given.get("dtype", dtype)
+            trainable = given.get("trainable", trainable)
+            name = given.get("name", name)
+        if kwargs:
+            raise TypeError(f"Layer '{self.name}': add_weight() got unexpected arguments {sorted(kwargs)}.")
+        from lamina import constraints, initializers, regularizers
+
+        dtype = backend.standardize_dtype(dtype or self._dtype)
+        shape = () if shape is None else tuple(shape)
+        for d in shape:
+            if d is None or (isinstance(d, int) and d < 0):
+                raise ValueError(
+                    f"Layer '{self.name}': add_weight(name={name!r}) needs a fully known shape, "
+                    f"but received shape={shape}."
+                )
+        if initializer is None:
+            initializer = "glorot_uniform" if backend.is_float_dtype(dtype) else "zeros"
+        init = initializers.get(initializer)
+        var = backend.Variable(init, shape=shape, dtype=dtype, trainable=trainable,
+                               name=name or "variable", autocast=autocast, aggregation=aggregation)
+        var.path = f"{self.name}/{var.name}"
+        var.regularizer = regularizers.get(regularizer) if regularizer is not None else None
+        var.constraint = constraints.get(constraint) if constraint is not None else None
+        self._own_variables.append(var)
+        return var
+
+    add_variable = add_weight
+
+    @property
+    def losses(self):
+        """Regularization losses of the weights plus losses added in the last call."""
+        out = list(self._losses)
+        for v in self.trainable_weights:
+            if getattr(v, "regularizer", None) is not None:
+                out.append(v.regularizer(v.value))
+        for layer in self._layers:
+            out.extend(layer._losses)
+        return out
+
+    def add_loss(self, loss):
+        """Add a loss tensor (e.g. an activity regularization term) to this call's losses."""
+        self._losses.append(loss)
+
+    # ---- build ---------------------------------------------------------------
+
+    def build(self, input_shape):
+        """Create the layer's weights for inputs of ``input_shape`` (override this)."""
+        self._build_shapes = input_shape
+        self.built = True
+
+    def _maybe_build(self, args):
+        if self.built:
+            return
+        first = args[0] if args else None
+        shapes = tree.map_structure(lambda t: tuple(t.shape) if hasattr(t, "shape") else None, first)
+        if isinstance(shapes, list):
+            shapes = list(shapes)
+        if _overrides(type(self), "build"):
+            self.build(shapes)
+        self._build_shapes = shapes
+        self.built = True
+
+    # ---- call ----------------------------------------------------------------
+
+    def __call__(self, *args, **kwargs):
+        if not self.__dict__.get("_init_called", False):
+            raise RuntimeError(
+                f"In layer '{type(self).__name__}', you forgot to call `super().__init__()` "
+                "as the first statement in the `__init__()` method. Go add it!"
+            )
+        if args:
+            args = (self._convert_input(args[0]),) + args[1:]
+        elif "inputs" in kwargs:
+            kwargs["inputs"] = self._convert_input(kwargs["inputs"])
+        training = kwargs.get("training")
+        if training is None:
+            training = current_training()
+        if self._has_training_arg:
+            if training is not None:
+                kwargs["training"] = training
+        else:
+            kwargs.pop("training", None)
+        if not self._has_mask_arg:
+            kwargs.pop("mask", None)
+        if any_symbolic(args, kwargs):
+            return self._symbolic_call(args, kwargs)
+        self._maybe_build(args)
+        if self.input_spec is not None:
+            self._check_inputs(args)
+        self._losses = []
+        with TrainingContext(training):
+            outputs = self.call(*args, **kwargs)
+        if self._activity_regularizer is not None:
+            for o in tree.flatten(outputs):
+                self._losses.append(self._activity_regularizer(o) / o.shape[0])  # per sample, as Keras
+        return outputs
+
+    def _convert_input(self, x):
+        def conv(t):
+            if isinstance(t, (KerasTensor, backend.VariableBase)) or t is None:
+                return t
+            if not backend.is_tensor(t):
+                if isinstance(t, (int, float, bool, str)):
+                    return t
+                t = backend.convert_to_tensor(t)
+            if self.autocast and backend.is_float_dtype(backend.dtype_name(t)) and \
+                    backend.dtype_name(t) != self.compute_dtype:
+                t = backend.convert_to_tensor(t, self.compute_dtype)
+            return t
+        return tree.map_structure(conv, x)
+
+    def _check_inputs(self, args):
+        specs = self.input_spec if isinstance(self.input_spec, (list, tuple)) else [self.input_spec]
+        flat = tree.flatten(args[0]) if args else []
+        for i, (spec, x) in enumerate(zip(specs, flat)):
+            check_input(self, spec, x, i)
+
+    def _symbolic_call(self, args, kwargs):
+        self._maybe_build(args)
+        if self.input_spec is not None:
+            self._check_inputs(args)
+        outputs = self.compute_output_spec(*args, **kwargs)
+        Node(self, call_args=args, call_kwargs=kwargs, outputs=outputs)
+        return outputs
+
+    def compute_output_spec(self, *args, **kwargs):
+        if _overrides(type(self), "compute_output_shape"):
+            first = args[0] if args else kwargs.get("inputs")
+            shapes = tree.map_structure(lambda t: tuple(t.shape), first)
+            out_shape = self.compute_output_shape(shapes)
+            return _shapes_to_keras_tensors(out_shape, self.compute_dtype)
+        return backend.compute_output_spec(self.call, *args, **kwargs)
+
+    def compute_output_shape(self, input_shape):
+        """Return the output shape for ``input_shape`` (default: traced from ``call``)."""
+        kt = tree.map_structure(lambda s: KerasTensor(s, self.compute_dtype), input_shape,) \
+            if not _is_shape(input_shape) else KerasTensor(input_shape, self.compute_dtype)
+        out = backend.compute_output_spec(self.call, kt)
+        return tree.map_structure(lambda t: t.shape, out)
+
+    def compute_mask(self, inputs, previous_mask=None):
+        """Return the output mask: the input mask when the layer supports masking."""
+        if self.supports_masking:
+            return previous_mask
+        return None
+
+    def call(self, *args, **kwargs):
+        raise NotImplementedError(f"Layer {type(self).__name__} does not implement call().")
+
+    def stateless_call(self, trainable_variables, non_trainable_variables, *args, return_losses=False,
+                       **kwargs):
+        """Call the layer with the given variable values instead of its own; nothing is mutated.
+
+        Returns ``(outputs, new_non_trainable_values)`` (and the losses when
+        ``return_losses=True``). This is what compiled JAX steps use.
+
+        Example:
+        >>> import lamina
+        >>> layer = lamina.layers.Dense(1, kernel_initializer="ones", use_bias=False)
+        >>> layer.build((None, 2))
+        >>> out, _ = layer.stateless_call([lamina.ops.full((2, 1), 2.0)], [], lamina.ops.ones((1, 2)))
+        >>> lamina.ops.convert_to_numpy(out).tolist()
+        [[4.0]]
+        """
+        tv, ntv = self.trainable_variables, self.non_trainable_variables
+        if len(trainable_variables) != len(tv) or len(non_trainable_variables) != len(ntv):
+            raise ValueError(
+                f"Layer '{self.name}'.stateless_call expected {len(tv)} trainable and {len(ntv)} "
+                f"non-trainable values, but received {len(trainable_variables)} and "
+                f"{len(non_trainable_variables)}."
+            )
+        mapping = list(zip(tv, trainable_variables)) + list(zip(ntv, non_trainable_variables))
+        with backend.StatelessScope(mapping) as scope:
+            outputs = self(*args, **kwargs)
+            losses = self.losses if return_losses else None
+        new_ntv = [scope.get_current_value(v) for v in ntv]
+        if return_losses:
+            return outputs, new_ntv, losses
+        return outputs, new_ntv
+
+    # ---- config --------------------------------------------------------------
+
+    def get_config(self):
+        """Return the constructor arguments as a JSON-serializable dict."""
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = list(self._batch_input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        """Create a layer from the dict ``get_config`` returned."""
+        config = dict(config)
+        return cls(**config)
+
+    def get_build_config(self):
+        if self._build_shapes is not None:
+            return {"input_shape": self._build_shapes}
+        return None
+
+    def build_from_config(self, config):
+        if config and config.get("input_shape") is not None and not self.built:
+            self.build(config["input_shape"])
+            self.built = True
+
+    # ---- graph helpers ---------------------------------------------------------
+
+    @property
+    def input(self):
+        return self._single_node_attr("input_tensors", "input")
+
+    @property
+    def output(self):
+        return self._single_node_attr("output_tensors", "output")
+
+    def _single_node_attr(self, attr, what):
+        if not self._inbound_nodes:
+            raise AttributeError(f"Layer '{self.name}' has never been called, so it has no {what}.")
+        values = getattr(self._inbound_nodes[0], attr)
+        return values[0] if len(values) == 1 else values
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _is_trackable(value):
+    from lamina.random import SeedGenerator
+
+    if isinstance(value, (Layer, backend.VariableBase, SeedGenerator)):
+        return True
+    if isinstance(value, (list, tuple)) and value and any(
+            isinstance(v, (Layer, backend.VariableBase, SeedGenerator)) for v in value):
+        return True
+    if isinstance(value, dict) and value and any(
+            isinstance(v, (Layer, backend.VariableBase, SeedGenerator)) for v in value.values()):
+        return True
+    return False
+
+
+def _dedupe(items):
+    seen, out = set(), []
+    for v in items:
+        if id(v) not in seen:
+            seen.add(id(v))
+            out.append(v)
+    return out
+
+
+def _overrides(cls, method):
+    return getattr(cls, method) is not getattr(Layer, method)
+
+
+def _is_shape(s):
+    return isinstance(s, (tuple, list)) and all(d is None or isinstance(d, int) for d in s)
+
+
+def _shapes_to_keras_tensors(shape, dtype):
+    if _is_shape(shape):
+        return KerasTensor(tuple(shape), dtype)
+    if isinstance(shape, dict):
+        return {k: _shapes_to_keras_tensors(v, dtype) for k, v in shape.items()}
+    return type(shape)(_shapes_to_keras_tensors(s, dtype) for s in shape)
+
+
+def _batch_shape_from_shortcuts(layer, shortcut):
+    if not shortcut:
+        return None
+    if "batch_input_shape" in shortcut:
+        return tuple(shortcut["batch_input_shape"])
+    batch = shortcut.get("batch_size")
+    if "input_shape" in shortcut:
+        shape = shortcut["input_shape"]
+        if isinstance(shape, int):
+            shape = (shape,)
+        return (batch,) + tuple(shape)
+    if "input_dim" in shortcut:
+        dim = shortcut["input_dim"]
+        if not isinstance(dim, int) or dim <= 0:
+            raise ValueError(
+                f"Layer '{layer.name}': input_dim must be a positive integer, but received input_dim={dim!r}."
+            )
+        if "input_length" in shortcut:
+            return (batch, shortcut["input_length"], dim)
+        return (batch, dim)
+    if "input_length" in shortcut:
+        return (batch, shortcut["input_length"])
+    return None

@@ -1,0 +1,231 @@
+"""Loss functions for regression, hinge, distribution and overlap losses.
+
+Each returns one value per sample (the last axis reduced), except ``dice`` and
+``tversky``, which reduce over ``axis`` (all axes by default).
+"""
+
+from lamina import config, ops
+from lamina.losses.loss import squeeze_or_expand_to_same_rank
+
+
+def _prepare(y_true, y_pred, same_rank=True):
+    y_pred = ops.convert_to_tensor(y_pred)
+    if ops.dtype(y_pred) not in ("float16", "bfloat16", "float32", "float64"):
+        y_pred = ops.cast(y_pred, config.floatx())
+    y_true = ops.cast(ops.convert_to_tensor(y_true), ops.dtype(y_pred))
+    if same_rank:
+        y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
+    return y_true, y_pred
+
+
+def l2_normalize(x, axis=-1):
+    """Divide ``x`` by its L2 norm along ``axis`` (norms below ``epsilon()`` count as ``epsilon()``).
+
+    Example:
+    >>> from lamina import ops
+    >>> from lamina.losses.functions import l2_normalize
+    >>> ops.convert_to_numpy(l2_normalize(ops.convert_to_tensor([[3.0, 4.0]]))).round(3)
+    array([[0.6, 0.8]], dtype=float32)
+    """
+    eps = config.epsilon()
+    sq = ops.sum(ops.square(x), axis=axis, keepdims=True)
+    return x / ops.sqrt(ops.maximum(sq, eps * eps))
+
+
+def mean_squared_error(y_true, y_pred):
+    """Mean squared error over the last axis: ``mean(square(y_true - y_pred), axis=-1)``.
+
+    Example:
+    >>> from lamina import losses, ops
+    >>> ops.convert_to_numpy(losses.mean_squared_error([[0.0, 1.0], [1.0, 1.0]], [[1.0, 1.0], [1.0, 0.0]]))
+    array([0.5, 0.5], dtype=float32)
+    """
+    y_true, y_pred = _prepare(y_true, y_pred)
+    return ops.mean(ops.square(y_true - y_pred), axis=-1)
+
+
+def mean_absolute_error(y_true, y_pred):
+    """Mean absolute error over the last axis: ``mean(abs(y_true - y_pred), axis=-1)``.
+
+    Example:
+    >>> from lamina import losses, ops
+    >>> ops.convert_to_numpy(losses.mean_absolute_error([[0.0, 2.0]], [[1.0, 1.0]]))
+    array([1.], dtype=float32)
+    """
+    y_true, y_pred = _prepare(y_true, y_pred)
+    return ops.mean(ops.abs(y_true - y_pred), axis=-1)
+
+
+def mean_absolute_percentage_error(y_true, y_pred):
+    """``100 * mean(abs((y_true - y_pred) / max(abs(y_true), epsilon)), axis=-1)``.
+
+    Example:
+    >>> from lamina import losses, ops
+    >>> ops.convert_to_numpy(losses.mean_absolute_percentage_error([[2.0, 4.0]], [[1.0, 4.0]]))
+    array([25.], dtype=float32)
+    """
+    y_true, y_pred = _prepare(y_true, y_pred)
+    diff = ops.abs((y_true - y_pred) / ops.maximum(ops.abs(y_true), config.epsilon()))
+    return 100.0 * ops.mean(diff, axis=-1)
+
+
+def mean_squared_logarithmic_error(y_true, y_pred):
+    """``mean(square(log(y_pred + 1) - log(y_true + 1)), axis=-1)`` (inputs floored at epsilon).
+
+    Example:
+    >>> from lamina import losses, ops
+    >>> ops.convert_to_numpy(losses.mean_squared_logarithmic_error([[0.0]], [[1.718282]])).round(3)
+    array([1.], dtype=float32)
+    """
+    y_true, y_pred = _prepare(y_true, y_pred)
+    eps = config.epsilon()
+    first = ops.log(ops.maximum(y_pred, eps) + 1.0)
+    second = ops.log(ops.maximum(y_true, eps) + 1.0)
+    return ops.mean(ops.square(first - second), axis=-1)
+
+
+def cosine_similarity(y_true, y_pred, axis=-1):
+    """Negative cosine similarity along ``axis``: ``-sum(l2_normalize(y_true) * l2_normalize(y_pred))``.
+
+    Values are in ``[-1, 1]``; -1 means the vectors point the same way (the loss is minimized).
+
+    Example:
+    >>> from lamina import losses, ops
+    >>> ops.convert_to_numpy(losses.cosine_similarity([[0.0, 1.0], [1.0, 1.0]], [[1.0, 0.0], [1.0, 1.0]])).round(3)
+    array([-0., -1.], dtype=float32)
+    """
+    y_true, y_pred = _prepare(y_true, y_pred)
+    return -ops.sum(l2_normalize(y_true, axis) * l2_normalize(y_pred, axis), axis=axis)
+
+
+def huber(y_true, y_pred, delta=1.0):
+    """Huber loss: ``0.5 * x**2`` for ``|x| <= delta``, else ``delta * |x| - 0.5 * delta**2``; mean over the last axis.
+
+    Example:
+    >>> from lamina import losses, ops
+    >>> ops.convert_to_numpy(losses.huber([[0.0, 0.0]], [[0.5, 3.0]])).round(3)
+    array([1.312], dtype=float32)
+    """
+    y_true, y_pred = _prepare(y_true, y_pred)
+    delta = ops.cast(delta, ops.dtype(y_pred))
+    err = ops.abs(y_pred - y_true)
+    return ops.mean(ops.where(err <= delta, 0.5 * ops.square(err), delta * err - 0.5 * ops.square(delta)),
+                    axis=-1)
+
+
+def log_cosh(y_true, y_pred):
+    """Mean over the last axis of ``log(cosh(y_pred - y_true))``, computed without overflow.
+
+    Example:
+    >>> from lamina import losses, ops
+    >>> ops.convert_to_numpy(losses.log_cosh([[0.0, 0.0]], [[1.0, 0.0]])).round(3)
+    array([0.217], dtype=float32)
+    """
+    y_true, y_pred = _prepare(y_true, y_pred)
+    x = y_pred - y_true
+    return ops.mean(x + ops.softplus(-2.0 * x) - ops.cast(0.6931471805599453, ops.dtype(x)), axis=-1)
+
+
+def _hinge_labels(y_true):
+    """Map binary {0, 1} labels to {-1, 1}; leave other labels as they are (no host sync)."""
+    is_binary = ops.all(ops.logical_or(ops.equal(y_true, 0), ops.equal(y_true, 1)))
+    return ops.where(is_binary, 2.0 * y_true - 1.0, y_true)
+
+
+def hinge(y_true, y_pred):
+    """``mean(maximum(1 - y_true * y_pred, 0), axis=-1)``; labels 0/1 are mapped to -1/1.
+
+    Example:
+    >>> from lamina import losses, ops
+    >>> ops.convert_to_numpy(losses.hinge([[1.0, 0.0]], [[0.5, -2.0]])).round(3)
+    array([0.25], dtype=float32)
+    """
+    y_true, y_pred = _prepare(y_true, y_pred)
+    y_true = _hinge_labels(y_true)
+    return ops.mean(ops.maximum(1.0 - y_true * y_pred, 0.0), axis=-1)
+
+
+def squared_hinge(y_true, y_pred):
+    """``mean(square(maximum(1 - y_true * y_pred, 0)), axis=-1)``; labels 0/1 are mapped to -1/1.
+
+    Example:
+    >>> from lamina import losses, ops
+    >>> ops.convert_to_numpy(losses.squared_hinge([[1.0, 0.0]], [[0.5, -2.0]])).round(3)
+    array([0.125], dtype=float32)
+    """
+    y_true, y_pred = _prepare(y_true, y_pred)
+    y_true = _hinge_labels(y_true)
+    return ops.mean(ops.square(ops.maximum(1.0 - y_true * y_pred, 0.0)), axis=-1)
+
+
+def categorical_hinge(y_true, y_pred):
+    """``maximum(max((1 - y_true) * y_pred) - sum(y_true * y_pred) + 1, 0)`` over the last axis.
+
+    Example:
+    >>> from lamina import losses, ops
+    >>> ops.convert_to_numpy(losses.categorical_hinge([[0.0, 1.0]], [[0.6, 0.4]])).round(3)
+    array([1.2], dtype=float32)
+    """
+    y_true, y_pred = _prepare(y_true, y_pred)
+    pos = ops.sum(y_true * y_pred, axis=-1)
+    neg = ops.max((1.0 - y_true) * y_pred, axis=-1)
+    return ops.maximum(neg - pos + 1.0, 0.0)
+
+
+def kl_divergence(y_true, y_pred):
+    """Kullback-Leibler divergence ``sum(y_true * log(y_true / y_pred), axis=-1)`` (inputs clipped to ``[epsilon, 1]``).
+
+    Example:
+    >>> from lamina import losses, ops
+    >>> ops.convert_to_numpy(losses.kl_divergence([[0.5, 0.5]], [[0.25, 0.75]])).round(3)
+    array([0.144], dtype=float32)
+    """
+    y_true, y_pred = _prepare(y_true, y_pred)
+    eps = config.epsilon()
+    y_true = ops.clip(y_true, eps, 1.0)
+    y_pred = ops.clip(y_pred, eps, 1.0)
+    return ops.sum(y_true * ops.log(y_true / y_pred), axis=-1)
+
+
+def poisson(y_true, y_pred):
+    """Poisson loss ``mean(y_pred - y_true * log(y_pred + epsilon), axis=-1)``.
+
+    Example:
+    >>> from lamina import losses, ops
+    >>> ops.convert_to_numpy(losses.poisson([[1.0, 0.0]], [[1.0, 1.0]])).round(3)
+    array([1.], dtype=float32)
+    """
+    y_true, y_pred = _prepare(y_true, y_pred)
+    return ops.mean(y_pred - y_true * ops.log(y_pred + 1e-7), axis=-1)
+
+
+def dice(y_true, y_pred, axis=None):
+    """Dice loss ``1 - 2 * sum(y_true * y_pred) / (sum(y_true) + sum(y_pred))`` over ``axis`` (all when None).
+
+    Example:
+    >>> from lamina import losses, ops
+    >>> round(float(losses.dice([[1.0, 0.0]], [[0.5, 0.5]])), 3)
+    0.5
+    """
+    y_true, y_pred = _prepare(y_true, y_pred, same_rank=False)
+    inter = ops.sum(y_true * y_pred, axis=axis)
+    denom = ops.sum(y_true, axis=axis) + ops.sum(y_pred, axis=axis) + config.epsilon()
+    return 1.0 - 2.0 * inter / denom
+
+
+def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
+    """Tversky loss over ``axis`` (all axes when None), with Keras's weighting.
+
+    ``loss = 1 - I / (I + alpha * sum(y_true * (1 - y_pred)) + beta * sum((1 - y_true) * y_pred))``
+    where ``I = sum(y_true * y_pred)``. With ``alpha = beta = 0.5`` it is the Dice loss.
+
+    Example:
+    >>> from lamina import losses, ops
+    >>> round(float(losses.tversky([[1.0, 0.0]], [[0.5, 0.5]], alpha=0.5, beta=0.5)), 3)
+    0.5
+    """
+    y_true, y_pred = _prepare(y_true, y_pred, same_rank=False)
+    tp = ops.sum(y_true * y_pred, axis=axis)
+    missed = ops.sum(y_true * (1.0 - y_pred), axis=axis)  # Keras names this term `fp`
+    extra = ops.sum((1.0 - y_true) * y_pred, axis=axis)
+    return 1.0 - tp / (tp + alpha * missed + beta * extra + config.epsilon())

@@ -1,0 +1,221 @@
+"""Functional models: a graph of layers from ``Input``s to outputs, replayed on data."""
+
+from lamina import backend, tree
+from lamina.backend.common.keras_tensor import KerasTensor
+from lamina.layers.core.input_layer import InputLayer
+from lamina.layers.layer import Layer, _overrides
+from lamina.models.model import Model
+
+
+class _Step:
+    """One node of the graph, prepared for fast replay."""
+
+    __slots__ = ("operation", "node", "out_ids", "simple_in", "is_layer", "mask_producer", "accepts_mask")
+
+    def __init__(self, node):
+        self.operation = node.operation
+        self.node = node
+        self.out_ids = [id(t) for t in node.output_tensors]
+        args, kwargs = node.call_args, node.call_kwargs
+        simple = len(args) == 1 and not kwargs and isinstance(args[0], KerasTensor)
+        self.simple_in = id(args[0]) if simple else None
+        self.is_layer = isinstance(node.operation, Layer)
+        self.mask_producer = self.is_layer and (
+            _overrides(type(node.operation), "compute_mask") or node.operation.supports_masking)
+        self.accepts_mask = self.is_layer and node.operation._has_mask_arg
+
+
+def _topological_steps(inputs, outputs):
+    """Nodes needed to compute ``outputs`` from ``inputs``, in execution order."""
+    input_ids = {id(t) for t in inputs}
+    order, visiting, done = [], set(), set()
+
+    def visit(tensor):
+        if id(tensor) in input_ids:
+            return
+        hist = tensor._history
+        if hist is None:
+            raise ValueError(
+                f"Functional model: the output depends on {tensor}, which does not come from the "
+                "model's inputs. Pass every Input the outputs depend on in `inputs=`."
+            )
+        node = hist.node
+        if id(node) in done:
+            return
+        if node.is_input:
+            raise ValueError(
+                f"Functional model: the outputs depend on the input '{hist.operation.name}', "
+                "which is not in `inputs=`. Add it to the model's inputs."
+            )
+        if id(node) in visiting:
+            raise ValueError("Functional model: the layer graph has a cycle.")
+        visiting.add(id(node))
+        for t in node.input_tensors:
+            visit(t)
+        visiting.discard(id(node))
+        done.add(id(node))
+        order.append(node)
+
+    for t in outputs:
+        visit(t)
+    return order
+
+
+class Functional(Model):
+    """A model defined by ``Model(inputs, outputs)``: a graph of layer calls.
+
+    ``inputs`` and ``outputs`` may each be one tensor, a list, or a dict.
+    Layers may be shared (called several times) and models may be nested.
+
+    Example:
+    >>> import lamina
+    >>> a = lamina.Input(shape=(3,), name="a"); b = lamina.Input(shape=(3,), name="b")
+    >>> shared = lamina.layers.Dense(2)
+    >>> model = lamina.Model([a, b], [shared(a), shared(b)])
+    >>> [lamina.ops.shape(o) for o in model([lamina.ops.ones((4, 3)), lamina.ops.ones((4, 3))])]
+    [(4, 2), (4, 2)]
+    """
+
+    def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
+        super().__init__(name=name, trainable=trainable, **kwargs)
+        for t in tree.flatten(inputs):
+            if not isinstance(t, KerasTensor):
+                raise ValueError(
+                    f"Model inputs must be symbolic tensors from lamina.Input, but received "
+                    f"{type(t).__name__}: {t!r:.100}"
+                )
+            if t._history is None or not isinstance(t._history.operation, InputLayer):
+                raise ValueError(
+                    f"Model inputs must come directly from lamina.Input, but {t} is the output of "
+                    f"another layer. Use the Input tensors as `inputs=`."
+                )
+        for t in tree.flatten(outputs):
+            if not isinstance(t, KerasTensor):
+                raise ValueError(
+                    f"Model outputs must be symbolic tensors computed from the inputs, but received "
+                    f"{type(t).__name__}."
+                )
+        if isinstance(inputs, dict):
+            inputs = {k: inputs[k] for k in inputs}
+        self._inputs_struct = inputs if isinstance(inputs, (dict, list, tuple)) else inputs
+        self._outputs_struct = outputs
+        self.inputs = tree.flatten(inputs)
+        self.outputs = tree.flatten(outputs)
+        nodes = _topological_steps(self.inputs, self.outputs)
+        self._steps = [_Step(n) for n in nodes]
+        self._input_layers = [t._history.operation for t in self.inputs]
+        ops_in_order = self._input_layers + [n.operation for n in nodes]
+        seen, layers = set(), []
+        for op in ops_in_order:
+            if isinstance(op, Layer) and id(op) not in seen:
+                seen.add(id(op))
+                layers.append(op)
+        self._graph_layers = layers
+        self._tracked.extend(l for l in layers if not isinstance(l, InputLayer))
+        self._output_ids = [id(t) for t in self.outputs]
+        self.built = True
+        self._build_shapes = tree.map_structure(lambda t: t.shape, inputs)
+
+    @property
+    def layers(self):
+        """Every layer of the graph, InputLayers first, in call order."""
+        return list(self._graph_layers)
+
+    @property
+    def input_shape(self):
+        return tree.map_structure(lambda t: t.shape, self._inputs_struct)
+
+    @property
+    def output_shape(self):
+        return tree.map_structure(lambda t: t.shape, self._outputs_struct)
+
+    def _flatten_call_inputs(self, inputs):
+        if isinstance(self._inputs_struct, dict):
+            if not isinstance(inputs, dict):
+                if len(self.inputs) == 1:
+                    return [inputs]
+                raise ValueError(
+                    f"Model '{self.name}' expects a dict of inputs with keys {sorted(self._inputs_struct)}, "
+                    f"but received {type(inputs).__name__}."
+                )
+            missing = [k for k in self._inputs_struct if k not in inputs]
+            if missing:
+                raise ValueError(
+                    f"Model '{self.name}': the input dict is missing the key(s) {missing} "
+                    f"(expected keys {sorted(self._inputs_struct)}, received {sorted(inputs)})."
+                )
+            return [inputs[k] for k in sorted(self._inputs_struct)]
+        if isinstance(inputs, dict):
+            names = [t._history.operation.name for t in self.inputs]
+            try:
+                return [inputs[n] for n in names]
+            except KeyError:
+                raise ValueError(
+                    f"Model '{self.name}' received a dict with keys {sorted(inputs)}, but its inputs are "
+                    f"named {names}."
+                ) from None
+        flat = tree.flatten(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        if len(flat) != len(self.inputs):
+            raise ValueError(
+                f"Model '{self.name}' expects {len(self.inputs)} input(s) "
+                f"{[t.shape for t in self.inputs]}, but received {len(flat)}."
+            )
+        return flat
+
+    def call(self, inputs, training=None, mask=None):
+        flat = self._flatten_call_inputs(inputs)
+        values, masks = {}, {}
+        for kt, x, layer in zip(self.inputs, flat, self._input_layers):
+            x = self._convert_input(x) if not backend.is_tensor(x) else x
+            if kt.ndim != len(getattr(x, "shape", ())):
+                raise ValueError(
+                    f"Input '{layer.name}' of model '{self.name}' expects shape {kt.shape} "
+                    f"(rank {kt.ndim}), but received data of shape {tuple(x.shape)}."
+                )
+            values[id(kt)] = x
+        if mask is not None:
+            for kt, m in zip(self.inputs, tree.flatten(mask) if isinstance(mask, (list, tuple)) else [mask]):
+                if m is not None:
+                    masks[id(kt)] = m
+        for step in self._steps:
+            op = step.operation
+            in_mask = None
+            if step.simple_in is not None:
+                x = values[step.simple_in]
+                in_mask = masks.get(step.simple_in) if masks else None
+                if step.is_layer:
+                    kw = {}
+                    if training is not None and op._has_training_arg:
+                        kw["training"] = training
+                    if in_mask is not None and step.accepts_mask:
+                        kw["mask"] = in_mask
+                    out = op(x, **kw)
+                else:
+                    out = op.call(x)
+            else:
+                args, kwargs = step.node.arguments_with(values)
+                if masks and step.is_layer:
+                    in_mask = [masks.get(id(t)) for t in step.node.input_tensors]
+                    in_mask = in_mask[0] if len(in_mask) == 1 else (None if all(m is None for m in in_mask) else in_mask)
+                    if in_mask is not None and step.accepts_mask and "mask" not in kwargs:
+                        kwargs["mask"] = in_mask
+                if step.is_layer:
+                    if training is not None and op._has_training_arg:
+                        kwargs["training"] = training
+                    out = op(*args, **kwargs)
+                else:
+                    out = op.call(*args, **kwargs)
+            flat_out = tree.flatten(out) if isinstance(out, (list, tuple, dict)) else [out]
+            for oid, o in zip(step.out_ids, flat_out):
+                values[oid] = o
+            if step.mask_producer:
+                first_in = values[step.simple_in] if step.simple_in is not None else args[0]
+                m = op.compute_mask(first_in, in_mask)
+                if m is not None:
+                    for oid in step.out_ids:
+                        masks[oid] = m
+        outs = [values[i] for i in self._output_ids]
+        return tree.pack_sequence_as(self._outputs_struct, outs)
+
+    def compute_output_spec(self, *args, **kwargs):
+        return backend.compute_output_spec(self.call, *args, **kwargs)

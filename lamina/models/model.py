@@ -1,0 +1,97 @@
+"""``Model``: a Layer that can be trained; ``Model(inputs, outputs)`` makes a Functional model."""
+
+from lamina import backend
+from lamina.backend.common.keras_tensor import KerasTensor
+from lamina.layers.layer import Layer
+from lamina.training.trainer import Trainer
+
+
+class Model(Trainer, Layer):
+    """A trainable group of layers, as Keras's ``Model``.
+
+    Two ways to make one:
+
+    * Functional: ``Model(inputs, outputs)`` with tensors from ``lamina.Input``.
+    * Subclassing: define layers in ``__init__`` and the forward pass in ``call``.
+
+    Example:
+    >>> import lamina
+    >>> class TwoLayer(lamina.Model):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.hidden = lamina.layers.Dense(8, activation="relu")
+    ...         self.out = lamina.layers.Dense(1)
+    ...     def call(self, x):
+    ...         return self.out(self.hidden(x))
+    >>> model = TwoLayer()
+    >>> lamina.ops.shape(model(lamina.ops.ones((2, 3))))
+    (2, 1)
+    >>> model.count_params()
+    41
+    """
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs):
+            from lamina.models.functional import Functional
+
+            return Functional.__new__(Functional, *args, **kwargs)
+        return super().__new__(cls)
+
+    def __init__(self, *args, **kwargs):
+        if type(self) is Model and (args or "inputs" in kwargs):
+            raise ValueError("Model(inputs, outputs) needs both `inputs` and `outputs`.")
+        trainable = kwargs.pop("trainable", True)
+        name = kwargs.pop("name", None)
+        dtype = kwargs.pop("dtype", None)
+        Layer.__init__(self, trainable=trainable, name=name, dtype=dtype, **kwargs)
+        Trainer.__init__(self)
+
+    @property
+    def layers(self):
+        """The model's direct sub-layers, in the order they were assigned."""
+        return self._layers
+
+    def get_layer(self, name=None, index=None):
+        """Return a layer by ``name`` or by ``index`` (in ``model.layers``)."""
+        if index is not None and name is not None:
+            raise ValueError("get_layer: provide either `name` or `index`, not both.")
+        if index is not None:
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(
+                    f"get_layer: index {index} is out of range; model '{self.name}' has "
+                    f"{len(self.layers)} layers."
+                )
+            return self.layers[index]
+        if name is not None:
+            for layer in self.layers:
+                if layer.name == name:
+                    return layer
+            raise ValueError(
+                f"No such layer: '{name}'. Model '{self.name}' has the layers "
+                f"{[l.name for l in self.layers]}."
+            )
+        raise ValueError("get_layer: provide a layer `name` or `index`.")
+
+    def build(self, input_shape):
+        """Build a subclassed model by tracing ``call`` on symbolic inputs of ``input_shape``."""
+        if self.built:
+            return
+        def to_kt(s):
+            return KerasTensor(tuple(s), self.compute_dtype)
+        if isinstance(input_shape, dict):
+            x = {k: to_kt(v) for k, v in input_shape.items()}
+        elif isinstance(input_shape, (list, tuple)) and input_shape and isinstance(input_shape[0], (list, tuple)):
+            x = [to_kt(s) for s in input_shape]
+        else:
+            x = to_kt(input_shape)
+        backend.compute_output_spec(self.call, x)
+        self._build_shapes = input_shape
+        self.built = True
+
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):
+        """Print a table of the layers, their output shapes and parameter counts (Keras's layout)."""
+        from lamina.models.summary import print_summary
+
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
+                      expand_nested=expand_nested, show_trainable=show_trainable)

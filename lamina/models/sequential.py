@@ -1,0 +1,181 @@
+"""``Sequential``: a plain stack of layers, each feeding the next."""
+
+from lamina import backend
+from lamina.backend.common.keras_tensor import KerasTensor
+from lamina.layers.core.input_layer import InputLayer
+from lamina.layers.layer import Layer
+from lamina.models.model import Model
+
+
+class Sequential(Model):
+    """A linear stack of layers.
+
+    Build it from a list, or with ``add``. When the input shape is known (an
+    ``Input``/``InputLayer`` first, or ``input_shape=``/``input_dim=`` on the
+    first layer) the model is built at once, so ``summary()`` works before
+    training; otherwise it is built on its first call.
+
+    Args:
+        layers: optional list of layers.
+        name: the model's name.
+
+    Example:
+    >>> import lamina
+    >>> model = lamina.Sequential([lamina.Input(shape=(4,)), lamina.layers.Dense(2)])
+    >>> model.output_shape
+    (None, 2)
+    >>> model.add(lamina.layers.Dense(1)); model.output_shape
+    (None, 1)
+    """
+
+    def __init__(self, layers=None, trainable=True, name=None, **kwargs):
+        super().__init__(trainable=trainable, name=name, **kwargs)
+        self._stack = []
+        self._input_layer = None
+        self._output_kt = None
+        if layers is not None:
+            if not isinstance(layers, (list, tuple)):
+                raise TypeError(
+                    f"Sequential expected a list of layers, but received {type(layers).__name__}."
+                )
+            for layer in layers:
+                self.add(layer, rebuild=False)
+            self._maybe_rebuild()
+
+    def add(self, layer, rebuild=True):
+        """Add a layer on top of the stack."""
+        if isinstance(layer, KerasTensor) and layer._history is not None and \
+                isinstance(layer._history.operation, InputLayer):
+            layer = layer._history.operation
+        if not isinstance(layer, Layer):
+            raise TypeError(
+                f"Sequential.add expected a Layer instance, but received {layer!r:.100} "
+                f"of type {type(layer).__name__}."
+            )
+        if isinstance(layer, InputLayer):
+            if self._input_layer is not None or self._stack:
+                raise ValueError(
+                    f"Sequential model '{self.name}': an InputLayer can only be the first layer."
+                )
+            self._input_layer = layer
+        else:
+            if any(l is layer for l in self._stack):
+                raise ValueError(f"Sequential model '{self.name}' already contains layer '{layer.name}'.")
+            names = {l.name for l in self._stack}
+            if layer.name in names:
+                raise ValueError(
+                    f"All layers added to a Sequential model should have unique names. Name '{layer.name}' "
+                    f"is already the name of a layer in model '{self.name}'."
+                )
+            if not self._stack and self._input_layer is None and layer._batch_input_shape is not None:
+                self._input_layer = InputLayer(batch_shape=layer._batch_input_shape, dtype=layer.dtype)
+            self._stack.append(layer)
+            self._tracked.append(layer)
+        self.built = False
+        if rebuild:
+            self._maybe_rebuild()
+
+    def pop(self, rebuild=True):
+        """Remove and return the last layer."""
+        if not self._stack:
+            raise TypeError(f"Sequential model '{self.name}' has no layers to pop.")
+        layer = self._stack.pop()
+        self._tracked.remove(layer)
+        self.built = False
+        self._output_kt = None
+        if rebuild:
+            self._maybe_rebuild()
+        return layer
+
+    def _maybe_rebuild(self):
+        if self._input_layer is not None and self._stack:
+            self._build_symbolic(self._input_layer.output)
+
+    def _build_symbolic(self, x):
+        for layer in self._stack:
+            x = layer(x)
+        self._output_kt = x
+        self._build_shapes = self._input_layer.batch_shape if self._input_layer else None
+        self.built = True
+
+    def build(self, input_shape=None):
+        """Build the stack for inputs of ``input_shape`` (including the batch dimension)."""
+        if input_shape is None:
+            if self._input_layer is None:
+                raise ValueError(
+                    f"Sequential model '{self.name}' cannot be built without an input shape. "
+                    "Pass input_shape to build(), start with lamina.Input(shape=...), or call it on data."
+                )
+            input_shape = self._input_layer.batch_shape
+        if self._input_layer is None:
+            self._input_layer = InputLayer(batch_shape=tuple(input_shape))
+        self._build_symbolic(self._input_layer.output)
+
+    @property
+    def layers(self):
+        """The stacked layers (the InputLayer is not included, as in Keras)."""
+        return list(self._stack)
+
+    def _maybe_build(self, args):
+        if not self.built and args and hasattr(args[0], "shape") and not isinstance(args[0], (list, dict)):
+            shape = tuple(args[0].shape)
+            self.build((None,) + shape[1:])
+
+    def call(self, inputs, training=None, mask=None):
+        if not self._stack:
+            raise ValueError(f"Sequential model '{self.name}' has no layers; add some before calling it.")
+        x = inputs
+        for layer in self._stack:
+            kwargs = {}
+            if layer._has_training_arg and training is not None:
+                kwargs["training"] = training
+            if mask is not None and layer._has_mask_arg:
+                kwargs["mask"] = mask
+            y = layer(x, **kwargs)
+            mask = layer.compute_mask(x, mask) if (mask is not None or _makes_mask(layer)) else None
+            x = y
+        return x
+
+    def compute_output_spec(self, *args, **kwargs):
+        return backend.compute_output_spec(self.call, *args, **kwargs)
+
+    @property
+    def inputs(self):
+        return [self._input_layer.output] if self._input_layer is not None else []
+
+    @property
+    def outputs(self):
+        return [self._output_kt] if self._output_kt is not None else []
+
+    @property
+    def input_shape(self):
+        if self._input_layer is None:
+            raise AttributeError(f"Sequential model '{self.name}' has no defined input shape yet.")
+        return self._input_layer.batch_shape
+
+    @property
+    def output_shape(self):
+        if self._output_kt is None:
+            raise AttributeError(f"Sequential model '{self.name}' is not built yet, so it has no output shape.")
+        return self._output_kt.shape
+
+    def get_config(self):
+        from lamina.saving.serialization import serialize_object
+
+        layers = []
+        if self._input_layer is not None:
+            layers.append(serialize_object(self._input_layer))
+        layers += [serialize_object(l) for l in self._stack]
+        return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype, "layers": layers}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from lamina.saving.serialization import deserialize_object
+
+        config = dict(config)
+        layers = [deserialize_object(c, custom_objects=custom_objects) for c in config.pop("layers")]
+        return cls(layers=layers, **{k: v for k, v in config.items() if k in ("name", "trainable")})
+
+
+def _makes_mask(layer):
+    return type(layer).compute_mask is not Layer.compute_mask

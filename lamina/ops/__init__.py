@@ -1,0 +1,27 @@
+"""``lamina.ops``: the operations layers, losses, metrics and users compute with.
+
+One flat namespace (as ``keras.ops``) with sub-modules ``numpy``, ``nn`` and
+``linalg``. Every op runs eagerly on the current engine and symbolically on
+``KerasTensor``s.
+
+Example:
+>>> from lamina import ops
+>>> ops.convert_to_numpy(ops.relu(ops.subtract([1.0, 2.0], 1.5))).tolist()
+[0.0, 0.5]
+"""
+
+from lamina.ops import linalg, nn, numpy  # noqa: F401
+from lamina.ops.core import (  # noqa: F401
+    cast,
+    cond,
+    convert_to_numpy,
+    convert_to_tensor,
+    dtype,
+    is_tensor,
+    shape,
+    stop_gradient,
+)
+from lamina.ops.linalg import *  # noqa: F401,F403
+from lamina.ops.nn import *  # noqa: F401,F403
+from lamina.ops.numpy import *  # noqa: F401,F403
+from lamina.ops.operation import Operation  # noqa: F401

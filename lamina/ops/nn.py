@@ -1,0 +1,65 @@
+"""Neural-network ops: activations, softmax, one_hot, crossentropies, moments."""
+
+from lamina import backend
+from lamina.ops._export import export_ops
+
+
+def _doc(summary, call, result):
+    return (f"{summary}\n\nExample:\n>>> from lamina import ops\n"
+            f">>> [round(v, 4) for v in ops.convert_to_numpy({call}).tolist()]\n{result}\n")
+
+
+_DOCS = {
+    "relu": _doc("Rectified linear unit: ``max(x, 0)``.", "ops.relu([-1.0, 2.0])", "[0.0, 2.0]"),
+    "relu6": _doc("ReLU capped at 6.", "ops.relu6([-1.0, 8.0])", "[0.0, 6.0]"),
+    "sigmoid": _doc("Logistic sigmoid ``1 / (1 + exp(-x))``.", "ops.sigmoid([0.0])", "[0.5]"),
+    "tanh": _doc("Hyperbolic tangent.", "ops.tanh([0.0])", "[0.0]"),
+    "softplus": _doc("``log(1 + exp(x))``.", "ops.softplus([0.0])", "[0.6931]"),
+    "softsign": _doc("``x / (1 + |x|)``.", "ops.softsign([1.0])", "[0.5]"),
+    "silu": _doc("Sigmoid linear unit ``x * sigmoid(x)`` (also called swish).", "ops.silu([0.0, 1.0])", "[0.0, 0.7311]"),
+    "log_sigmoid": _doc("``log(sigmoid(x))``, computed stably.", "ops.log_sigmoid([0.0])", "[-0.6931]"),
+    "leaky_relu": _doc("``x`` if positive else ``negative_slope * x`` (default 0.2).", "ops.leaky_relu([-1.0, 1.0])", "[-0.2, 1.0]"),
+    "hard_sigmoid": _doc("Piecewise-linear sigmoid ``clip(x / 6 + 0.5, 0, 1)``.", "ops.hard_sigmoid([0.0, 6.0])", "[0.5, 1.0]"),
+    "hard_silu": _doc("``x * hard_sigmoid(x)`` (also called hard swish).", "ops.hard_silu([0.0, 6.0])", "[0.0, 6.0]"),
+    "elu": _doc("Exponential linear unit.", "ops.elu([-1.0, 1.0])", "[-0.6321, 1.0]"),
+    "selu": _doc("Scaled exponential linear unit.", "ops.selu([0.0, 1.0])", "[0.0, 1.0507]"),
+    "celu": _doc("Continuously differentiable ELU.", "ops.celu([-1.0, 1.0])", "[-0.6321, 1.0]"),
+    "gelu": _doc("Gaussian error linear unit (tanh approximation by default).", "ops.gelu([0.0, 1.0])", "[0.0, 0.8412]"),
+    "softmax": _doc("Softmax over ``axis``.", "ops.softmax([0.0, 0.0])", "[0.5, 0.5]"),
+    "log_softmax": _doc("Log of softmax over ``axis``, computed stably.", "ops.log_softmax([0.0, 0.0])", "[-0.6931, -0.6931]"),
+    "one_hot": _doc("One-hot encode integer labels (out-of-range labels give all zeros).", "ops.one_hot([1], 3)[0]", "[0.0, 1.0, 0.0]"),
+    "categorical_crossentropy": _doc("Crossentropy between one-hot ``target`` and ``output`` probabilities (or logits).", "ops.categorical_crossentropy([[0.0, 1.0]], [[0.5, 0.5]])", "[0.6931]"),
+    "sparse_categorical_crossentropy": _doc("Crossentropy between integer ``target`` and ``output``.", "ops.sparse_categorical_crossentropy([1], [[0.5, 0.5]])", "[0.6931]"),
+    "binary_crossentropy": _doc("Element-wise binary crossentropy.", "ops.binary_crossentropy([1.0], [0.5])", "[0.6931]"),
+    "moments": ("Mean and variance of ``x`` over ``axes``.\n\nExample:\n>>> from lamina import ops\n"
+                ">>> m, v = ops.moments([1.0, 3.0], axes=0)\n>>> float(m), float(v)\n(2.0, 1.0)\n"),
+}
+
+_DOCS.update({
+    "mish": _doc("``x * tanh(softplus(x))``.", "ops.mish([0.0, 1.0])", "[0.0, 0.8651]"),
+    "glu": _doc("Gated linear unit: ``a * sigmoid(b)`` for the two halves ``a, b`` of ``axis``.", "ops.glu([1.0, 0.0])", "[0.5]"),
+    "hard_tanh": _doc("``clip(x, -1, 1)``.", "ops.hard_tanh([-2.0, 0.5, 2.0])", "[-1.0, 0.5, 1.0]"),
+    "hard_shrink": _doc("``x`` where ``|x| > threshold``, else 0.", "ops.hard_shrink([-1.0, 0.2, 1.0])", "[-1.0, 0.0, 1.0]"),
+    "soft_shrink": _doc("Shrink ``x`` towards 0 by ``threshold`` (0 inside ``[-threshold, threshold]``).", "ops.soft_shrink([-1.0, 0.2, 1.0])", "[-0.5, 0.0, 0.5]"),
+    "tanh_shrink": _doc("``x - tanh(x)``.", "ops.tanh_shrink([0.0, 1.0])", "[0.0, 0.2384]"),
+    "threshold": _doc("``x`` where ``x > threshold``, else ``default_value``.", "ops.threshold([-1.0, 2.0], 0.0, -5.0)", "[-5.0, 2.0]"),
+    "sparse_plus": _doc("0 for x <= -1, ``x`` for x >= 1, ``(x + 1)**2 / 4`` between.", "ops.sparse_plus([-2.0, 0.0, 2.0])", "[0.0, 0.25, 2.0]"),
+    "sparse_sigmoid": _doc("0 for x <= -1, 1 for x >= 1, ``(x + 1) / 2`` between.", "ops.sparse_sigmoid([-2.0, 0.0, 2.0])", "[0.0, 0.5, 1.0]"),
+    "squareplus": _doc("``(x + sqrt(x**2 + b)) / 2``, a smooth ReLU.", "ops.squareplus([0.0])", "[1.0]"),
+    "sparsemax": _doc("Euclidean projection onto the probability simplex along ``axis`` (sparse softmax).", "ops.sparsemax([0.0, 1.0, 3.0])", "[0.0, 0.0, 1.0]"),
+    "normalize": _doc("``x`` divided by its ``order``-norm along ``axis``.", "ops.normalize([3.0, 4.0])", "[0.6, 0.8]"),
+    "multi_hot": _doc("Multi-hot encode integer labels (a row of 0/1 per sample).", "ops.multi_hot([[0, 2]], 3)[0]", "[1.0, 0.0, 1.0]"),
+    "batch_normalization": _doc("``(x - mean) / sqrt(variance + epsilon) * scale + offset`` over ``axis``.", "ops.batch_normalization([1.0, 3.0], [1.0, 1.0], [1.0, 4.0], axis=0, epsilon=0.0)", "[0.0, 1.0]"),
+    "layer_normalization": _doc("Normalize to zero mean and unit variance over ``axis``, then scale and shift.", "ops.layer_normalization([1.0, 3.0], epsilon=0.0)", "[-1.0, 1.0]"),
+    "rms_normalization": _doc("Divide by the root mean square over ``axis``, then scale.", "ops.rms_normalization([3.0, 4.0], epsilon=0.0)", "[0.8485, 1.1314]"),
+    "psnr": ("Peak signal-to-noise ratio (dB) between two signals.\n\nExample:\n>>> from lamina import ops\n"
+             ">>> round(float(ops.psnr([0.0, 1.0], [0.0, 0.9], max_val=1.0)), 2)\n23.01\n"),
+    "polar": ("A complex tensor from magnitude ``abs_`` and ``angle``.\n\nExample:\n>>> from lamina import ops\n"
+              ">>> ops.convert_to_numpy(ops.polar([2.0], [0.0])).tolist()\n[(2+0j)]\n"),
+})
+
+__all__ = export_ops(globals(), backend.nn, _DOCS, __name__)
+
+swish = globals()["silu"]
+hard_swish = globals()["hard_silu"]
+__all__ += ["swish", "hard_swish"]

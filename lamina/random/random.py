@@ -1,0 +1,152 @@
+"""SeedGenerator and the public random functions."""
+
+import random as _pyrandom
+
+from lamina import backend
+
+_GLOBAL = {"generator": None}
+
+
+class SeedGenerator:
+    """A source of seeds whose state is a Variable (role ``"seed"``).
+
+    Each ``next()`` returns a new seed ``[seed, counter]`` and advances the
+    counter, so successive draws differ while the whole sequence is fixed by
+    ``seed``. Because the state is a Variable it is saved with a model and, on
+    JAX, threaded through compiled training steps.
+
+    Args:
+        seed: an int, or None for a seed drawn from Python's ``random``.
+
+    Example:
+    >>> import lamina
+    >>> gen = lamina.random.SeedGenerator(42)
+    >>> x = lamina.random.uniform((3,), seed=gen)
+    >>> lamina.ops.shape(x)
+    (3,)
+    """
+
+    def __init__(self, seed=None, name=None):
+        if seed is None:
+            seed = _pyrandom.randint(1, 2**31 - 1)
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise ValueError(f"SeedGenerator expected an int seed or None, but received seed={seed!r}.")
+        self.initial_seed = seed
+        self.state = backend.Variable(
+            [seed, 0], dtype="int64", trainable=False, role="seed", name=name or "seed_generator_state"
+        )
+
+    def next(self):
+        state = self.state.value
+        self.state.assign(backend.numpy.add(state, backend.convert_to_tensor([0, 1], "int64")))
+        return state
+
+    def get_config(self):
+        return {"seed": self.initial_seed}
+
+
+def global_seed_generator():
+    """Return the process-wide SeedGenerator used when ``seed=None``."""
+    if _GLOBAL["generator"] is None:
+        _GLOBAL["generator"] = SeedGenerator()
+    return _GLOBAL["generator"]
+
+
+def set_global_seed(seed):
+    _GLOBAL["generator"] = SeedGenerator(seed)
+
+
+def draw_seed(seed):
+    """Turn ``seed`` (int, None or SeedGenerator) into a backend seed tensor."""
+    if isinstance(seed, SeedGenerator):
+        return seed.next()
+    if seed is None:
+        return global_seed_generator().next()
+    if isinstance(seed, int) and not isinstance(seed, bool):
+        return backend.convert_to_tensor([seed, 0], "int64")
+    if backend.is_tensor(seed):
+        return seed
+    raise ValueError(
+        f"seed must be an int, None or a lamina.random.SeedGenerator, but received {seed!r}."
+    )
+
+
+def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    """Samples from a normal distribution.
+
+    Example:
+    >>> import lamina
+    >>> lamina.ops.shape(lamina.random.normal((2, 3), seed=0))
+    (2, 3)
+    """
+    return backend.random.normal(shape, mean, stddev, dtype, draw_seed(seed))
+
+
+def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
+    """Samples from a uniform distribution on ``[minval, maxval)``.
+
+    Example:
+    >>> import lamina
+    >>> x = lamina.ops.convert_to_numpy(lamina.random.uniform((100,), seed=0))
+    >>> bool((x >= 0).all() and (x < 1).all())
+    True
+    """
+    return backend.random.uniform(shape, minval, maxval, dtype, draw_seed(seed))
+
+
+def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    """Samples from a normal distribution cut at two standard deviations.
+
+    Example:
+    >>> import lamina
+    >>> x = lamina.ops.convert_to_numpy(lamina.random.truncated_normal((100,), seed=0))
+    >>> bool(abs(x).max() <= 2.0)
+    True
+    """
+    return backend.random.truncated_normal(shape, mean, stddev, dtype, draw_seed(seed))
+
+
+def randint(shape, minval, maxval, dtype="int32", seed=None):
+    """Random integers in ``[minval, maxval)``.
+
+    Example:
+    >>> import lamina
+    >>> x = lamina.ops.convert_to_numpy(lamina.random.randint((50,), 0, 3, seed=0))
+    >>> sorted(set(x.tolist())) == [0, 1, 2]
+    True
+    """
+    return backend.random.randint(shape, minval, maxval, dtype, draw_seed(seed))
+
+
+def dropout(inputs, rate, noise_shape=None, seed=None):
+    """Zero a fraction ``rate`` of ``inputs`` and scale the rest by ``1 / (1 - rate)``.
+
+    Example:
+    >>> import lamina
+    >>> y = lamina.ops.convert_to_numpy(lamina.random.dropout(lamina.ops.ones((1000,)), 0.5, seed=0))
+    >>> sorted(set(y.tolist()))
+    [0.0, 2.0]
+    """
+    return backend.random.dropout(inputs, rate, noise_shape, draw_seed(seed))
+
+
+def shuffle(x, axis=0, seed=None):
+    """Shuffle ``x`` along ``axis``.
+
+    Example:
+    >>> import lamina
+    >>> sorted(lamina.ops.convert_to_numpy(lamina.random.shuffle([1, 2, 3], seed=0)).tolist())
+    [1, 2, 3]
+    """
+    return backend.random.shuffle(x, axis, draw_seed(seed))
+
+
+def categorical(logits, num_samples, dtype="int32", seed=None):
+    """Draw class indices from the categorical distributions given by ``logits``.
+
+    Example:
+    >>> import lamina
+    >>> lamina.ops.shape(lamina.random.categorical([[0.0, 0.0]], 5, seed=0))
+    (1, 5)
+    """
+    return backend.random.categorical(logits, num_samples, dtype, draw_seed(seed))

@@ -1,0 +1,1 @@
+"""The one training loop: compile, fit, evaluate, predict (both engines)."""

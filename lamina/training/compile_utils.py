@@ -1,0 +1,144 @@
+"""What ``compile`` resolves: losses per output (with weights) and metrics per output."""
+
+from lamina import ops, tree
+
+
+def _output_names(model):
+    outs = getattr(model, "_outputs_struct", None)
+    if isinstance(outs, dict):
+        return sorted(outs)
+    outputs = getattr(model, "outputs", None) or []
+    names = []
+    for t in outputs:
+        hist = getattr(t, "_history", None)
+        names.append(hist.operation.name if hist is not None else None)
+    return names
+
+
+def _per_output(spec, names, what):
+    """Expand a loss/metric spec to one entry per output (a list aligned with flat outputs)."""
+    n = max(len(names), 1)
+    if isinstance(spec, dict):
+        unknown = [k for k in spec if k not in names]
+        if unknown:
+            raise ValueError(
+                f"compile: {what} has keys {unknown} that are not output names; the model's outputs "
+                f"are named {names}."
+            )
+        return [spec.get(name) for name in names]
+    if isinstance(spec, (list, tuple)) and n > 1 and what != "metrics":
+        if len(spec) != n:
+            raise ValueError(
+                f"compile: the model has {n} outputs {names}, but {what} is a list of {len(spec)} entries. "
+                "Pass one per output, or a dict keyed by output name."
+            )
+        return list(spec)
+    if what == "metrics" and isinstance(spec, (list, tuple)) and n > 1 and spec and \
+            all(isinstance(s, (list, tuple)) or s is None for s in spec):
+        if len(spec) != n:
+            raise ValueError(f"compile: metrics has {len(spec)} lists for {n} outputs {names}.")
+        return list(spec)
+    return [spec] * n
+
+
+class CompiledLoss:
+    """The model's total loss: the weighted sum of one loss per output."""
+
+    def __init__(self, loss, loss_weights, output_names):
+        from lamina import losses as losses_mod
+
+        self.output_names = output_names
+        entries = _per_output(loss, output_names, "loss")
+        weights = _per_output(loss_weights, output_names, "loss_weights") if loss_weights is not None \
+            else [1.0] * len(entries)
+        self.losses = [_as_loss(losses_mod.get(e), losses_mod) if e is not None else None for e in entries]
+        self.weights = [1.0 if w is None else float(w) for w in weights]
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        flat_true = tree.flatten(y_true) if isinstance(y_true, (list, tuple, dict)) else [y_true]
+        flat_pred = tree.flatten(y_pred) if isinstance(y_pred, (list, tuple, dict)) else [y_pred]
+        flat_sw = (tree.flatten(sample_weight) if isinstance(sample_weight, (list, tuple, dict))
+                   else [sample_weight] * len(flat_pred))
+        if len(flat_true) != len(flat_pred):
+            raise ValueError(
+                f"The model has {len(flat_pred)} outputs, but {len(flat_true)} target arrays were given as y."
+            )
+        total = None
+        for fn, w, yt, yp, sw in zip(self.losses, self.weights, flat_true, flat_pred, flat_sw):
+            if fn is None:
+                continue
+            value = fn(yt, yp, sample_weight=sw)
+            value = value * w if w != 1.0 else value
+            total = value if total is None else total + value
+        return total
+
+    def loss_names(self):
+        return [getattr(fn, "name", None) or getattr(fn, "__name__", "loss") for fn in self.losses]
+
+
+def _as_loss(fn, losses_mod):
+    """Loss functions become Loss objects, so that sample weights and reductions apply."""
+    if isinstance(fn, losses_mod.Loss):
+        return fn
+    return losses_mod.LossFunctionWrapper(fn, name=getattr(fn, "__name__", None))
+
+
+class CompiledMetrics:
+    """Metrics per output, resolved lazily once the shapes of y and y_pred are known."""
+
+    def __init__(self, metrics, weighted_metrics, output_names, compiled_loss):
+        self.output_names = output_names
+        self._metrics_spec = metrics
+        self._weighted_spec = weighted_metrics
+        self._compiled_loss = compiled_loss
+        self.metrics = []          # flat list of (output_index, metric, weighted)
+        self.built = False
+
+    def build(self, y_true, y_pred):
+        from lamina import metrics as metrics_mod
+
+        flat_true = tree.flatten(y_true) if isinstance(y_true, (list, tuple, dict)) else [y_true]
+        flat_pred = tree.flatten(y_pred) if isinstance(y_pred, (list, tuple, dict)) else [y_pred]
+        multi = len(flat_pred) > 1
+        for spec, weighted in ((self._metrics_spec, False), (self._weighted_spec, True)):
+            if not spec:
+                continue
+            per_out = _per_output(spec, self.output_names or [None] * len(flat_pred), "metrics")
+            for i, entry in enumerate(per_out):
+                if entry is None:
+                    continue
+                for m in (entry if isinstance(entry, (list, tuple)) else [entry]):
+                    loss = self._compiled_loss.losses[i] if self._compiled_loss and i < len(self._compiled_loss.losses) else None
+                    metric = _resolve_metric(m, loss, flat_true[i], flat_pred[i], metrics_mod)
+                    if multi and self.output_names and self.output_names[i]:
+                        metric.name = f"{self.output_names[i]}_{metric.name}"
+                    if weighted:
+                        metric.name = f"weighted_{metric.name}" if not metric.name.startswith("weighted_") else metric.name
+                    self.metrics.append((i, metric, weighted))
+        self.built = True
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        flat_true = tree.flatten(y_true) if isinstance(y_true, (list, tuple, dict)) else [y_true]
+        flat_pred = tree.flatten(y_pred) if isinstance(y_pred, (list, tuple, dict)) else [y_pred]
+        flat_sw = (tree.flatten(sample_weight) if isinstance(sample_weight, (list, tuple, dict))
+                   else [sample_weight] * len(flat_pred))
+        for i, metric, weighted in self.metrics:
+            metric.update_state(flat_true[i], flat_pred[i], sample_weight=flat_sw[i] if weighted else None)
+
+
+def _resolve_metric(m, loss, y_true, y_pred, metrics_mod):
+    if isinstance(m, str) and m.lower() in ("accuracy", "acc"):
+        metric = metrics_mod.resolve_accuracy(loss, tuple(ops.shape(y_true)), tuple(ops.shape(y_pred)))
+        metric.name = m.lower() if m.lower() == "acc" else "accuracy"
+        return metric
+    if isinstance(m, str) and m.lower() in ("crossentropy", "ce"):
+        name = type(loss).__name__ if loss is not None else ""
+        if "Sparse" in name:
+            metric = metrics_mod.SparseCategoricalCrossentropy()
+        elif "Binary" in name:
+            metric = metrics_mod.BinaryCrossentropy()
+        else:
+            metric = metrics_mod.CategoricalCrossentropy()
+        metric.name = m.lower()
+        return metric
+    return metrics_mod.get(m)

@@ -1,0 +1,469 @@
+"""The one training loop: ``compile``, ``fit``, ``evaluate``, ``predict`` for every model.
+
+The loop (epochs, batching, callbacks, logs, validation) lives here once. The
+engine supplies only step functions (``lamina.backend.<engine>.trainer``):
+PyTorch runs eager autograd; JAX runs jit-compiled pure steps, several per call.
+"""
+
+import math
+import sys
+import warnings
+
+import numpy as np
+
+from lamina import backend, tree
+from lamina.callbacks.callback import CallbackList, History, ProgbarLogger
+from lamina.training.compile_utils import CompiledLoss, CompiledMetrics, _output_names
+from lamina.training.data import ArrayData
+
+
+class Trainer:
+    """Mixin that gives ``Model`` its training API (Keras's compile/fit/evaluate/predict)."""
+
+    def __init__(self):
+        self.compiled = False
+        self.optimizer = None
+        self.compiled_loss = None
+        self.compiled_metrics = None
+        self.loss = None
+        self.history = None
+        self.stop_training = False
+        self._step_functions = {}
+        self._loss_tracker = None
+        self._in_fit = False
+
+    # ---- compile -------------------------------------------------------------
+
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
+                run_eagerly=False, steps_per_execution=1, jit_compile="auto", auto_scale_loss=True):
+        """Configure the model for training.
+
+        Args:
+            optimizer: an optimizer name (``"adam"``) or instance.
+            loss: a loss name, instance or function; a list or dict for several outputs.
+            loss_weights: weights of the per-output losses (list or dict).
+            metrics: metric names/instances (``"accuracy"`` is resolved from the loss and shapes).
+            weighted_metrics: metrics that use ``sample_weight``/``class_weight``.
+            run_eagerly: on JAX, run steps without compiling (for debugging).
+            steps_per_execution: training steps per compiled call (JAX), or ``"auto"``.
+            jit_compile: ``"auto"``/True/False: compile steps (JAX always compiles unless run_eagerly).
+
+        Example:
+        >>> import lamina
+        >>> model = lamina.Sequential([lamina.Input((3,)), lamina.layers.Dense(2, activation="softmax")])
+        >>> model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        >>> model.compiled
+        True
+        """
+        from lamina import metrics as metrics_mod
+        from lamina import optimizers
+
+        self.optimizer = optimizers.get(optimizer)
+        names = _output_names(self)
+        self.loss = loss
+        self.compiled_loss = CompiledLoss(loss, loss_weights, names) if loss is not None else None
+        self.compiled_metrics = CompiledMetrics(metrics, weighted_metrics, names, self.compiled_loss)
+        self._loss_tracker = metrics_mod.Mean(name="loss")
+        self.run_eagerly = bool(run_eagerly)
+        if steps_per_execution == "auto":
+            steps_per_execution = 0
+        if isinstance(steps_per_execution, bool) or not isinstance(steps_per_execution, int) or steps_per_execution < 0:
+            raise ValueError(
+                f"compile: steps_per_execution must be a positive int or 'auto', but received {steps_per_execution!r}."
+            )
+        self.steps_per_execution = steps_per_execution
+        self.jit_compile = jit_compile
+        self._step_functions = {}
+        self.compiled = True
+
+    @property
+    def metrics(self):
+        """The loss tracker followed by the compiled metrics."""
+        out = []
+        if self._loss_tracker is not None:
+            out.append(self._loss_tracker)
+        if self.compiled_metrics is not None:
+            out.extend(m for _, m, _ in self.compiled_metrics.metrics)
+        return out
+
+    @property
+    def metrics_names(self):
+        return [m.name for m in self.metrics]
+
+    @property
+    def metrics_variables(self):
+        out = []
+        for m in self.metrics:
+            out.extend(m.variables)
+        return out
+
+    def reset_metrics(self):
+        for m in self.metrics:
+            m.reset_state()
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The loss of one batch: the compiled loss plus the layers' added losses."""
+        total = None
+        if self.compiled_loss is not None and y is not None:
+            total = self.compiled_loss(y, y_pred, sample_weight)
+        extra = self.losses
+        if extra:
+            reg = extra[0]
+            for t in extra[1:]:
+                reg = reg + t
+            total = reg if total is None else total + reg
+        if total is None:
+            raise ValueError(
+                f"Model '{self.name}' has no loss to minimize: pass `loss=` to compile() and targets `y` "
+                "to fit(), or add losses in the model with `self.add_loss`."
+            )
+        return total
+
+    def _update_metrics(self, y, y_pred, sample_weight, loss, batch_size):
+        self._loss_tracker.update_state(loss, sample_weight=batch_size)
+        if y is not None and self.compiled_metrics is not None:
+            self.compiled_metrics.update_state(y, y_pred, sample_weight)
+
+    def _current_logs(self):
+        """Fetch metric results from the device (the only place logs are synchronised)."""
+        logs = {}
+        for m in self.metrics:
+            result = m.result()
+            if isinstance(result, dict):
+                for k, v in result.items():
+                    logs[k] = float(backend.convert_to_numpy(v))
+            else:
+                logs[m.name] = float(backend.convert_to_numpy(result))
+        return logs
+
+    # ---- shared helpers --------------------------------------------------------
+
+    def _assert_compiled(self, who):
+        if not self.compiled:
+            raise RuntimeError(
+                f"You must call compile() on model '{self.name}' before {who}(). "
+                "Example: model.compile(optimizer='adam', loss='mse')."
+            )
+
+    def _prepare(self, data, with_targets):
+        """Build the model, metrics and optimizer from the first batch, before any step is compiled."""
+        if not self.built:
+            self._build_from_sample(data)
+        if with_targets and self.compiled_metrics is not None and not self.compiled_metrics.built and \
+                data.y is not None:
+            sample_x = tree.map_structure(lambda a: a[:2], data.x)
+            sample_y = tree.map_structure(lambda a: a[:2], data.y)
+            y_pred = self._predict_sample(sample_x)
+            self.compiled_metrics.build(backend.convert_to_tensor(sample_y) if not isinstance(sample_y, (list, tuple, dict)) else sample_y,
+                                        y_pred)
+        if with_targets:
+            self._check_targets(data)
+
+    def _build_from_sample(self, data):
+        sample = tree.map_structure(lambda a: a[:2], data.x)
+        self(sample)
+
+    def _predict_sample(self, sample_x):
+        return self(sample_x, training=False)
+
+    def _check_targets(self, data):
+        """Check labels once, on the host, before training: clear errors instead of NaNs or garbage."""
+        if data.y is None or self.compiled_loss is None:
+            return
+        flat_y = tree.flatten(data.y)
+        for y, fn in zip(flat_y, self.compiled_loss.losses):
+            if fn is None or y is None or backend.is_tensor(y):
+                continue
+            name = type(fn).__name__ if not hasattr(fn, "fn") else getattr(fn.fn, "__name__", "")
+            if "SparseCategorical" in type(fn).__name__ or name == "sparse_categorical_crossentropy":
+                out = [t for t in getattr(self, "outputs", [])]
+                classes = out[0].shape[-1] if out else None
+                if y.size and classes:
+                    lo, hi = int(np.min(y)), int(np.max(y))
+                    ignore = getattr(fn, "ignore_class", None)
+                    if lo < 0 and lo != ignore or hi >= classes:
+                        raise ValueError(
+                            f"Labels for sparse_categorical_crossentropy must be integers in [0, {classes - 1}] "
+                            f"(the model outputs {classes} classes), but the labels range from {lo} to {hi}. "
+                            "Hint: check the number of units of the last layer, or use one-hot labels with "
+                            "categorical_crossentropy."
+                        )
+        for i, arr in enumerate(tree.flatten(data.x)):
+            if isinstance(arr, np.ndarray) and arr.dtype.kind == "f" and not np.isfinite(arr).all():
+                bad = int(np.size(arr) - np.isfinite(arr).sum())
+                raise ValueError(
+                    f"The input data x contains {bad} NaN or infinite value(s) (input {i}). "
+                    "Clean or impute the data before training."
+                )
+
+    def _make_callbacks(self, callbacks, verbose, epochs, steps):
+        cbs = CallbackList(callbacks)
+        if not any(isinstance(c, History) for c in cbs.callbacks):
+            cbs.append(History())
+        if verbose and not any(isinstance(c, ProgbarLogger) for c in cbs.callbacks):
+            cbs.append(ProgbarLogger())
+        cbs.set_model(self)
+        cbs.set_params({"verbose": verbose, "epochs": epochs, "steps": steps})
+        return cbs
+
+    def _get_step(self, kind):
+        fn = self._step_functions.get(kind)
+        if fn is None:
+            from lamina.backend import engine
+
+            builder = {"train": engine.trainer.make_train_function,
+                       "test": engine.trainer.make_test_function,
+                       "predict": engine.trainer.make_predict_function}[kind]
+            fn = builder(self)
+            self._step_functions[kind] = fn
+        return fn
+
+    # ---- fit -----------------------------------------------------------------
+
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
+        """Train the model for ``epochs`` passes over the data; return a ``History``.
+
+        Example:
+        >>> import lamina, numpy as np
+        >>> model = lamina.Sequential([lamina.Input((4,)), lamina.layers.Dense(1)])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> history = model.fit(np.ones((8, 4)), np.ones((8, 1)), epochs=2, verbose=0)
+        >>> len(history.history["loss"])
+        2
+        """
+        self._assert_compiled("fit")
+        verbose = _resolve_verbose(verbose)
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+            raise ValueError(f"fit: epochs must be a non-negative int, but received epochs={epochs!r}.")
+        data = ArrayData(x, y, sample_weight, batch_size, shuffle, who="fit")
+        if class_weight is not None:
+            data.sample_weight = _class_weights_to_sample_weights(data.y, class_weight, data.sample_weight)
+        val = None
+        if validation_data is not None:
+            val = _unpack_validation(validation_data, validation_batch_size or data.batch_size)
+        elif validation_split:
+            data, val = data.split(validation_split)
+            if validation_batch_size:
+                val.batch_size = validation_batch_size
+                val.steps = math.ceil(val.num_samples / val.batch_size)
+        self._prepare(data, with_targets=True)
+        steps = data.steps if steps_per_epoch is None else min(int(steps_per_epoch), data.steps)
+        cbs = self._make_callbacks(callbacks, verbose, epochs, steps)
+        train_fn = self._get_step("train")
+        placed = train_fn.place(data)
+        rng = np.random.default_rng(_host_seed())
+        self.stop_training = False
+        self._in_fit = True
+        needs_batch_logs = cbs.needs_batch_logs("on_train_batch_end")
+        cbs.on_train_begin()
+        epoch_logs = {}
+        try:
+            for epoch in range(initial_epoch, epochs):
+                self.reset_metrics()
+                cbs.on_epoch_begin(epoch)
+                order = rng.permutation(data.num_samples) if shuffle and shuffle != "batch" else \
+                    np.arange(data.num_samples)
+                step = 0
+                for block in _index_blocks(order, data.batch_size, steps, train_fn.steps_per_call):
+                    cbs.on_train_batch_begin(step)
+                    train_fn(placed, block)
+                    step += len(block)
+                    cbs.on_train_batch_end(step - 1, self._current_logs() if needs_batch_logs else None)
+                    if self.stop_training:
+                        break
+                train_fn.sync()
+                epoch_logs = self._current_logs()
+                if val is not None and _should_validate(epoch, validation_freq):
+                    val_logs = self.evaluate(val.x, val.y, sample_weight=val.sample_weight,
+                                             batch_size=val.batch_size, steps=validation_steps,
+                                             verbose=0, return_dict=True, _data=val)
+                    epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                cbs.on_epoch_end(epoch, epoch_logs)
+                if self.stop_training:
+                    break
+        finally:
+            self._in_fit = False
+        cbs.on_train_end(epoch_logs)
+        history = next(c for c in cbs.callbacks if isinstance(c, History))
+        self.history = history
+        return history
+
+    # ---- evaluate --------------------------------------------------------------
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False, _data=None):
+        """Return the loss (and metrics) on the data: a scalar, a list, or a dict (``return_dict``).
+
+        Example:
+        >>> import lamina, numpy as np
+        >>> model = lamina.Sequential([lamina.Input((2,)), lamina.layers.Dense(1, kernel_initializer="zeros")])
+        >>> model.compile(loss="mse", metrics=["mae"])
+        >>> model.evaluate(np.ones((4, 2)), np.ones((4, 1)), verbose=0)
+        [1.0, 1.0]
+        """
+        self._assert_compiled("evaluate")
+        verbose = _resolve_verbose(verbose)
+        data = _data or ArrayData(x, y, sample_weight, batch_size, False, who="evaluate")
+        self._prepare(data, with_targets=True)
+        n_steps = data.steps if steps is None else min(int(steps), data.steps)
+        cbs = self._make_callbacks(callbacks, verbose if not self._in_fit else 0, 1, n_steps)
+        test_fn = self._get_step("test")
+        placed = test_fn.place(data)
+        self.reset_metrics()
+        cbs.on_test_begin()
+        step = 0
+        needs = cbs.needs_batch_logs("on_test_batch_end")
+        for block in _index_blocks(np.arange(data.num_samples), data.batch_size, n_steps, test_fn.steps_per_call):
+            cbs.on_test_batch_begin(step)
+            test_fn(placed, block)
+            step += len(block)
+            cbs.on_test_batch_end(step - 1, self._current_logs() if needs else None)
+        test_fn.sync()
+        logs = self._current_logs()
+        cbs.on_test_end(logs)
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    # ---- predict -----------------------------------------------------------------
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """Return the model's outputs for ``x`` as NumPy arrays, computed in batches.
+
+        Example:
+        >>> import lamina, numpy as np
+        >>> model = lamina.Sequential([lamina.Input((3,)), lamina.layers.Dense(2)])
+        >>> model.predict(np.ones((5, 3)), verbose=0).shape
+        (5, 2)
+        """
+        verbose = _resolve_verbose(verbose)
+        data = ArrayData(x, None, None, batch_size, False, who="predict")
+        if not self.built:
+            self._build_from_sample(data)
+        n_steps = data.steps if steps is None else min(int(steps), data.steps)
+        cbs = self._make_callbacks(callbacks, verbose, 1, n_steps)
+        predict_fn = self._get_step("predict")
+        placed = predict_fn.place(data)
+        cbs.on_predict_begin()
+        outputs = []
+        step = 0
+        for block in _index_blocks(np.arange(data.num_samples), data.batch_size, n_steps, 1):
+            cbs.on_predict_batch_begin(step)
+            outputs.append(predict_fn(placed, block))
+            cbs.on_predict_batch_end(step, None)
+            step += 1
+        cbs.on_predict_end()
+        if not outputs:
+            raise ValueError("predict: no batches were run (steps=0 or empty data).")
+        first = outputs[0]
+        flat = [tree.flatten(o) for o in outputs]
+        joined = [np.concatenate([backend.convert_to_numpy(f[i]) for f in flat], axis=0) for i in range(len(flat[0]))]
+        return tree.pack_sequence_as(first, joined) if isinstance(first, (list, tuple, dict)) else joined[0]
+
+    # ---- single batches ------------------------------------------------------------
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """Run one training step on one batch; return the logs of that batch."""
+        self._assert_compiled("train_on_batch")
+        data = ArrayData(x, y, sample_weight, None, False, who="train_on_batch")
+        data.batch_size = data.num_samples
+        data.steps = 1
+        if class_weight is not None:
+            data.sample_weight = _class_weights_to_sample_weights(data.y, class_weight, data.sample_weight)
+        self._prepare(data, with_targets=True)
+        train_fn = self._get_step("train")
+        self.reset_metrics()
+        train_fn(train_fn.place(data), [np.arange(data.num_samples)])
+        train_fn.sync()
+        return self._single_result(return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """Evaluate one batch; return its loss and metrics."""
+        self._assert_compiled("test_on_batch")
+        data = ArrayData(x, y, sample_weight, None, False, who="test_on_batch")
+        data.batch_size = data.num_samples
+        self._prepare(data, with_targets=True)
+        test_fn = self._get_step("test")
+        self.reset_metrics()
+        test_fn(test_fn.place(data), [np.arange(data.num_samples)])
+        test_fn.sync()
+        return self._single_result(return_dict)
+
+    def predict_on_batch(self, x):
+        """Return the outputs for one batch as NumPy arrays."""
+        out = self(x, training=False)
+        return tree.map_structure(backend.convert_to_numpy, out)
+
+    def _single_result(self, return_dict):
+        logs = self._current_logs()
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+
+def _resolve_verbose(verbose):
+    if verbose == "auto":
+        return 1 if (hasattr(sys.stdout, "isatty") and sys.stdout.isatty()) else 2
+    if verbose not in (0, 1, 2, True, False):
+        raise ValueError(f"verbose must be 'auto', 0, 1 or 2, but received verbose={verbose!r}.")
+    return int(verbose)
+
+
+def _host_seed():
+    from lamina.random.random import global_seed_generator
+
+    state = backend.convert_to_numpy(global_seed_generator().state.value)
+    return int(state[0])
+
+
+def _index_blocks(order, batch_size, steps, steps_per_call):
+    """Yield lists of index arrays: ``steps_per_call`` full batches at a time; a short last batch alone."""
+    batches = [order[i * batch_size:(i + 1) * batch_size] for i in range(steps)]
+    batches = [b for b in batches if len(b)]
+    i = 0
+    while i < len(batches):
+        block = [batches[i]]
+        i += 1
+        while len(block) < steps_per_call and i < len(batches) and len(batches[i]) == len(block[0]):
+            block.append(batches[i])
+            i += 1
+        yield block
+
+
+def _should_validate(epoch, freq):
+    if isinstance(freq, int):
+        return (epoch + 1) % freq == 0
+    return (epoch + 1) in freq
+
+
+def _unpack_validation(validation_data, batch_size):
+    if isinstance(validation_data, ArrayData):
+        return validation_data
+    if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
+        raise ValueError(
+            "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, val_sample_weight), "
+            f"but received {type(validation_data).__name__}"
+            + (f" of length {len(validation_data)}" if isinstance(validation_data, (list, tuple)) else "") + "."
+        )
+    x, y = validation_data[0], validation_data[1]
+    sw = validation_data[2] if len(validation_data) == 3 else None
+    return ArrayData(x, y, sw, batch_size, False, who="fit(validation_data)")
+
+
+def _class_weights_to_sample_weights(y, class_weight, sample_weight):
+    if isinstance(y, (list, tuple, dict)):
+        raise ValueError("class_weight is only supported for models with a single output; use sample_weight.")
+    y = np.asarray(backend.convert_to_numpy(y))
+    labels = np.argmax(y, axis=-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(len(y), -1)[:, 0].astype(int)
+    unknown = sorted(set(np.unique(labels).tolist()) - set(int(k) for k in class_weight))
+    if unknown:
+        warnings.warn(f"class_weight has no entry for class(es) {unknown}; they get weight 1.0.")
+    weights = np.array([float(class_weight.get(int(c), 1.0)) for c in labels], dtype=np.float32)
+    if sample_weight is not None:
+        weights = weights * np.asarray(backend.convert_to_numpy(sample_weight), dtype=np.float32).reshape(-1)
+    return weights

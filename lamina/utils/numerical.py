@@ -1,0 +1,55 @@
+"""NumPy helpers: ``to_categorical`` and ``normalize``."""
+
+import numpy as np
+
+
+def to_categorical(x, num_classes=None):
+    """Turn integer class labels into one-hot rows.
+
+    Args:
+        x: array-like of integer labels.
+        num_classes: number of classes (default: ``max(x) + 1``).
+
+    Returns:
+        A float32 NumPy array of shape ``x.shape + (num_classes,)`` (a trailing
+        axis of size 1 in ``x`` is dropped first, as in Keras).
+
+    Example:
+    >>> from lamina.utils import to_categorical
+    >>> to_categorical([0, 2], 3).tolist()
+    [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
+    """
+    arr = np.asarray(x)
+    if arr.dtype.kind == "f":
+        if not np.all(np.mod(arr, 1) == 0):
+            raise ValueError("to_categorical expected integer class labels, but received non-integer values.")
+    elif arr.dtype.kind not in "iub":
+        raise ValueError(f"to_categorical expected integer class labels, but received dtype {arr.dtype}.")
+    arr = arr.astype("int64")
+    if arr.ndim > 1 and arr.shape[-1] == 1:
+        arr = arr.reshape(arr.shape[:-1])
+    if arr.size and arr.min() < 0:
+        raise ValueError(f"to_categorical expected non-negative labels, but the smallest label is {arr.min()}.")
+    if num_classes is None:
+        num_classes = int(arr.max()) + 1 if arr.size else 0
+    elif arr.size and arr.max() >= num_classes:
+        raise ValueError(
+            f"to_categorical: label {int(arr.max())} is out of range for num_classes={num_classes} "
+            f"(labels must be in [0, {num_classes - 1}])."
+        )
+    out = np.zeros(arr.shape + (num_classes,), dtype="float32")
+    np.put_along_axis(out, arr[..., None], 1.0, axis=-1)
+    return out
+
+
+def normalize(x, axis=-1, order=2):
+    """Scale ``x`` to unit ``order``-norm along ``axis`` (zero rows stay zero).
+
+    Example:
+    >>> from lamina.utils import normalize
+    >>> [round(float(v), 4) for v in normalize([[3.0, 4.0]])[0]]
+    [0.6, 0.8]
+    """
+    x = np.asarray(x, dtype="float32")
+    norm = np.linalg.norm(x, ord=order, axis=axis, keepdims=True)
+    return x / np.where(norm == 0, 1, norm)

@@ -1,0 +1,145 @@
+"""Sequential, Functional and subclassed models: building, calling, layers, summary."""
+
+import numpy as np
+import pytest
+
+import lamina
+from lamina import layers, ops
+
+
+def _np(x):
+    return ops.convert_to_numpy(x)
+
+
+def test_sequential_built_eagerly_from_input_dim():
+    model = lamina.Sequential()
+    model.add(layers.Dense(64, activation="relu", input_dim=100))
+    model.add(layers.Dense(10, activation="softmax"))
+    assert model.built and model.input_shape == (None, 100) and model.output_shape == (None, 10)
+    assert model.count_params() == 100 * 64 + 64 + 64 * 10 + 10
+    assert [l.name for l in model.layers] == ["dense", "dense_1"]
+
+
+def test_sequential_built_lazily_on_first_call():
+    model = lamina.Sequential([layers.Dense(4), layers.Dense(2)])
+    assert not model.built
+    out = model(np.ones((3, 5), "float32"))
+    assert ops.shape(out) == (3, 2) and model.built and model.output_shape == (None, 2)
+
+
+def test_sequential_pop_and_errors():
+    model = lamina.Sequential([lamina.Input((3,)), layers.Dense(4), layers.Dense(2)])
+    popped = model.pop()
+    assert popped.units == 2 and model.output_shape == (None, 4)
+    with pytest.raises(TypeError, match="Layer instance"):
+        model.add("dense")
+    with pytest.raises(ValueError, match="unique names"):
+        model.add(layers.Dense(1, name=model.layers[0].name))
+
+
+def test_functional_two_inputs_shared_dense_two_outputs():
+    a = lamina.Input((3,), name="a")
+    b = lamina.Input((3,), name="b")
+    shared = layers.Dense(4, activation="relu", name="shared")
+    ha, hb = shared(a), shared(b)
+    out1 = layers.Dense(1, name="out1")(ha)
+    out2 = layers.Dense(2, name="out2")(layers.Dense(4)(hb) + ha)
+    model = lamina.Model(inputs=[a, b], outputs=[out1, out2])
+    xa = np.random.default_rng(0).standard_normal((5, 3)).astype("float32")
+    xb = np.random.default_rng(1).standard_normal((5, 3)).astype("float32")
+    y1, y2 = model([xa, xb])
+    k, bias = shared.get_weights()
+    ha_np = np.maximum(xa @ k + bias, 0)
+    k1, b1 = model.get_layer("out1").get_weights()
+    np.testing.assert_allclose(_np(y1), ha_np @ k1 + b1, rtol=1e-5, atol=1e-5)
+    assert ops.shape(y2) == (5, 2)
+    # dict inputs by name
+    y1d, _ = model({"a": xa, "b": xb})
+    np.testing.assert_allclose(_np(y1d), _np(y1))
+    assert [l.name for l in model.layers][:3] == ["a", "b", "shared"]
+
+
+def test_functional_dict_inputs_and_outputs():
+    x = lamina.Input((2,), name="x")
+    model = lamina.Model({"x": x}, {"double": layers.Lambda(lambda t: t * 2)(x), "same": x + 0.0})
+    out = model({"x": np.ones((1, 2), "float32")})
+    assert sorted(out) == ["double", "same"]
+    np.testing.assert_allclose(_np(out["double"]), [[2.0, 2.0]])
+    with pytest.raises(ValueError, match="missing the key"):
+        model({"y": np.ones((1, 2))})
+
+
+def test_nested_models():
+    inner_in = lamina.Input((4,))
+    inner = lamina.Model(inner_in, layers.Dense(3)(inner_in), name="inner")
+    x = lamina.Input((4,))
+    outer = lamina.Model(x, layers.Dense(1)(inner(x)))
+    assert outer.count_params() == 4 * 3 + 3 + 3 + 1
+    assert ops.shape(outer(np.ones((2, 4), "float32"))) == (2, 1)
+    seq = lamina.Sequential([lamina.Input((4,)), inner, layers.Dense(2)])
+    assert seq.output_shape == (None, 2)
+
+
+def test_subclassed_model():
+    class MLP(lamina.Model):
+        def __init__(self):
+            super().__init__(name="mlp")
+            self.h = layers.Dense(8, activation="relu")
+            self.o = layers.Dense(2)
+
+        def call(self, x, training=False):
+            return self.o(self.h(x))
+
+    m = MLP()
+    assert ops.shape(m(np.ones((3, 5), "float32"))) == (3, 2)
+    assert len(m.trainable_weights) == 4 and m.layers == [m.h, m.o]
+    m2 = MLP()
+    m2.build((None, 5))
+    assert m2.built and m2.count_params() == 5 * 8 + 8 + 8 * 2 + 2
+
+
+def test_model_errors():
+    x = lamina.Input((3,))
+    with pytest.raises(ValueError, match="come directly from lamina.Input"):
+        lamina.Model(layers.Dense(2)(x), layers.Dense(1)(x))
+    other = lamina.Input((3,))
+    with pytest.raises(ValueError, match="not in `inputs=`"):
+        lamina.Model(x, layers.Dense(1)(x) + layers.Dense(1)(other))
+    model = lamina.Model(x, layers.Dense(1)(x))
+    with pytest.raises(ValueError, match="expects shape"):
+        model(np.ones((2, 3, 1), "float32"))
+    with pytest.raises(ValueError, match="No such layer"):
+        model.get_layer("nope")
+
+
+def test_summary_sequential_layout():
+    model = lamina.Sequential([lamina.Input((100,)), layers.Dense(64, activation="relu"),
+                               layers.Dense(10, activation="softmax")], name="sequential")
+    lines = []
+    model.summary(print_fn=lines.append)
+    text = "\n".join(lines)
+    assert lines[0] == 'Model: "sequential"'
+    assert lines[1] == "┏" + "━" * 33 + "┳" + "━" * 24 + "┳" + "━" * 15 + "┓"
+    assert lines[2] == "┃ Layer (type)                    ┃ Output Shape           ┃       Param # ┃"
+    assert "│ dense (Dense)                   │ (None, 64)             │         6,464 │" in lines
+    assert " Total params: 7,114 (27.79 KB)" in lines
+    assert " Trainable params: 7,114 (27.79 KB)" in lines
+    assert " Non-trainable params: 0 (0.00 B)" in lines
+    assert "dense_1 (Dense)" in text
+
+
+def test_summary_functional_has_connected_to_column():
+    a = lamina.Input((3,), name="a")
+    b = lamina.Input((3,), name="b")
+    shared = layers.Dense(2, name="shared")
+    model = lamina.Model([a, b], [shared(a), shared(b)], name="two_towers")
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert "Connected to" in lines[2]
+    row = next(l for l in lines if "shared (Dense)" in l)
+    assert "a[0][0], b[0][0]" in row and "8" in row
+
+
+def test_get_layer_by_index():
+    model = lamina.Sequential([lamina.Input((3,)), layers.Dense(2, name="first")])
+    assert model.get_layer(index=0).name == "first"
