@@ -154,8 +154,11 @@ class Trainer:
             sample_x = tree.map_structure(lambda a: a[:2], data.x)
             sample_y = tree.map_structure(lambda a: a[:2], data.y)
             y_pred = self._predict_sample(sample_x)
-            self.compiled_metrics.build(backend.convert_to_tensor(sample_y) if not isinstance(sample_y, (list, tuple, dict)) else sample_y,
-                                        y_pred)
+            sample_y = tree.map_structure(backend.convert_to_tensor, sample_y)
+            self.compiled_metrics.build(sample_y, y_pred)
+            # One eager update creates any state a metric makes lazily (before steps are compiled).
+            self.compiled_metrics.update_state(sample_y, y_pred)
+            self.reset_metrics()
         if with_targets:
             self._check_targets(data)
 

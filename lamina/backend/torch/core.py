@@ -64,7 +64,8 @@ class Variable(VariableBase):
     def numpy(self):
         return convert_to_numpy(self.value)
 
-    def __torch_function__(self, func, types, args=(), kwargs=None):
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
         # Lets torch functions accept a Variable directly (torch.add(v, 1)).
         args = [a.value if isinstance(a, Variable) else a for a in args]
         kwargs = {k: (v.value if isinstance(v, Variable) else v) for k, v in (kwargs or {}).items()}
@@ -114,7 +115,7 @@ def convert_to_numpy(x):
         if x.dtype == torch.bfloat16:
             x = x.float()
         # A copy: on CPU .numpy() shares memory, and weights are updated in place.
-        return np.array(x.cpu(), copy=True)
+        return x.cpu().numpy().copy()
     return np.asarray(x)
 
 
