@@ -106,8 +106,10 @@ def test_model_errors():
     with pytest.raises(ValueError, match="not in `inputs=`"):
         lamina.Model(x, layers.Dense(1)(x) + layers.Dense(1)(other))
     model = lamina.Model(x, layers.Dense(1)(x))
-    with pytest.raises(ValueError, match="expects shape"):
-        model(np.ones((2, 3, 1), "float32"))
+    with pytest.raises(ValueError, match=r"Invalid input shape.*\(None, 3\).*\(2, 3, 4\)"):
+        model(np.ones((2, 3, 4), "float32"))
+    # as in Keras, a trailing axis of size 1 is dropped (or added) to match the Input
+    assert ops.shape(model(np.ones((2, 3, 1), "float32"))) == (2, 1)
     with pytest.raises(ValueError, match="No such layer"):
         model.get_layer("nope")
 
@@ -143,3 +145,63 @@ def test_summary_functional_has_connected_to_column():
 def test_get_layer_by_index():
     model = lamina.Sequential([lamina.Input((3,)), layers.Dense(2, name="first")])
     assert model.get_layer(index=0).name == "first"
+
+
+def test_functional_config_round_trip_with_shared_layer_and_ops():
+    a = lamina.Input((3,), name="a")
+    b = lamina.Input((3,), name="b")
+    shared = layers.Dense(4, activation="relu", name="shared")
+    s_a, s_b = shared(a), shared(b)
+    merged = ops.concatenate([s_a, s_b * 2.0], axis=-1)
+    out = layers.Dense(1, name="head")(merged)
+    model = lamina.Model([a, b], [out, s_b], name="graph")
+    config = model.get_config()
+    assert config["input_layers"] == [["a", 0, 0], ["b", 0, 0]]
+    assert [l["name"] for l in config["layers"]][:3] == ["a", "b", "shared"]
+    shared_cfg = next(l for l in config["layers"] if l["name"] == "shared")
+    assert len(shared_cfg["inbound_nodes"]) == 2
+    clone = lamina.Model.from_config(config)
+    assert clone.name == "graph" and [l.name for l in clone.layers] == [l.name for l in model.layers]
+    clone.set_weights(model.get_weights())
+    x = [np.ones((2, 3), "float32"), np.arange(6, dtype="float32").reshape(2, 3)]
+    for got, want in zip(clone(x), model(x)):
+        np.testing.assert_allclose(_np(got), _np(want), rtol=1e-6)
+
+
+def test_sequential_config_json_and_clone():
+    model = lamina.Sequential([lamina.Input((5,)), layers.Dense(3, activation="relu"), layers.Dropout(0.2),
+                               layers.Dense(1)], name="seq")
+    restored = lamina.models.model_from_json(model.to_json())
+    assert restored.name == "seq" and restored.output_shape == (None, 1)
+    assert [type(l).__name__ for l in restored.layers] == ["Dense", "Dropout", "Dense"]
+    clone = lamina.models.clone_model(model)
+    assert clone.count_params() == model.count_params()
+    assert not np.allclose(clone.get_weights()[0], model.get_weights()[0])
+
+
+def test_unknown_class_in_config_is_refused_with_hint():
+    config = {"class_name": "EvilLayer", "config": {}, "module": "os"}
+    with pytest.raises(ValueError, match="register_serializable"):
+        lamina.saving.deserialize_object(config)
+
+
+def test_masks_propagate_through_functional_and_sequential():
+    seen = []
+
+    class MaskProbe(layers.Layer):
+        def __init__(self, **kw):
+            super().__init__(**kw)
+            self.supports_masking = True
+
+        def call(self, x, mask=None):
+            seen.append(None if mask is None else ops.convert_to_numpy(mask).tolist())
+            return x
+
+    x = np.array([[[1.0], [0.0], [2.0]]], "float32")
+    inp = lamina.Input((3, 1))
+    model = lamina.Model(inp, MaskProbe()(layers.Dense(1, kernel_initializer="ones")(layers.Masking(0.0)(inp))))
+    model(x)
+    assert seen[-1] == [[True, False, True]]
+    seq = lamina.Sequential([layers.Masking(0.0), layers.Dense(1, kernel_initializer="ones"), MaskProbe()])
+    seq(x)
+    assert seen[-1] == [[True, False, True]]

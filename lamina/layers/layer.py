@@ -8,6 +8,7 @@ from lamina.layers.call_context import TrainingContext, current_training
 from lamina.layers.input_spec import check_input
 from lamina.ops.node import Node
 from lamina.ops.operation import Operation
+from lamina.random import SeedGenerator
 from lamina.utils.naming import to_snake_case, uniquify
 
 _SHORTCUT_KWARGS = ("input_shape", "batch_input_shape", "input_dim", "batch_size", "input_length")
@@ -118,8 +119,6 @@ class Layer(Operation):
 
     def _own_state(self):
         """Own variables (creation order), including those of seed generators."""
-        from lamina.random import SeedGenerator
-
         out = list(self._own_variables)
         ids = {id(v) for v in out}
         for t in self._flat_tracked():
@@ -276,13 +275,26 @@ class Layer(Operation):
 
     @property
     def losses(self):
-        """Regularization losses of the weights plus losses added in the last call."""
-        out = list(self._losses)
-        for v in self.trainable_weights:
-            if getattr(v, "regularizer", None) is not None:
-                out.append(v.regularizer(v.value))
-        for layer in self._layers:
+        """Losses added in the last call (by this layer and every sub-layer, e.g. activity
+        regularization), plus the weight regularization terms."""
+        out = []
+        for layer in self._flatten_layers():
             out.extend(layer._losses)
+        for v in self.trainable_weights:
+            if v.regularizer is not None:
+                out.append(v.regularizer(v.value))
+        return out
+
+    def _flatten_layers(self):
+        """This layer and all its sub-layers, depth first, each once."""
+        seen, out, stack = set(), [], [self]
+        while stack:
+            layer = stack.pop()
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            out.append(layer)
+            stack.extend(reversed(layer._layers))
         return out
 
     def add_loss(self, loss):
@@ -472,8 +484,6 @@ class Layer(Operation):
 
 
 def _is_trackable(value):
-    from lamina.random import SeedGenerator
-
     if isinstance(value, (Layer, backend.VariableBase, SeedGenerator)):
         return True
     if isinstance(value, (list, tuple)) and value and any(

@@ -1,6 +1,6 @@
 """Functional models: a graph of layers from ``Input``s to outputs, replayed on data."""
 
-from lamina import backend, tree
+from lamina import backend, ops, tree
 from lamina.backend.common.keras_tensor import KerasTensor
 from lamina.layers.core.input_layer import InputLayer
 from lamina.layers.layer import Layer, _overrides
@@ -59,6 +59,21 @@ def _topological_steps(inputs, outputs):
     for t in outputs:
         visit(t)
     return order
+
+
+def conform_input(ref_shape, x, who):
+    """Check ``x`` against an Input's shape; like Keras, add or drop a trailing axis of size 1."""
+    shape = tuple(x.shape)
+    if len(shape) == len(ref_shape) - 1 and ref_shape[-1] == 1:
+        return ops.expand_dims(x, -1)
+    if len(shape) == len(ref_shape) + 1 and shape[-1] == 1:
+        return ops.squeeze(x, -1)
+    if len(shape) != len(ref_shape):  # sizes are checked by each layer's input_spec, which names the layer
+        raise ValueError(
+            f"Invalid input shape for {who}: expected shape {tuple(ref_shape)}, but the input has the "
+            f"incompatible shape {shape}."
+        )
+    return x
 
 
 class Functional(Model):
@@ -167,12 +182,7 @@ class Functional(Model):
         values, masks = {}, {}
         for kt, x, layer in zip(self.inputs, flat, self._input_layers):
             x = self._convert_input(x) if not backend.is_tensor(x) else x
-            if kt.ndim != len(getattr(x, "shape", ())):
-                raise ValueError(
-                    f"Input '{layer.name}' of model '{self.name}' expects shape {kt.shape} "
-                    f"(rank {kt.ndim}), but received data of shape {tuple(x.shape)}."
-                )
-            values[id(kt)] = x
+            values[id(kt)] = conform_input(kt.shape, x, f"input '{layer.name}' of model '{self.name}'")
         if mask is not None:
             for kt, m in zip(self.inputs, tree.flatten(mask) if isinstance(mask, (list, tuple)) else [mask]):
                 if m is not None:
@@ -219,3 +229,16 @@ class Functional(Model):
 
     def compute_output_spec(self, *args, **kwargs):
         return backend.compute_output_spec(self.call, *args, **kwargs)
+
+    def get_config(self):
+        """The Keras-layout graph config: layers, their inbound nodes, inputs and outputs."""
+        from lamina.models.graph_config import functional_config
+
+        return functional_config(self)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Rebuild the model (with new weights) from ``get_config()``'s dict."""
+        from lamina.models.graph_config import functional_from_config
+
+        return functional_from_config(config, custom_objects)

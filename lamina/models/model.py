@@ -95,3 +95,25 @@ class Model(Trainer, Layer):
 
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
                       expand_nested=expand_nested, show_trainable=show_trainable)
+
+    def get_config(self):
+        """The constructor arguments of a subclassed model (override to make it saveable)."""
+        return {"name": self.name, "trainable": self.trainable}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Create the model from a config: a Functional graph config, or a subclass's arguments."""
+        if "layers" in config and "input_layers" in config:
+            from lamina.models.graph_config import functional_from_config
+
+            return functional_from_config(config, custom_objects)
+        return cls(**config)
+
+    def to_json(self, **kwargs):
+        """Return the model's architecture (no weights) as a JSON string; see ``model_from_json``."""
+        import json
+
+        from lamina.saving.serialization import serialize_object
+
+        return json.dumps(serialize_object(self), **kwargs)
+

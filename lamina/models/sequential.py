@@ -4,6 +4,7 @@ from lamina import backend
 from lamina.backend.common.keras_tensor import KerasTensor
 from lamina.layers.core.input_layer import InputLayer
 from lamina.layers.layer import Layer
+from lamina.models.functional import conform_input
 from lamina.models.model import Model
 
 
@@ -125,6 +126,8 @@ class Sequential(Model):
         if not self._stack:
             raise ValueError(f"Sequential model '{self.name}' has no layers; add some before calling it.")
         x = inputs
+        if self._input_layer is not None and backend.is_tensor(x):
+            x = conform_input(self._input_layer.batch_shape, x, f"model '{self.name}'")
         for layer in self._stack:
             kwargs = {}
             if layer._has_training_arg and training is not None:

@@ -69,6 +69,12 @@ class Adam(Optimizer):
             v_hat.assign(new_v)
         variable.assign(variable.value - (new_m * alpha) / (ops.sqrt(new_v) + self.epsilon))
 
+    def _fused_spec(self):
+        if self.amsgrad or type(self).update_step is not Adam.update_step:
+            return None
+        return {"kind": "adam", "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
+                "momentums": self._momentums, "velocities": self._velocities}
+
     def get_config(self):
         config_ = super().get_config()
         config_.update(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon, amsgrad=self.amsgrad)

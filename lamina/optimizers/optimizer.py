@@ -306,12 +306,23 @@ class Optimizer:
         self._backend_update_step(grads, variables, self._current_learning_rate())
 
     def _backend_update_step(self, grads, variables, learning_rate):
-        # A backend may provide fused (foreach/fused-kernel) updates; it returns True when it did the update.
-        fused = getattr(backend, "optimizer_fused_update", None)
-        if fused is not None and fused(self, grads, variables):
+        # The engine may run the same update as a few fused multi-tensor kernels (PyTorch's
+        # foreach ops); it returns False when it cannot, and the per-variable loop runs.
+        spec = self._fused_spec()
+        if spec is not None and backend.engine.optimizers.fused_update(
+                spec, grads, variables, [self._get_variable_index(v) for v in variables],
+                learning_rate, self._iterations.value):
             return
         for g, v in zip(grads, variables):
             self.update_step(g, v, learning_rate)
+
+    def _fused_spec(self):
+        """Describe this optimizer's update for the engine's fused kernels (None: no fused form).
+
+        Returns a dict with ``kind`` (``"adam"`` or ``"sgd"``), the hyperparameters and the
+        slot variables, one per built variable.
+        """
+        return None
 
     def _apply_with_accumulation(self, grads, variables):
         steps = self.gradient_accumulation_steps

@@ -49,6 +49,12 @@ class SGD(Optimizer):
         self.momentums = [self.add_variable_from_reference(v, "momentum") for v in var_list] \
             if self.momentum != 0 else []
 
+    def _fused_spec(self):
+        if type(self).update_step is not SGD.update_step:
+            return None
+        return {"kind": "sgd", "momentum": self.momentum, "nesterov": self.nesterov,
+                "momentums": self.momentums if self.momentum else None}
+
     def update_step(self, gradient, variable, learning_rate):
         lr = ops.cast(learning_rate, variable.dtype)
         g = ops.cast(gradient, variable.dtype)

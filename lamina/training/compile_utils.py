@@ -64,13 +64,22 @@ class CompiledLoss:
                 f"The model has {len(flat_pred)} outputs, but {len(flat_true)} target arrays were given as y."
             )
         total = None
+        self.last_values = []
         for fn, w, yt, yp, sw in zip(self.losses, self.weights, flat_true, flat_pred, flat_sw):
             if fn is None:
                 continue
             value = fn(yt, yp, sample_weight=sw)
+            self.last_values.append(value)
             value = value * w if w != 1.0 else value
             total = value if total is None else total + value
         return total
+
+    def output_loss_names(self):
+        """Keras's per-output loss keys (``"<output>_loss"``), only for models with several outputs."""
+        named = [name for fn, name in zip(self.losses, self.output_names) if fn is not None]
+        if len(self.output_names) < 2 or not all(named):
+            return []
+        return [f"{name}_loss" for name in named]
 
     def loss_names(self):
         return [getattr(fn, "name", None) or getattr(fn, "__name__", "loss") for fn in self.losses]
@@ -100,6 +109,7 @@ class CompiledMetrics:
         flat_true = tree.flatten(y_true) if isinstance(y_true, (list, tuple, dict)) else [y_true]
         flat_pred = tree.flatten(y_pred) if isinstance(y_pred, (list, tuple, dict)) else [y_pred]
         multi = len(flat_pred) > 1
+        taken = set()
         for spec, weighted in ((self._metrics_spec, False), (self._weighted_spec, True)):
             if not spec:
                 continue
@@ -110,10 +120,15 @@ class CompiledMetrics:
                 for m in (entry if isinstance(entry, (list, tuple)) else [entry]):
                     loss = self._compiled_loss.losses[i] if self._compiled_loss and i < len(self._compiled_loss.losses) else None
                     metric = _resolve_metric(m, loss, flat_true[i], flat_pred[i], metrics_mod)
-                    if multi and self.output_names and self.output_names[i]:
-                        metric.name = f"{self.output_names[i]}_{metric.name}"
-                    if weighted:
-                        metric.name = f"weighted_{metric.name}" if not metric.name.startswith("weighted_") else metric.name
+                    prefix = f"{self.output_names[i]}_" if multi and self.output_names and self.output_names[i] else ""
+                    name = prefix + metric.name
+                    if weighted and name in taken:   # as Keras: "weighted_" only when the name is taken
+                        name = f"{prefix}weighted_{metric.name}"
+                    base, k = name, 1
+                    while name in taken:
+                        name, k = f"{base}_{k}", k + 1
+                    metric.name = name
+                    taken.add(name)
                     self.metrics.append((i, metric, weighted))
         self.built = True
 
@@ -141,4 +156,9 @@ def _resolve_metric(m, loss, y_true, y_pred, metrics_mod):
             metric = metrics_mod.CategoricalCrossentropy()
         metric.name = m.lower()
         return metric
-    return metrics_mod.get(m)
+    metric = metrics_mod.get(m)
+    if not isinstance(metric, metrics_mod.Metric):
+        metric = metrics_mod.MeanMetricWrapper(metric)
+    if isinstance(m, str):
+        metric.name = m  # as Keras: metrics=["mae"] is logged as "mae"
+    return metric

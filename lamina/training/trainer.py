@@ -6,13 +6,12 @@ PyTorch runs eager autograd; JAX runs jit-compiled pure steps, several per call.
 """
 
 import math
-import sys
-import warnings
 
 import numpy as np
 
 from lamina import backend, tree
 from lamina.callbacks.callback import CallbackList, History, ProgbarLogger
+from lamina.training import loop_utils
 from lamina.training.compile_utils import CompiledLoss, CompiledMetrics, _output_names
 from lamina.training.data import ArrayData
 
@@ -30,6 +29,8 @@ class Trainer:
         self.stop_training = False
         self._step_functions = {}
         self._loss_tracker = None
+        self._output_loss_trackers = []
+        self._last_output_losses = []
         self._in_fit = False
 
     # ---- compile -------------------------------------------------------------
@@ -64,6 +65,8 @@ class Trainer:
         self.compiled_loss = CompiledLoss(loss, loss_weights, names) if loss is not None else None
         self.compiled_metrics = CompiledMetrics(metrics, weighted_metrics, names, self.compiled_loss)
         self._loss_tracker = metrics_mod.Mean(name="loss")
+        self._output_loss_trackers = [metrics_mod.Mean(name=n) for n in
+                                      (self.compiled_loss.output_loss_names() if self.compiled_loss else [])]
         self.run_eagerly = bool(run_eagerly)
         if steps_per_execution == "auto":
             steps_per_execution = 0
@@ -74,14 +77,16 @@ class Trainer:
         self.steps_per_execution = steps_per_execution
         self.jit_compile = jit_compile
         self._step_functions = {}
+        self._loss_sources = None
         self.compiled = True
 
     @property
     def metrics(self):
-        """The loss tracker followed by the compiled metrics."""
+        """The loss tracker, the per-output loss trackers (several outputs), then the compiled metrics."""
         out = []
         if self._loss_tracker is not None:
             out.append(self._loss_tracker)
+        out.extend(self._output_loss_trackers)
         if self.compiled_metrics is not None:
             out.extend(m for _, m, _ in self.compiled_metrics.metrics)
         return out
@@ -104,9 +109,11 @@ class Trainer:
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The loss of one batch: the compiled loss plus the layers' added losses."""
         total = None
+        self._last_output_losses = []
         if self.compiled_loss is not None and y is not None:
             total = self.compiled_loss(y, y_pred, sample_weight)
-        extra = self.losses
+            self._last_output_losses = list(self.compiled_loss.last_values)
+        extra = self._step_losses()
         if extra:
             reg = extra[0]
             for t in extra[1:]:
@@ -119,8 +126,27 @@ class Trainer:
             )
         return total
 
-    def _update_metrics(self, y, y_pred, sample_weight, loss, batch_size):
+    def _pop_output_losses(self):
+        """The per-output loss values of the last ``compute_loss`` (for the "<output>_loss" trackers)."""
+        values, self._last_output_losses = self._last_output_losses, []
+        return values
+
+    def _step_losses(self):
+        """``self.losses`` without walking the model each step: the layers and regularized
+        weights are found once per compile."""
+        sources = self.__dict__.get("_loss_sources")
+        if sources is None:
+            regularized = [v for v in self.trainable_weights if v.regularizer is not None]
+            sources = self._loss_sources = (self._flatten_layers(), regularized)
+        layers, regularized = sources
+        out = [loss for layer in layers for loss in layer._losses]
+        out += [v.regularizer(v.value) for v in regularized]
+        return out
+
+    def _update_metrics(self, y, y_pred, sample_weight, loss, batch_size, output_losses=None):
         self._loss_tracker.update_state(loss, sample_weight=batch_size)
+        for tracker, value in zip(self._output_loss_trackers, output_losses or ()):
+            tracker.update_state(value, sample_weight=batch_size)
         if y is not None and self.compiled_metrics is not None:
             self.compiled_metrics.update_state(y, y_pred, sample_weight)
 
@@ -151,8 +177,8 @@ class Trainer:
             self._build_from_sample(data)
         if with_targets and self.compiled_metrics is not None and not self.compiled_metrics.built and \
                 data.y is not None:
-            sample_x = tree.map_structure(lambda a: a[:2], data.x)
-            sample_y = tree.map_structure(lambda a: a[:2], data.y)
+            sample_x = loop_utils.first_batch(data.x, data.batch_size)
+            sample_y = loop_utils.first_batch(data.y, data.batch_size)
             y_pred = self._predict_sample(sample_x)
             sample_y = tree.map_structure(backend.convert_to_tensor, sample_y)
             self.compiled_metrics.build(sample_y, y_pred)
@@ -163,7 +189,7 @@ class Trainer:
             self._check_targets(data)
 
     def _build_from_sample(self, data):
-        sample = tree.map_structure(lambda a: a[:2], data.x)
+        sample = loop_utils.first_batch(data.x, data.batch_size)
         self(sample)
 
     def _predict_sample(self, sample_x):
@@ -174,13 +200,13 @@ class Trainer:
         if data.y is None or self.compiled_loss is None:
             return
         flat_y = tree.flatten(data.y)
-        for y, fn in zip(flat_y, self.compiled_loss.losses):
+        outputs = list(getattr(self, "outputs", None) or [])
+        for i, (y, fn) in enumerate(zip(flat_y, self.compiled_loss.losses)):
             if fn is None or y is None or backend.is_tensor(y):
                 continue
             name = type(fn).__name__ if not hasattr(fn, "fn") else getattr(fn.fn, "__name__", "")
             if "SparseCategorical" in type(fn).__name__ or name == "sparse_categorical_crossentropy":
-                out = [t for t in getattr(self, "outputs", [])]
-                classes = out[0].shape[-1] if out else None
+                classes = outputs[i].shape[-1] if i < len(outputs) else None
                 if y.size and classes:
                     lo, hi = int(np.min(y)), int(np.max(y))
                     ignore = getattr(fn, "ignore_class", None)
@@ -238,15 +264,15 @@ class Trainer:
         2
         """
         self._assert_compiled("fit")
-        verbose = _resolve_verbose(verbose)
+        verbose = loop_utils.resolve_verbose(verbose)
         if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
             raise ValueError(f"fit: epochs must be a non-negative int, but received epochs={epochs!r}.")
         data = ArrayData(x, y, sample_weight, batch_size, shuffle, who="fit")
         if class_weight is not None:
-            data.sample_weight = _class_weights_to_sample_weights(data.y, class_weight, data.sample_weight)
+            data.sample_weight = loop_utils.class_weights_to_sample_weights(data.y, class_weight, data.sample_weight)
         val = None
         if validation_data is not None:
-            val = _unpack_validation(validation_data, validation_batch_size or data.batch_size)
+            val = loop_utils.unpack_validation(validation_data, validation_batch_size or data.batch_size)
         elif validation_split:
             data, val = data.split(validation_split)
             if validation_batch_size:
@@ -257,7 +283,7 @@ class Trainer:
         cbs = self._make_callbacks(callbacks, verbose, epochs, steps)
         train_fn = self._get_step("train")
         placed = train_fn.place(data)
-        rng = np.random.default_rng(_host_seed())
+        rng = np.random.default_rng(loop_utils.host_seed())
         self.stop_training = False
         self._in_fit = True
         needs_batch_logs = cbs.needs_batch_logs("on_train_batch_end")
@@ -270,7 +296,7 @@ class Trainer:
                 order = rng.permutation(data.num_samples) if shuffle and shuffle != "batch" else \
                     np.arange(data.num_samples)
                 step = 0
-                for block in _index_blocks(order, data.batch_size, steps, train_fn.steps_per_call):
+                for block in loop_utils.index_blocks(order, data.batch_size, steps, train_fn.steps_per_call):
                     cbs.on_train_batch_begin(step)
                     train_fn(placed, block)
                     step += len(block)
@@ -279,10 +305,10 @@ class Trainer:
                         break
                 train_fn.sync()
                 epoch_logs = self._current_logs()
-                if val is not None and _should_validate(epoch, validation_freq):
+                if val is not None and loop_utils.should_validate(epoch, validation_freq):
                     val_logs = self.evaluate(val.x, val.y, sample_weight=val.sample_weight,
                                              batch_size=val.batch_size, steps=validation_steps,
-                                             verbose=0, return_dict=True, _data=val)
+                                             verbose=0, return_dict=True, callbacks=cbs, _data=val)
                     epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
                 cbs.on_epoch_end(epoch, epoch_logs)
                 if self.stop_training:
@@ -308,18 +334,20 @@ class Trainer:
         [1.0, 1.0]
         """
         self._assert_compiled("evaluate")
-        verbose = _resolve_verbose(verbose)
+        verbose = loop_utils.resolve_verbose(verbose)
         data = _data or ArrayData(x, y, sample_weight, batch_size, False, who="evaluate")
         self._prepare(data, with_targets=True)
         n_steps = data.steps if steps is None else min(int(steps), data.steps)
-        cbs = self._make_callbacks(callbacks, verbose if not self._in_fit else 0, 1, n_steps)
+        # Inside fit, validation reports to fit's callbacks (as Keras) without changing their params.
+        cbs = callbacks if isinstance(callbacks, CallbackList) else \
+            self._make_callbacks(callbacks, verbose if not self._in_fit else 0, 1, n_steps)
         test_fn = self._get_step("test")
         placed = test_fn.place(data)
         self.reset_metrics()
         cbs.on_test_begin()
         step = 0
         needs = cbs.needs_batch_logs("on_test_batch_end")
-        for block in _index_blocks(np.arange(data.num_samples), data.batch_size, n_steps, test_fn.steps_per_call):
+        for block in loop_utils.index_blocks(np.arange(data.num_samples), data.batch_size, n_steps, test_fn.steps_per_call):
             cbs.on_test_batch_begin(step)
             test_fn(placed, block)
             step += len(block)
@@ -327,10 +355,7 @@ class Trainer:
         test_fn.sync()
         logs = self._current_logs()
         cbs.on_test_end(logs)
-        if return_dict:
-            return logs
-        values = list(logs.values())
-        return values[0] if len(values) == 1 else values
+        return self._logs_result(logs, return_dict)
 
     # ---- predict -----------------------------------------------------------------
 
@@ -343,7 +368,7 @@ class Trainer:
         >>> model.predict(np.ones((5, 3)), verbose=0).shape
         (5, 2)
         """
-        verbose = _resolve_verbose(verbose)
+        verbose = loop_utils.resolve_verbose(verbose)
         data = ArrayData(x, None, None, batch_size, False, who="predict")
         if not self.built:
             self._build_from_sample(data)
@@ -354,7 +379,7 @@ class Trainer:
         cbs.on_predict_begin()
         outputs = []
         step = 0
-        for block in _index_blocks(np.arange(data.num_samples), data.batch_size, n_steps, 1):
+        for block in loop_utils.index_blocks(np.arange(data.num_samples), data.batch_size, n_steps, 1):
             cbs.on_predict_batch_begin(step)
             outputs.append(predict_fn(placed, block))
             cbs.on_predict_batch_end(step, None)
@@ -376,7 +401,7 @@ class Trainer:
         data.batch_size = data.num_samples
         data.steps = 1
         if class_weight is not None:
-            data.sample_weight = _class_weights_to_sample_weights(data.y, class_weight, data.sample_weight)
+            data.sample_weight = loop_utils.class_weights_to_sample_weights(data.y, class_weight, data.sample_weight)
         self._prepare(data, with_targets=True)
         train_fn = self._get_step("train")
         self.reset_metrics()
@@ -402,71 +427,15 @@ class Trainer:
         return tree.map_structure(backend.convert_to_numpy, out)
 
     def _single_result(self, return_dict):
-        logs = self._current_logs()
+        return self._logs_result(self._current_logs(), return_dict)
+
+    def _logs_result(self, logs, return_dict):
+        """Keras's result order: loss, the per-output losses, then the metrics (sorted when several outputs)."""
         if return_dict:
             return logs
-        values = list(logs.values())
+        keys = list(logs)
+        if self._output_loss_trackers:
+            head = 1 + len(self._output_loss_trackers)
+            keys = keys[:head] + sorted(keys[head:])
+        values = [logs[k] for k in keys]
         return values[0] if len(values) == 1 else values
-
-
-def _resolve_verbose(verbose):
-    if verbose == "auto":
-        return 1 if (hasattr(sys.stdout, "isatty") and sys.stdout.isatty()) else 2
-    if verbose not in (0, 1, 2, True, False):
-        raise ValueError(f"verbose must be 'auto', 0, 1 or 2, but received verbose={verbose!r}.")
-    return int(verbose)
-
-
-def _host_seed():
-    from lamina.random.random import global_seed_generator
-
-    state = backend.convert_to_numpy(global_seed_generator().state.value)
-    return int(state[0])
-
-
-def _index_blocks(order, batch_size, steps, steps_per_call):
-    """Yield lists of index arrays: ``steps_per_call`` full batches at a time; a short last batch alone."""
-    batches = [order[i * batch_size:(i + 1) * batch_size] for i in range(steps)]
-    batches = [b for b in batches if len(b)]
-    i = 0
-    while i < len(batches):
-        block = [batches[i]]
-        i += 1
-        while len(block) < steps_per_call and i < len(batches) and len(batches[i]) == len(block[0]):
-            block.append(batches[i])
-            i += 1
-        yield block
-
-
-def _should_validate(epoch, freq):
-    if isinstance(freq, int):
-        return (epoch + 1) % freq == 0
-    return (epoch + 1) in freq
-
-
-def _unpack_validation(validation_data, batch_size):
-    if isinstance(validation_data, ArrayData):
-        return validation_data
-    if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
-        raise ValueError(
-            "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, val_sample_weight), "
-            f"but received {type(validation_data).__name__}"
-            + (f" of length {len(validation_data)}" if isinstance(validation_data, (list, tuple)) else "") + "."
-        )
-    x, y = validation_data[0], validation_data[1]
-    sw = validation_data[2] if len(validation_data) == 3 else None
-    return ArrayData(x, y, sw, batch_size, False, who="fit(validation_data)")
-
-
-def _class_weights_to_sample_weights(y, class_weight, sample_weight):
-    if isinstance(y, (list, tuple, dict)):
-        raise ValueError("class_weight is only supported for models with a single output; use sample_weight.")
-    y = np.asarray(backend.convert_to_numpy(y))
-    labels = np.argmax(y, axis=-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(len(y), -1)[:, 0].astype(int)
-    unknown = sorted(set(np.unique(labels).tolist()) - set(int(k) for k in class_weight))
-    if unknown:
-        warnings.warn(f"class_weight has no entry for class(es) {unknown}; they get weight 1.0.")
-    weights = np.array([float(class_weight.get(int(c), 1.0)) for c in labels], dtype=np.float32)
-    if sample_weight is not None:
-        weights = weights * np.asarray(backend.convert_to_numpy(sample_weight), dtype=np.float32).reshape(-1)
-    return weights

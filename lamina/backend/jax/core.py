@@ -27,7 +27,8 @@ _JAX_DTYPES = {
 
 def to_engine_dtype(dtype):
     """Return the jnp dtype for a lamina dtype name (None: floatx)."""
-    return _JAX_DTYPES[standardize_dtype(dtype)]
+    found = _JAX_DTYPES.get(dtype) if isinstance(dtype, str) else None
+    return found if found is not None else _JAX_DTYPES[standardize_dtype(dtype)]
 
 
 def dtype_name(x):

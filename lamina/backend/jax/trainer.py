@@ -64,6 +64,14 @@ class _StepFunction:
             return fn
         return jax.jit(fn, donate_argnums=donate)
 
+    def _scan(self, body, carry, idx_block):
+        """``lax.scan`` over the steps of a block; a plain loop when eager (scan would trace every call)."""
+        if self.jit:
+            return jax.lax.scan(body, carry, idx_block)[0]
+        for i in range(idx_block.shape[0]):
+            carry, _ = body(carry, idx_block[i])
+        return carry
+
     def _blocks(self, block):
         if len(block) == self.steps_per_call:
             return [np.stack(block)]
@@ -90,14 +98,14 @@ class TrainFunction(_StepFunction):
             with StatelessScope(list(zip(self.tv, tv_vals)) + list(zip(self.ntv, ntv))) as scope:
                 y_pred = model(x, training=True)
                 loss = model.compute_loss(x, y, y_pred, sw)
-            return loss, (y_pred, _scope_values(scope, self.ntv, ntv))
+            return loss, (y_pred, _scope_values(scope, self.ntv, ntv), model._pop_output_losses())
 
-        (loss, (y_pred, ntv)), grads = jax.value_and_grad(loss_fn, has_aux=True)(tv)
+        (loss, (y_pred, ntv, out_losses)), grads = jax.value_and_grad(loss_fn, has_aux=True)(tv)
         with StatelessScope(list(zip(self.tv, tv)) + list(zip(self.ov, ov))) as scope:
             model.optimizer.apply(grads, self.tv)
         tv, ov = _scope_values(scope, self.tv, tv), _scope_values(scope, self.ov, ov)
         with StatelessScope(list(zip(self.mv, mv))) as scope:
-            model._update_metrics(y, y_pred, sw, loss, tree.flatten(x)[0].shape[0])
+            model._update_metrics(y, y_pred, sw, loss, tree.flatten(x)[0].shape[0], out_losses)
         mv = _scope_values(scope, self.mv, mv)
         return (tv, ntv, ov, mv)
 
@@ -107,8 +115,7 @@ class TrainFunction(_StepFunction):
         def body(st, idx):
             return self._step(st, (_gather(x, idx), _gather(y, idx), _gather(sw, idx))), None
 
-        state, _ = jax.lax.scan(body, state, idx_block)
-        return state
+        return self._scan(body, state, idx_block)
 
     def __call__(self, placed, block):
         for idx in self._blocks(block):
@@ -139,11 +146,11 @@ class TestFunction(_StepFunction):
                 y_pred = model(xb, training=False)
                 loss = model.compute_loss(xb, yb, y_pred, swb)
             with StatelessScope(list(zip(self.mv, mv))) as scope:
-                model._update_metrics(yb, y_pred, swb, loss, tree.flatten(xb)[0].shape[0])
+                model._update_metrics(yb, y_pred, swb, loss, tree.flatten(xb)[0].shape[0],
+                                      model._pop_output_losses())
             return _scope_values(scope, self.mv, mv), None
 
-        mv, _ = jax.lax.scan(body, mv, idx_block)
-        return mv
+        return self._scan(body, mv, idx_block)
 
     def __call__(self, placed, block):
         weights = (_values(self.tv), _values(self.ntv))

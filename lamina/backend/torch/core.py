@@ -27,7 +27,8 @@ def to_engine_dtype(dtype):
     """Return the torch dtype for a lamina dtype name (None: floatx)."""
     if isinstance(dtype, torch.dtype):
         return dtype
-    return _TORCH_DTYPES[standardize_dtype(dtype)]
+    found = _TORCH_DTYPES.get(dtype) if isinstance(dtype, str) else None
+    return found if found is not None else _TORCH_DTYPES[standardize_dtype(dtype)]
 
 
 def dtype_name(x):

@@ -64,7 +64,8 @@ class TrainFunction(_StepFunction):
             grads = [torch.zeros_like(p) if g is None else g for g, p in zip(grads, self.params)]
             with torch.no_grad():
                 model.optimizer.apply(grads, self.variables)
-                model._update_metrics(y, _detach(y_pred), sw, loss.detach(), _batch_size(x))
+                model._update_metrics(y, _detach(y_pred), sw, loss.detach(), _batch_size(x),
+                                      _detach(model._pop_output_losses()))
 
 
 class TestFunction(_StepFunction):
@@ -74,7 +75,7 @@ class TestFunction(_StepFunction):
             for x, y, sw in self._batches(placed, block):
                 y_pred = model(x, training=False)
                 loss = model.compute_loss(x, y, y_pred, sw)
-                model._update_metrics(y, y_pred, sw, loss, _batch_size(x))
+                model._update_metrics(y, y_pred, sw, loss, _batch_size(x), model._pop_output_losses())
 
 
 class PredictFunction(_StepFunction):

@@ -1,0 +1,77 @@
+"""Helpers of the training loop: batching, verbosity, validation data, class weights."""
+
+import sys
+import warnings
+
+import numpy as np
+
+from lamina import backend, tree
+from lamina.training.data import ArrayData
+
+
+def first_batch(struct, batch_size):
+    """The first batch: built on it, a wrong input shape is reported with the user's batch shape."""
+    return tree.map_structure(lambda a: a[:batch_size] if a is not None else None, struct)
+
+
+def resolve_verbose(verbose):
+    if verbose == "auto":
+        return 1 if (hasattr(sys.stdout, "isatty") and sys.stdout.isatty()) else 2
+    if verbose not in (0, 1, 2, True, False):
+        raise ValueError(f"verbose must be 'auto', 0, 1 or 2, but received verbose={verbose!r}.")
+    return int(verbose)
+
+
+def host_seed():
+    from lamina.random.random import global_seed_generator
+
+    state = backend.convert_to_numpy(global_seed_generator().state.value)
+    return int(state[0])
+
+
+def index_blocks(order, batch_size, steps, steps_per_call):
+    """Yield lists of index arrays: ``steps_per_call`` full batches at a time; a short last batch alone."""
+    batches = [order[i * batch_size:(i + 1) * batch_size] for i in range(steps)]
+    batches = [b for b in batches if len(b)]
+    i = 0
+    while i < len(batches):
+        block = [batches[i]]
+        i += 1
+        while len(block) < steps_per_call and i < len(batches) and len(batches[i]) == len(block[0]):
+            block.append(batches[i])
+            i += 1
+        yield block
+
+
+def should_validate(epoch, freq):
+    if isinstance(freq, int):
+        return (epoch + 1) % freq == 0
+    return (epoch + 1) in freq
+
+
+def unpack_validation(validation_data, batch_size):
+    if isinstance(validation_data, ArrayData):
+        return validation_data
+    if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
+        raise ValueError(
+            "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, val_sample_weight), "
+            f"but received {type(validation_data).__name__}"
+            + (f" of length {len(validation_data)}" if isinstance(validation_data, (list, tuple)) else "") + "."
+        )
+    x, y = validation_data[0], validation_data[1]
+    sw = validation_data[2] if len(validation_data) == 3 else None
+    return ArrayData(x, y, sw, batch_size, False, who="fit(validation_data)")
+
+
+def class_weights_to_sample_weights(y, class_weight, sample_weight):
+    if isinstance(y, (list, tuple, dict)):
+        raise ValueError("class_weight is only supported for models with a single output; use sample_weight.")
+    y = np.asarray(backend.convert_to_numpy(y))
+    labels = np.argmax(y, axis=-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(len(y), -1)[:, 0].astype(int)
+    unknown = sorted(set(np.unique(labels).tolist()) - set(int(k) for k in class_weight))
+    if unknown:
+        warnings.warn(f"class_weight has no entry for class(es) {unknown}; they get weight 1.0.")
+    weights = np.array([float(class_weight.get(int(c), 1.0)) for c in labels], dtype=np.float32)
+    if sample_weight is not None:
+        weights = weights * np.asarray(backend.convert_to_numpy(sample_weight), dtype=np.float32).reshape(-1)
+    return weights
