@@ -193,3 +193,18 @@ def test_get_weights_returns_copies_not_views():
     before = layer.get_weights()[0]
     layer.kernel.assign(np.ones((2, 2), "float32"))
     assert before.sum() == 0.0
+
+
+def test_variable_does_not_share_memory_with_the_initial_array():
+    arr = np.zeros((3,), "float32")
+    v = lamina.Variable(arr)
+    v.assign(np.ones((3,), "float32"))
+    assert arr.sum() == 0.0
+
+
+def test_read_only_and_reversed_arrays_convert():
+    arr = np.arange(4, dtype="float32")[::-1]
+    ro = np.arange(3, dtype="float32")
+    ro.setflags(write=False)
+    assert ops.convert_to_numpy(ops.add(arr, 0)).tolist() == [3.0, 2.0, 1.0, 0.0]
+    assert ops.convert_to_numpy(ops.add(ro, 1)).tolist() == [1.0, 2.0, 3.0]

@@ -7,7 +7,8 @@ import jax.numpy as jnp
 import ml_dtypes
 import numpy as np
 
-from lamina.backend.common import scopes
+from lamina import tree
+from lamina.backend.common import scopes, tracing
 from lamina.backend.common.dtypes import infer_dtype, standardize_dtype
 from lamina.backend.common.keras_tensor import KerasTensor
 from lamina.backend.common.variables import VariableBase
@@ -136,70 +137,34 @@ def device_name():
 
 # ---- symbolic tracing -------------------------------------------------------
 
-_UNKNOWN_SIZES = ((2, 7), (3, 11))
-
-
-def _map_structure(fn, struct):
-    if isinstance(struct, (list, tuple)):
-        out = [_map_structure(fn, s) for s in struct]
-        return type(struct)(out) if not hasattr(struct, "_fields") else type(struct)(*out)
-    if isinstance(struct, dict):
-        return {k: _map_structure(fn, v) for k, v in struct.items()}
-    return fn(struct)
-
-
 class _Slot:
+    """Marks where the i-th symbolic input goes in the traced call's arguments."""
+
     __slots__ = ("index",)
 
     def __init__(self, index):
         self.index = index
 
 
-def _spec(kt, trial):
-    dims = tuple(
-        (_UNKNOWN_SIZES[trial][0 if axis == 0 else 1] if d is None else d)
-        for axis, d in enumerate(kt.shape)
-    )
-    return jax.ShapeDtypeStruct(dims, to_engine_dtype(kt.dtype))
-
-
 def compute_output_spec(fn, *args, **kwargs):
-    """Trace ``fn`` abstractly (``jax.eval_shape``); return outputs as KerasTensors.
-
-    Unknown dimensions are set to two different sizes in two traces; output
-    dimensions that differ between them are unknown (None). Nothing is computed.
-    """
+    """Trace ``fn`` abstractly (``jax.eval_shape``, nothing is computed); return its
+    outputs as KerasTensors. Runs two traces (see ``backend/common/tracing.py``)."""
     leaves = []
 
     def collect(t):
-        if isinstance(t, KerasTensor):
-            leaves.append(t)
-            return _Slot(len(leaves) - 1)
-        return t
+        leaves.append(t)
+        return _Slot(len(leaves) - 1)
 
-    skeleton = _map_structure(collect, (args, kwargs))
+    skeleton = tracing.replace_keras_tensors((args, kwargs), collect)
 
     def traced(*arrays):
-        def fill(t):
-            return arrays[t.index] if isinstance(t, _Slot) else t
-
-        a, k = _map_structure(fill, skeleton)
+        a, k = tree.map_structure(lambda t: arrays[t.index] if isinstance(t, _Slot) else t, skeleton)
         with scopes.SymbolicScope():
             return fn(*a, **k)
 
-    outs = [jax.eval_shape(traced, *[_spec(t, trial) for t in leaves]) for trial in (0, 1)]
-    return _merge_specs(outs[0], outs[1])
-
-
-def _merge_specs(a, b):
-    if isinstance(a, (list, tuple)):
-        return type(a)(_merge_specs(x, y) for x, y in zip(a, b))
-    if isinstance(a, dict):
-        return {k: _merge_specs(a[k], b[k]) for k in a}
-    if hasattr(a, "shape") and hasattr(a, "dtype"):
-        shp = tuple(x if x == y else None for x, y in zip(a.shape, b.shape))
-        return KerasTensor(shp, dtype=standardize_dtype(a.dtype))
-    return a
+    outs = [jax.eval_shape(traced, *[jax.ShapeDtypeStruct(tracing.trial_shape(t, trial), to_engine_dtype(t.dtype))
+                                    for t in leaves]) for trial in (0, 1)]
+    return tracing.merge_trials(outs[0], outs[1])
 
 
 @contextlib.contextmanager

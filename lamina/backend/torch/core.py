@@ -5,7 +5,7 @@ import contextlib
 import numpy as np
 import torch
 
-from lamina.backend.common import scopes
+from lamina.backend.common import scopes, tracing
 from lamina.backend.common.dtypes import infer_dtype, standardize_dtype
 from lamina.backend.common.keras_tensor import KerasTensor
 from lamina.backend.common.variables import VariableBase
@@ -39,6 +39,9 @@ def dtype_name(x):
 class Variable(VariableBase):
 
     def _initialize(self, value):
+        # A copy: the initial value may share memory with the caller's array, which in-place
+        # updates must never touch.
+        value = value.detach().clone()
         self._param = torch.nn.Parameter(value, requires_grad=self._trainable and value.is_floating_point())
 
     def _run_initializer(self, initializer, shape, dtype):
@@ -101,8 +104,9 @@ def convert_to_tensor(x, dtype=None, sparse=None):
     if isinstance(x, np.ndarray):
         if x.dtype == object:
             infer_dtype(x)  # raises a clear error
-        if any(st < 0 for st in x.strides):
-            x = np.ascontiguousarray(x)  # torch cannot view negative strides (x[::-1])
+        if any(st < 0 for st in x.strides) or not x.flags.writeable:
+            # torch cannot view negative strides (x[::-1]) nor safely share read-only memory
+            x = np.array(x, copy=True, order="C")
     return torch.as_tensor(x if isinstance(x, (np.ndarray, int, float, bool)) else np.asarray(x),
                            dtype=to_engine_dtype(dtype), device=DEFAULT_DEVICE)
 
@@ -147,46 +151,24 @@ def device_name():
 
 # ---- symbolic tracing -------------------------------------------------------
 
-_UNKNOWN_SIZES = ((2, 7), (3, 11))  # (batch axis, other axes) sizes for the two trial runs
-
-
-def _concrete(kt, trial, device):
-    dims = []
-    for axis, d in enumerate(kt.shape):
-        if d is None:
-            d = _UNKNOWN_SIZES[trial][0 if axis == 0 else 1]
-        dims.append(d)
-    return torch.zeros(dims, dtype=to_engine_dtype(kt.dtype), device=device)
-
-
-def _map_structure(fn, struct):
-    if isinstance(struct, (list, tuple)):
-        out = [_map_structure(fn, s) for s in struct]
-        return type(struct)(out) if not hasattr(struct, "_fields") else type(struct)(*out)
-    if isinstance(struct, dict):
-        return {k: _map_structure(fn, v) for k, v in struct.items()}
-    return fn(struct)
-
-
 def _meta_value(var):
     return torch.empty(var.shape, dtype=to_engine_dtype(var.dtype), device="meta")
 
 
 def _run_trial(fn, args, kwargs, trial, device):
-    conv = lambda s: _map_structure(
-        lambda t: _concrete(t, trial, device) if isinstance(t, KerasTensor) else t, s)
+    def concrete(kt):
+        return torch.zeros(tracing.trial_shape(kt, trial), dtype=to_engine_dtype(kt.dtype), device=device)
+
     fallback = _meta_value if device == "meta" else None
     with scopes.SymbolicScope(fallback=fallback), torch.no_grad():
-        return fn(*conv(args), **conv(kwargs))
+        return fn(*tracing.replace_keras_tensors(args, concrete), **tracing.replace_keras_tensors(kwargs, concrete))
 
 
 def compute_output_spec(fn, *args, **kwargs):
     """Trace ``fn`` on symbolic inputs; return its outputs as KerasTensors.
 
-    Runs ``fn`` twice with unknown dimensions set to two different sizes, on
-    torch's "meta" device (no data, no compute) when every op supports it, else
-    on small real tensors. Output dimensions that differ between the runs are
-    unknown (None).
+    Runs ``fn`` twice (see ``backend/common/tracing.py``) on torch's "meta" device
+    (no data, no compute) when every op supports it, else on small real tensors.
     """
     outs = []
     for trial in (0, 1):
@@ -194,18 +176,7 @@ def compute_output_spec(fn, *args, **kwargs):
             outs.append(_run_trial(fn, args, kwargs, trial, "meta"))
         except (RuntimeError, NotImplementedError, TypeError):
             outs.append(_run_trial(fn, args, kwargs, trial, "cpu"))
-    return _merge_specs(outs[0], outs[1])
-
-
-def _merge_specs(a, b):
-    if isinstance(a, (list, tuple)):
-        return type(a)(_merge_specs(x, y) for x, y in zip(a, b))
-    if isinstance(a, dict):
-        return {k: _merge_specs(a[k], b[k]) for k in a}
-    if isinstance(a, torch.Tensor):
-        shp = tuple(x if x == y else None for x, y in zip(a.shape, b.shape))
-        return KerasTensor(shp, dtype=standardize_dtype(a.dtype))
-    return a
+    return tracing.merge_trials(outs[0], outs[1])
 
 
 @contextlib.contextmanager

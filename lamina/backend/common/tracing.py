@@ -1,0 +1,38 @@
+"""Engine-independent parts of shape tracing (``compute_output_spec``).
+
+Each engine runs the traced function twice, with every unknown (None) dimension
+set to a different size in each run; dimensions whose sizes differ between the
+two runs are unknown in the result.
+"""
+
+from lamina import tree
+from lamina.backend.common.dtypes import standardize_dtype
+from lamina.backend.common.keras_tensor import KerasTensor
+
+# Sizes given to unknown dimensions in trial 0 and trial 1: (batch axis, other axes).
+UNKNOWN_SIZES = ((2, 7), (3, 11))
+
+
+def trial_shape(kt, trial):
+    """The concrete shape a KerasTensor takes in trial ``trial``."""
+    return tuple(
+        (UNKNOWN_SIZES[trial][0 if axis == 0 else 1] if d is None else d)
+        for axis, d in enumerate(kt.shape)
+    )
+
+
+def replace_keras_tensors(struct, fn):
+    """``struct`` with each KerasTensor ``t`` replaced by ``fn(t)``."""
+    return tree.map_structure(lambda t: fn(t) if isinstance(t, KerasTensor) else t, struct)
+
+
+def merge_trials(a, b):
+    """KerasTensors from the outputs of the two trials (None where their sizes differ)."""
+    if isinstance(a, (list, tuple)):
+        return type(a)(merge_trials(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return {k: merge_trials(a[k], b[k]) for k in a}
+    if hasattr(a, "shape") and hasattr(a, "dtype"):
+        shape = tuple(x if x == y else None for x, y in zip(a.shape, b.shape))
+        return KerasTensor(shape, dtype=standardize_dtype(a.dtype))
+    return a
