@@ -3,10 +3,11 @@
 from lamina import backend
 from lamina.backend.common.keras_tensor import KerasTensor
 from lamina.layers.layer import Layer
+from lamina.saving.model_methods import SavingMixin
 from lamina.training.trainer import Trainer
 
 
-class Model(Trainer, Layer):
+class Model(SavingMixin, Trainer, Layer):
     """A trainable group of layers, as Keras's ``Model``.
 
     Two ways to make one:

@@ -1,4 +1,4 @@
-"""Saving and configs: ``serialize_object`` / ``deserialize_object`` and the custom-object registry."""
+"""Saving and configs: ``save_model``/``load_model``, weights files, ``serialize_object``, the custom-object registry."""
 
 from lamina.saving.serialization import (  # noqa: F401
     CustomObjectScope,
@@ -10,6 +10,7 @@ from lamina.saving.serialization import (  # noqa: F401
     register_serializable,
     serialize_object,
 )
+from lamina.saving.saving_api import load_model, load_weights, save_model, save_weights  # noqa: F401,E402
 
 register_keras_serializable = register_serializable
 serialize_keras_object = serialize_object

@@ -1,0 +1,190 @@
+"""Model and optimizer variables in Keras 3's HDF5 layout (``model.weights.h5``, ``*.weights.h5``).
+
+Each layer's own variables go to ``<path>/vars/0``, ``<path>/vars/1``... where the
+path follows Keras 3: the layers of a Sequential or Functional model are under
+``layers/<layer name>``, a sub-layer held in an attribute under ``<attribute>``
+(a list of them under ``<attribute>/<layer name>``), the model's own variables
+under ``vars`` and the optimizer's under ``optimizer/vars`` (in Keras's order,
+see ``keras_compat.optimizer_keras_order``).
+
+Loading checks every dataset's shape against the variable it is for before
+reading it, and names the file, the path and both shapes when they differ.
+
+Example:
+>>> import io, h5py, lamina
+>>> from lamina.saving import weights_store
+>>> model = lamina.Sequential([lamina.Input((3,)), lamina.layers.Dense(2, name="d")])
+>>> buf = io.BytesIO()
+>>> with h5py.File(buf, "w") as f:
+...     weights_store.save_to_h5(model, f)
+...     sorted(f["layers/d/vars"])
+['0', '1']
+"""
+
+import warnings
+
+import numpy as np
+
+from lamina.saving.file_safety import file_error, read_dataset
+from lamina.saving.keras_compat import optimizer_keras_order
+
+# lamina-internal attributes that hold layers already reached another way.
+_SKIP_ATTRS = {"_tracked", "_stack", "_input_layer", "_input_layers", "_graph_layers", "_steps",
+               "_output_layers", "_inbound_nodes", "_outbound_nodes", "_loss_tracker",
+               "_output_loss_trackers", "compiled_loss", "compiled_metrics", "optimizer", "_history"}
+_WEIGHT_ROLES = ("trainable", "non_trainable")
+
+
+def own_variables(layer):
+    """The variables a layer saves itself (its weights, in creation order; no seed or metric state)."""
+    state = layer._own_state() if hasattr(layer, "_own_state") else list(layer._own_variables)
+    return [v for v in state if v.role in _WEIGHT_ROLES]
+
+
+def _children(obj):
+    """Yield ``(attribute, child)`` pairs in Keras 3's order; ``child`` is a Layer or a list of Layers."""
+    from lamina.layers.layer import Layer
+
+    if hasattr(obj, "_graph_layers") or hasattr(obj, "_stack"):  # Functional / Sequential
+        yield "layers", [layer for layer in obj.layers if isinstance(layer, Layer)]
+    for attr in sorted(vars(obj), key=lambda a: f"~{a}" if a.startswith("_") else a):  # private last
+        if attr in _SKIP_ATTRS or attr.startswith("__"):
+            continue
+        value = vars(obj)[attr]
+        if isinstance(value, Layer):
+            yield attr, value
+        elif isinstance(value, (list, tuple)):
+            layers = [v for v in value if isinstance(v, Layer)]
+            if layers:
+                yield attr, layers
+        elif isinstance(value, dict):
+            layers = [v for v in value.values() if isinstance(v, Layer)]
+            if layers:
+                yield attr, layers
+
+
+def walk(model):
+    """Return ``[(path, layer)]`` for the model and every layer in it, each once (Keras 3's paths)."""
+    out, seen = [], set()
+
+    def visit(obj, path):
+        if id(obj) in seen:
+            return
+        seen.add(id(obj))
+        out.append((path, obj))
+        for attr, child in _children(obj):
+            base = f"{path}/{attr}" if path else attr
+            if isinstance(child, list):
+                for layer in child:
+                    visit(layer, f"{base}/{layer.name}")
+            else:
+                visit(child, base)
+
+    visit(model, "")
+    return out
+
+
+def _vars_path(path):
+    return f"{path}/vars" if path else "vars"
+
+
+def save_to_h5(model, f, include_optimizer=True):
+    """Write the model's variables (and its optimizer's) into the open h5py File ``f``."""
+    for path, layer in walk(model):
+        group = f.create_group(_vars_path(path))
+        group.attrs["name"] = np.bytes_(layer.name.encode("utf8"))
+        for i, v in enumerate(own_variables(layer)):
+            group.create_dataset(str(i), data=np.asarray(v.numpy()))
+    optimizer = getattr(model, "optimizer", None)
+    if include_optimizer and optimizer is not None and hasattr(optimizer, "variables"):
+        group = f.create_group("optimizer/vars")
+        group.attrs["name"] = np.bytes_(optimizer.name.encode("utf8"))
+        variables = optimizer.variables
+        for i, j in enumerate(optimizer_keras_order(optimizer)):
+            group.create_dataset(str(i), data=np.asarray(variables[j].numpy()))
+
+
+def _group(f, key):
+    import h5py
+
+    try:
+        obj = f.get(key)
+    except (KeyError, ValueError, OSError, RuntimeError):
+        obj = None
+    return obj if isinstance(obj, h5py.Group) else None
+
+
+def _load_vars(group, variables, source, where):
+    """Read ``group``'s datasets into ``variables`` after checking count and shapes (nothing assigned on error)."""
+    keys = sorted((k for k in group.keys() if k.isdigit()), key=int) if group is not None else []
+    if len(keys) != len(variables) or keys != [str(i) for i in range(len(keys))]:
+        raise file_error(source, f"'{where}' holds {len(keys)} weight arrays, but the model's layer has "
+                         f"{len(variables)} ({[str(v.path) for v in variables]}).")
+    values = [read_dataset(group[str(i)], source, f"{where}/{i}", tuple(v.shape), np.dtype(_np_dtype(v)))
+              for i, v in enumerate(variables)]
+    for v, value in zip(variables, values):
+        v.assign(value)
+
+
+def _np_dtype(v):
+    dtype = str(v.dtype)
+    return "float32" if dtype == "bfloat16" else dtype
+
+
+def load_from_h5(model, f, source, skip_mismatch=False, load_optimizer=True, optimizer_required=False):
+    """Read variables written by ``save_to_h5`` (or Keras 3) from ``f`` into ``model``.
+
+    Args:
+        model: the model to fill.
+        f: an open h5py File (or group) in Keras 3's weights layout.
+        source: the file's name, for error messages.
+        skip_mismatch: skip (with a warning) layers whose weights do not match
+            instead of raising.
+        load_optimizer: also restore the optimizer's state when the file has it.
+        optimizer_required: raise (instead of warning) when the optimizer state
+            does not fit the model's optimizer.
+
+    Raises:
+        ValueError: naming ``source`` when a layer's weights are missing or
+            their count or shapes differ (unless ``skip_mismatch``).
+    """
+    if _group(f, "layers") is None and _group(f, "vars") is None:
+        raise file_error(source, "it has no 'layers' or 'vars' group, so it is not a weights file in Keras 3's "
+                         "layout (for a Keras 2 '.h5' file use lamina.models.load_model or load_weights on "
+                         "a '.h5' path).")
+    for path, layer in walk(model):
+        variables = own_variables(layer)
+        where = _vars_path(path)
+        group = _group(f, where)
+        if not variables and group is None:
+            continue
+        try:
+            if group is None:
+                raise file_error(source, f"it has no weights for layer '{layer.name}' (expected the group "
+                                 f"'{where}' with {len(variables)} arrays).")
+            _load_vars(group, variables, source, where)
+        except ValueError as e:
+            if not skip_mismatch:
+                raise
+            warnings.warn(f"Skipping the weights of layer '{layer.name}' (skip_mismatch=True): {e}", stacklevel=3)
+    optimizer = getattr(model, "optimizer", None)
+    group = _group(f, "optimizer/vars")
+    if load_optimizer and optimizer is not None and group is not None:
+        load_optimizer_state(model, group, source, strict=optimizer_required and not skip_mismatch)
+
+
+def load_optimizer_state(model, group, source, strict=True):
+    """Load ``optimizer/vars`` into ``model.optimizer`` (building it for the model's variables if needed)."""
+    optimizer = model.optimizer
+    count = len([k for k in group.keys() if k.isdigit()])
+    if count != len(optimizer.variables) and not optimizer.built:
+        optimizer.build(model.trainable_variables)
+    try:
+        variables = optimizer.variables
+        order = optimizer_keras_order(optimizer)
+        _load_vars(group, [variables[j] for j in order], source, "optimizer/vars")
+    except ValueError as e:
+        if strict:
+            raise
+        warnings.warn(f"The optimizer state in '{source}' was not loaded (the optimizer differs from the one "
+                      f"saved): {e} Training resumes with a fresh optimizer state.", stacklevel=3)
