@@ -12,6 +12,8 @@ import scipy.special
 
 import lamina
 from lamina import config, ops
+from np_conv_reference import (np_adaptive_pool, np_conv, np_conv_transpose, np_depthwise_conv, np_pool,
+                               np_separable_conv)
 
 RNG = np.random.default_rng(0)
 F = RNG.uniform(-2.0, 2.0, (3, 4)).astype("float32")          # float32 matrix
@@ -296,6 +298,53 @@ NN_CASES = [
          ref=lambda t, o, from_logits: -(t * np.log(_softmax(o))).sum(-1), rtol=1e-4, grad=False),
     Case("sparse_categorical_crossentropy", np.array([0, 2, 3], "int32"), _softmax(F),
          ref=lambda t, o: -np.log(o[np.arange(3), t]), rtol=1e-4),
+]
+
+# convolution and pooling against explicit NumPy loops (tests/np_conv_reference.py)
+IMG = RNG.uniform(-1, 1, (2, 5, 6, 3)).astype("float32")      # NHWC
+IMG_CF = np.moveaxis(IMG, -1, 1).copy()                        # NCHW
+SEQ = RNG.uniform(-1, 1, (2, 7, 4)).astype("float32")          # NWC
+VOL = RNG.uniform(-1, 1, (1, 4, 3, 5, 2)).astype("float32")    # NDHWC
+K2 = RNG.uniform(-1, 1, (3, 2, 3, 4)).astype("float32")        # (kh, kw, in, out)
+SMALL = RNG.uniform(-1, 1, (1, 4, 4, 2)).astype("float32")
+NN_CASES = NN_CASES + [
+    Case("conv", IMG, K2, ref=np_conv, rtol=1e-4, atol=1e-5),
+    Case("conv", IMG, K2, strides=2, padding="same", ref=np_conv, rtol=1e-4, atol=1e-5, id="conv_strided_same"),
+    Case("conv", IMG, K2, dilation_rate=2, padding="same", ref=np_conv, rtol=1e-4, atol=1e-5, id="conv_dilated"),
+    Case("conv", IMG_CF, K2, strides=(1, 2), data_format="channels_first", ref=np_conv, rtol=1e-4, atol=1e-5,
+         id="conv_channels_first"),
+    Case("conv", SEQ, RNG.uniform(-1, 1, (3, 2, 6)).astype("float32"), strides=2, ref=np_conv, rtol=1e-4,
+         atol=1e-5, id="conv1d_groups2"),
+    Case("conv", VOL, RNG.uniform(-1, 1, (2, 2, 3, 2, 3)).astype("float32"), padding="same", ref=np_conv,
+         rtol=1e-4, atol=1e-5, id="conv3d"),
+    Case("conv", SMALL, K2[:2, :2, :2], ref=np_conv, grad=True, rtol=1e-4, atol=1e-5, id="conv_grad"),
+    Case("depthwise_conv", IMG, K2[..., :2], strides=2, padding="same", ref=np_depthwise_conv, rtol=1e-4,
+         atol=1e-5),
+    Case("depthwise_conv", IMG_CF, K2[..., :2], data_format="channels_first", dilation_rate=(2, 1),
+         ref=np_depthwise_conv, rtol=1e-4, atol=1e-5, id="depthwise_conv_channels_first"),
+    Case("separable_conv", IMG, K2[..., :2], RNG.uniform(-1, 1, (1, 1, 6, 5)).astype("float32"), padding="same",
+         ref=np_separable_conv, rtol=1e-4, atol=1e-5),
+    Case("conv_transpose", IMG, K2.transpose(0, 1, 3, 2).copy(), strides=2, padding="same",
+         ref=np_conv_transpose, rtol=1e-4, atol=1e-5),
+    Case("conv_transpose", IMG, K2.transpose(0, 1, 3, 2).copy(), strides=(2, 3), ref=np_conv_transpose,
+         rtol=1e-4, atol=1e-5, id="conv_transpose_valid"),
+    Case("conv_transpose", IMG_CF, K2.transpose(0, 1, 3, 2).copy(), strides=2, output_padding=1, padding="same",
+         data_format="channels_first", ref=np_conv_transpose, rtol=1e-4, atol=1e-5,
+         id="conv_transpose_output_padding"),
+    Case("conv_transpose", SMALL, K2[:2, :2, :, :2], strides=2, ref=np_conv_transpose, grad=True, rtol=1e-4,
+         atol=1e-5, id="conv_transpose_grad"),
+    Case("max_pool", IMG, 2, ref=np_pool), Case("max_pool", IMG, 3, strides=2, padding="same", ref=np_pool,
+                                                id="max_pool_same"),
+    Case("max_pool", SEQ, 2, strides=1, ref=np_pool, grad=True, id="max_pool_grad"),
+    Case("max_pool", IMG_CF, (2, 3), data_format="channels_first", ref=np_pool, id="max_pool_channels_first"),
+    Case("average_pool", IMG, 2, ref=lambda *a, **k: np_pool(*a, kind="avg", **k), rtol=1e-5),
+    Case("average_pool", IMG, 3, strides=2, padding="same", ref=lambda *a, **k: np_pool(*a, kind="avg", **k),
+         rtol=1e-5, grad=True, id="average_pool_same_uncounted_padding"),
+    Case("average_pool", VOL, 2, strides=1, padding="same", ref=lambda *a, **k: np_pool(*a, kind="avg", **k),
+         rtol=1e-5, id="average_pool_3d"),
+    Case("adaptive_average_pool", IMG, (2, 4), ref=np_adaptive_pool, rtol=1e-5),
+    Case("adaptive_max_pool", IMG_CF, 3, data_format="channels_first",
+         ref=lambda *a, **k: np_adaptive_pool(*a, kind="max", **k)),
 ]
 
 LINALG_CASES = [

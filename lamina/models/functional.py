@@ -137,6 +137,16 @@ class Functional(Model):
         return list(self._graph_layers)
 
     @property
+    def input(self):
+        """The model's symbolic input(s), as given to ``Model(inputs, ...)``."""
+        return self._inputs_struct
+
+    @property
+    def output(self):
+        """The model's symbolic output(s), as given to ``Model(..., outputs)``."""
+        return self._outputs_struct
+
+    @property
     def input_shape(self):
         return tree.map_structure(lambda t: t.shape, self._inputs_struct)
 

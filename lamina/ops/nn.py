@@ -58,6 +58,55 @@ _DOCS.update({
               ">>> ops.convert_to_numpy(ops.polar([2.0], [0.0])).tolist()\n[(2+0j)]\n"),
 })
 
+_CONV_NOTE = ("``data_format`` is ``\"channels_last\"`` (``(batch, spatial..., channels)``, the default from "
+              "``lamina.config.image_data_format()``) or ``\"channels_first\"``. ``padding`` is ``\"valid\"`` "
+              "(none) or ``\"same\"`` (output length ``ceil(length / stride)``; an odd padding pixel goes after, "
+              "as in Keras). On PyTorch, channels_last data reaches torch's kernels as a permuted view "
+              "(torch's channels_last memory format), not as a transposed copy.")
+
+
+def _shape_doc(summary, call, result):
+    return (f"{summary}\n\n{_CONV_NOTE}\n\nExample:\n>>> from lamina import ops\n"
+            f">>> ops.shape({call})\n{result}\n")
+
+
+_DOCS.update({
+    "conv": _shape_doc(
+        "N-D convolution (1D, 2D or 3D) with a kernel in Keras's layout ``spatial... + (in / groups, out)``; "
+        "the number of groups is ``in_channels // kernel.shape[-2]``. Arguments: ``strides``, ``padding``, "
+        "``data_format``, ``dilation_rate``.",
+        "ops.conv(ops.ones((1, 5, 5, 2)), ops.ones((3, 3, 2, 4)), padding=\"same\")", "(1, 5, 5, 4)"),
+    "depthwise_conv": _shape_doc(
+        "Depthwise convolution: each input channel convolved with its own ``multiplier`` filters; the kernel "
+        "is ``spatial... + (in_channels, multiplier)`` and the output has ``in_channels * multiplier`` channels.",
+        "ops.depthwise_conv(ops.ones((1, 5, 5, 2)), ops.ones((3, 3, 2, 3)))", "(1, 3, 3, 6)"),
+    "separable_conv": _shape_doc(
+        "Depthwise convolution followed by a pointwise (1x1) convolution with ``pointwise_kernel`` "
+        "``(1,)*n + (in_channels * multiplier, out)``; strides, padding and dilation apply to the depthwise step.",
+        "ops.separable_conv(ops.ones((1, 5, 5, 2)), ops.ones((3, 3, 2, 2)), ops.ones((1, 1, 4, 8)))",
+        "(1, 3, 3, 8)"),
+    "conv_transpose": _shape_doc(
+        "Transposed convolution (the gradient of ``conv``), kernel ``spatial... + (out, in)`` as Keras. "
+        "``output_padding`` (int or tuple, less than the stride) fixes the output length; by default it is "
+        "``length * stride`` for \"same\" and ``length * stride + max(kernel - stride, 0)`` for \"valid\".",
+        "ops.conv_transpose(ops.ones((1, 4, 4, 2)), ops.ones((3, 3, 5, 2)), strides=2, padding=\"same\")",
+        "(1, 8, 8, 5)"),
+    "max_pool": _shape_doc(
+        "Max pooling over windows of ``pool_size`` moved by ``strides`` (default: ``pool_size``).",
+        "ops.max_pool(ops.ones((1, 4, 4, 3)), 2)", "(1, 2, 2, 3)"),
+    "average_pool": _shape_doc(
+        "Average pooling over windows of ``pool_size`` moved by ``strides`` (default: ``pool_size``). With "
+        "\"same\" padding the padded positions are not counted (as Keras), so edges are not darkened.",
+        "ops.average_pool(ops.ones((1, 5, 3)), 2, padding=\"same\")", "(1, 3, 3)"),
+    "adaptive_max_pool": _shape_doc(
+        "Max pooling to a fixed spatial ``output_size`` (PyTorch's windows: ``floor(i*L/out)`` to "
+        "``ceil((i+1)*L/out)``).",
+        "ops.adaptive_max_pool(ops.ones((1, 7, 9, 3)), (2, 3))", "(1, 2, 3, 3)"),
+    "adaptive_average_pool": _shape_doc(
+        "Average pooling to a fixed spatial ``output_size`` (PyTorch's windows).",
+        "ops.adaptive_average_pool(ops.ones((1, 3, 7, 9)), 1, data_format=\"channels_first\")", "(1, 3, 1, 1)"),
+})
+
 __all__ = export_ops(globals(), backend.nn, _DOCS, __name__)
 
 swish = globals()["silu"]

@@ -4,6 +4,16 @@ import torch
 import torch.nn.functional as F
 
 from lamina.backend.torch.core import convert_to_tensor, to_engine_dtype
+from lamina.backend.torch.nn_conv import (  # noqa: F401  (convolution and pooling)
+    adaptive_average_pool,
+    adaptive_max_pool,
+    average_pool,
+    conv,
+    conv_transpose,
+    depthwise_conv,
+    max_pool,
+    separable_conv,
+)
 
 
 def _float(x):

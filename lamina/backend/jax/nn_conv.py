@@ -1,0 +1,160 @@
+"""Convolution and pooling on JAX. Same function names as ``backend/torch/nn_conv.py``.
+
+``lax.conv_general_dilated`` and ``lax.reduce_window`` take the data format and Keras's kernel
+layout directly through dimension numbers, so nothing is transposed. Padding comes from
+``common.conv_utils`` so it matches the PyTorch engine.
+"""
+
+import jax.numpy as jnp
+from jax import lax
+
+from lamina.backend.common import conv_utils as cu
+from lamina.backend.jax.core import convert_to_tensor, to_engine_dtype
+
+_SPATIAL = "DHW"
+
+
+def _float(x):
+    x = convert_to_tensor(x)
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        x = x.astype(to_engine_dtype(None))
+    return x
+
+
+def _dims(n, data_format, kernel="IO"):
+    sp = _SPATIAL[-n:] if n <= 3 else None
+    lhs = "N" + sp + "C" if data_format == "channels_last" else "NC" + sp
+    return (lhs, sp + kernel, lhs)
+
+
+def _prep(who, inputs, kernel, data_format, strides, padding, dilation_rate, **flags):
+    x = _float(inputs)
+    data_format = cu.standardize_data_format(data_format, who)
+    kernel = convert_to_tensor(kernel).astype(x.dtype)
+    n, groups = cu.check_conv_args(who, tuple(x.shape), tuple(kernel.shape), data_format, **flags)
+    strides = cu.normalize_tuple(strides, n, "strides", who)
+    dilation = cu.normalize_tuple(dilation_rate, n, "dilation_rate", who)
+    padding = cu.standardize_padding(padding, who)
+    return x, kernel, data_format, n, groups, strides, dilation, padding
+
+
+def _spatial(x, df):
+    return cu.spatial_shape(tuple(x.shape), df)
+
+
+def _conv(x, kernel, df, n, groups, strides, dilation, padding):
+    ks = tuple(kernel.shape[:n])
+    if padding == "same":
+        pads = [cu.same_padding(L, k, s, d) for L, k, s, d in zip(_spatial(x, df), ks, strides, dilation)]
+    else:
+        pads = [(0, 0)] * n
+    return lax.conv_general_dilated(x, kernel, window_strides=strides, padding=pads, rhs_dilation=dilation,
+                                    dimension_numbers=_dims(n, df), feature_group_count=groups)
+
+
+def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+    x, kernel, df, n, groups, strides, dilation, padding = _prep(
+        "conv", inputs, kernel, data_format, strides, padding, dilation_rate)
+    return _conv(x, kernel, df, n, groups, strides, dilation, padding)
+
+
+def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+    x, kernel, df, n, _, strides, dilation, padding = _prep(
+        "depthwise_conv", inputs, kernel, data_format, strides, padding, dilation_rate, depthwise=True)
+    c = kernel.shape[-2]
+    w = kernel.reshape(tuple(kernel.shape[:n]) + (1, c * kernel.shape[-1]))
+    return _conv(x, w, df, n, c, strides, dilation, padding)
+
+
+def separable_conv(inputs, depthwise_kernel, pointwise_kernel, strides=1, padding="valid", data_format=None,
+                   dilation_rate=1):
+    df = cu.standardize_data_format(data_format, "separable_conv")
+    out = depthwise_conv(inputs, depthwise_kernel, strides, padding, df, dilation_rate)
+    return conv(out, pointwise_kernel, 1, "valid", df, 1)
+
+
+def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None, data_format=None,
+                   dilation_rate=1):
+    x, kernel, df, n, _, strides, dilation, padding = _prep(
+        "conv_transpose", inputs, kernel, data_format, strides, padding, dilation_rate, transpose=True)
+    if output_padding is not None:
+        output_padding = (output_padding,) * n if isinstance(output_padding, int) else tuple(output_padding)
+    ks = tuple(kernel.shape[:n])
+    pads = [cu.conv_transpose_padding(ks[i], strides[i], dilation[i], padding,
+                                      None if output_padding is None else output_padding[i]) for i in range(n)]
+    # The convolution of the stride-dilated input with the spatially flipped kernel; Keras's kernel is
+    # (spatial..., out, in), i.e. "OI" in lax's terms.
+    flipped = jnp.flip(kernel, axis=tuple(range(n)))
+    return lax.conv_general_dilated(x, flipped, window_strides=(1,) * n, padding=pads, lhs_dilation=strides,
+                                    rhs_dilation=dilation, dimension_numbers=_dims(n, df, kernel="OI"))
+
+
+def _window(df, n, pool_size, strides, pads):
+    if df == "channels_last":
+        return (1,) + pool_size + (1,), (1,) + strides + (1,), [(0, 0)] + pads + [(0, 0)]
+    return (1, 1) + pool_size, (1, 1) + strides, [(0, 0), (0, 0)] + pads
+
+
+def _pool_pads(x, df, pool_size, strides, padding):
+    if padding == "valid":
+        return [(0, 0)] * len(pool_size)
+    return [cu.same_padding(L, k, s) for L, k, s in zip(_spatial(x, df), pool_size, strides)]
+
+
+def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    x = convert_to_tensor(inputs)
+    pool_size, strides, padding, df = cu.check_pool_args("max_pool", tuple(x.shape), pool_size, strides,
+                                                         padding, data_format)
+    pads = _pool_pads(x, df, pool_size, strides, padding)
+    dims, st, pd = _window(df, len(pool_size), pool_size, strides, pads)
+    # A Python scalar init value (not an array) keeps reduce_window differentiable under jit.
+    init = -jnp.inf if jnp.issubdtype(x.dtype, jnp.floating) else int(jnp.iinfo(x.dtype).min)
+    return lax.reduce_window(x, init, lax.max, dims, st, pd)
+
+
+def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    x = _float(inputs)
+    pool_size, strides, padding, df = cu.check_pool_args("average_pool", tuple(x.shape), pool_size, strides,
+                                                         padding, data_format)
+    pads = _pool_pads(x, df, pool_size, strides, padding)
+    dims, st, pd = _window(df, len(pool_size), pool_size, strides, pads)
+    zero = 0.0
+    summed = lax.reduce_window(x, zero, lax.add, dims, st, pd)
+    if padding == "valid":
+        size = 1
+        for k in pool_size:
+            size *= k
+        return summed / jnp.asarray(size, x.dtype)
+    # "same": the mean over the real (unpadded) values of each window, as Keras.
+    ones = jnp.ones(tuple(1 if i in (0, _channel_axis(x, df)) else d for i, d in enumerate(x.shape)), x.dtype)
+    counts = lax.reduce_window(ones, zero, lax.add, dims, st, pd)
+    return summed / counts
+
+
+def _channel_axis(x, df):
+    return x.ndim - 1 if df == "channels_last" else 1
+
+
+def _adaptive(who, reduce, inputs, output_size, data_format):
+    x = _float(inputs)
+    df = cu.standardize_data_format(data_format, who)
+    if x.ndim not in (3, 4, 5):
+        raise ValueError(f"{who}: inputs must have rank 3, 4 or 5, but received shape {tuple(x.shape)}.")
+    n = x.ndim - 2
+    size = cu.normalize_tuple(output_size, n, "output_size", who)
+    first = 1 if df == "channels_last" else 2
+    # PyTorch's windows (start = floor(i*L/out), end = ceil((i+1)*L/out)), one spatial axis at a time.
+    for i in range(n):
+        axis = first + i
+        bins = cu.adaptive_bins(x.shape[axis], size[i])
+        parts = [reduce(lax.slice_in_dim(x, a, b, axis=axis), axis=axis, keepdims=True) for a, b in bins]
+        x = jnp.concatenate(parts, axis=axis)
+    return x
+
+
+def adaptive_max_pool(inputs, output_size, data_format=None):
+    return _adaptive("adaptive_max_pool", jnp.max, inputs, output_size, data_format)
+
+
+def adaptive_average_pool(inputs, output_size, data_format=None):
+    return _adaptive("adaptive_average_pool", jnp.mean, inputs, output_size, data_format)

@@ -1,0 +1,154 @@
+"""``BatchNormalization``: normalize with batch statistics in training, moving statistics in inference."""
+
+from lamina import constraints, initializers, ops, regularizers
+from lamina.layers.input_spec import InputSpec
+from lamina.layers.layer import Layer
+
+
+def check_axes(who, axis, ndim):
+    """Return ``axis`` (int or sequence) as a sorted tuple of non-negative axes of an ``ndim`` input."""
+    axes = tuple(axis) if isinstance(axis, (list, tuple)) else (axis,)
+    out = []
+    for a in axes:
+        if isinstance(a, bool) or not isinstance(a, int) or not -ndim <= a < ndim or (a % ndim) == 0:
+            raise ValueError(f"{who}: axis {a!r} is out of range (or the batch axis) for inputs of rank {ndim}.")
+        out.append(a % ndim)
+    return tuple(sorted(set(out)))
+
+
+class BatchNormalization(Layer):
+    """Normalize the inputs per feature (``axis``) to zero mean and unit variance, then scale and shift.
+
+    In training (``fit``, or ``training=True``) it uses the statistics of the current batch and updates
+    ``moving_mean``/``moving_variance`` (non-trainable weights) as
+    ``moving = moving * momentum + batch_stat * (1 - momentum)``; the update is an ``assign``, so it is
+    carried through JAX's stateless compiled steps. In inference it uses the moving statistics. A frozen
+    layer (``trainable=False``) always runs in inference mode, as in Keras (for fine-tuning).
+
+    Args:
+        axis: the feature axis (default -1; 1 for channels_first images), int or list of ints.
+        momentum: the moving-average momentum (default 0.99).
+        epsilon: added to the variance (default 1e-3).
+        center: add the learned offset ``beta`` (default True).
+        scale: multiply by the learned ``gamma`` (default True).
+        beta_initializer, gamma_initializer, moving_mean_initializer, moving_variance_initializer:
+            initializers (zeros, ones, zeros, ones).
+        beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint: for beta and gamma.
+        synchronized: accepted for Keras compatibility (one device: no effect).
+
+    Call arguments:
+        inputs: the input tensor.
+        training: use batch statistics and update the moving ones.
+        mask: optional boolean mask of shape ``inputs.shape[:-1]``: only unmasked positions count in the
+            batch statistics.
+
+    Example:
+    >>> import lamina
+    >>> layer = lamina.layers.BatchNormalization()
+    >>> x = lamina.ops.convert_to_tensor([[0.0], [4.0]])
+    >>> [round(v, 4) for v in lamina.ops.convert_to_numpy(layer(x, training=True))[:, 0].tolist()]
+    [-0.9999, 0.9999]
+    >>> [round(v, 2) for v in lamina.ops.convert_to_numpy(layer.moving_mean).tolist()]
+    [0.02]
+    """
+
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
+                 gamma_initializer="ones", moving_mean_initializer="zeros", moving_variance_initializer="ones",
+                 beta_regularizer=None, gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
+                 synchronized=False, **kwargs):
+        super().__init__(**kwargs)
+        who = f"Layer '{self.name}' (BatchNormalization)"
+        if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0 <= momentum <= 1:
+            raise ValueError(f"{who}: momentum must be a float in [0, 1], but received momentum={momentum!r}.")
+        if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or epsilon <= 0:
+            raise ValueError(f"{who}: epsilon must be a positive float, but received epsilon={epsilon!r}.")
+        self.axis = list(axis) if isinstance(axis, (list, tuple)) else int(axis)
+        self.momentum, self.epsilon = float(momentum), float(epsilon)
+        self.center, self.scale, self.synchronized = bool(center), bool(scale), bool(synchronized)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
+        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        ndim = len(input_shape)
+        self._axes = check_axes(f"Layer '{self.name}' (BatchNormalization)", self.axis, ndim)
+        shape = tuple(input_shape[a] for a in self._axes)
+        if any(d is None for d in shape):
+            raise ValueError(f"Layer '{self.name}' (BatchNormalization) needs known sizes on axis {self.axis}, "
+                             f"but received input shape {tuple(input_shape)}.")
+        self._param_shape = shape
+        self._reduction_axes = tuple(a for a in range(ndim) if a not in self._axes)
+        self._bshape = tuple(input_shape[a] if a in self._axes else 1 for a in range(ndim))
+        self.gamma = self.add_weight(name="gamma", shape=shape, initializer=self.gamma_initializer,
+                                     regularizer=self.gamma_regularizer, constraint=self.gamma_constraint) \
+            if self.scale else None
+        self.beta = self.add_weight(name="beta", shape=shape, initializer=self.beta_initializer,
+                                    regularizer=self.beta_regularizer, constraint=self.beta_constraint) \
+            if self.center else None
+        self.moving_mean = self.add_weight(name="moving_mean", shape=shape, initializer=self.moving_mean_initializer,
+                                           trainable=False)
+        self.moving_variance = self.add_weight(name="moving_variance", shape=shape,
+                                               initializer=self.moving_variance_initializer, trainable=False)
+        self.input_spec = InputSpec(ndim=ndim, axes={a: input_shape[a] for a in self._axes})
+        self.built = True
+
+    def _b(self, v):
+        return ops.reshape(v, self._bshape)
+
+    def _moments(self, x, mask):
+        if mask is None:
+            mean, var = ops.moments(x, self._reduction_axes, keepdims=True)
+        else:
+            if len(mask.shape) != len(x.shape) - 1:
+                raise ValueError(f"Layer '{self.name}' (BatchNormalization): the mask must have one dimension less "
+                                 f"than the inputs, but received mask shape {tuple(mask.shape)} and inputs "
+                                 f"shape {tuple(x.shape)}.")
+            w = ops.expand_dims(ops.cast(mask, x.dtype), -1)
+            count = ops.sum(ops.broadcast_to(w, x.shape), axis=self._reduction_axes, keepdims=True)
+            mean = ops.divide_no_nan(ops.sum(x * w, axis=self._reduction_axes, keepdims=True), count)
+            var = ops.divide_no_nan(ops.sum(ops.square(x - mean) * w, axis=self._reduction_axes, keepdims=True),
+                                    count)
+        return ops.reshape(mean, self._param_shape), ops.reshape(var, self._param_shape)
+
+    def call(self, inputs, training=None, mask=None):
+        x = inputs
+        if ops.dtype(x) in ("float16", "bfloat16"):  # statistics in float32, as Keras
+            x = ops.cast(x, "float32")
+        if training and self.trainable:
+            mean, var = self._moments(x, mask)
+            m = self.momentum
+            self.moving_mean.assign(self.moving_mean.value * m + ops.stop_gradient(mean) * (1.0 - m))
+            self.moving_variance.assign(self.moving_variance.value * m + ops.stop_gradient(var) * (1.0 - m))
+        else:
+            mean, var = self.moving_mean.value, self.moving_variance.value
+        inv = ops.rsqrt(self._b(var) + self.epsilon)
+        if self.gamma is not None:
+            inv = inv * self._b(self.gamma.value)
+        out = (x - self._b(mean)) * inv
+        if self.beta is not None:
+            out = out + self._b(self.beta.value)
+        return ops.cast(out, ops.dtype(inputs))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {
+            **super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
+            "center": self.center, "scale": self.scale,
+            "beta_initializer": initializers.serialize(self.beta_initializer),
+            "gamma_initializer": initializers.serialize(self.gamma_initializer),
+            "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
+            "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
+            "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+            "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+            "beta_constraint": constraints.serialize(self.beta_constraint),
+            "gamma_constraint": constraints.serialize(self.gamma_constraint),
+            "synchronized": self.synchronized,
+        }
