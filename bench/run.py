@@ -7,6 +7,7 @@ environment: pip install -r bench/requirements-bench.txt).
 
 import argparse
 import datetime
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -41,9 +42,10 @@ def run_one(bench, runner):
 def versions():
     out = {"python": platform.python_version()}
     for pkg in ("torch", "jax", "keras", "numpy"):
-        if importlib.util.find_spec(pkg):
-            mod = __import__(pkg)
-            out[pkg] = getattr(mod, "__version__", "?")
+        try:
+            out[pkg] = importlib.metadata.version(pkg)
+        except importlib.metadata.PackageNotFoundError:
+            pass
     return out
 
 
@@ -91,10 +93,20 @@ def main():
         f"lamina-jax / jax-loop = {ratio('lamina-jax', 'jax-loop')}.",
         "",
     ]
-    out = pathlib.Path(args.out)
-    header = "# Benchmarks\n\nEvery figure here was measured by `bench/run.py`; ratios compare runs made in one invocation.\n\n"
-    out.write_text(header + "\n".join(lines))
+    write_section(pathlib.Path(args.out), args.only, "\n".join(lines))
     print("\n".join(lines))
+
+
+def write_section(path, name, text):
+    """Replace this benchmark's section of BENCHMARKS.md (between markers), keeping the rest."""
+    start, end = f"<!-- bench:{name} start -->", f"<!-- bench:{name} end -->"
+    block = f"{start}\n{text}\n{end}"
+    old = path.read_text() if path.exists() else "# Benchmarks\n\n"
+    if start in old and end in old:
+        new = old[:old.index(start)] + block + old[old.index(end) + len(end):]
+    else:
+        new = old.rstrip() + "\n\n" + block + "\n"
+    path.write_text(new)
 
 
 if __name__ == "__main__":

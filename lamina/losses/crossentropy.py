@@ -95,14 +95,6 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     return ops.categorical_crossentropy(y_true, y_pred, from_logits=from_logits, axis=axis)
 
 
-def _log_probs(y_pred, from_logits):
-    if from_logits:
-        return ops.log_softmax(y_pred, axis=-1)
-    eps = config.epsilon()
-    p = y_pred / ops.sum(y_pred, axis=-1, keepdims=True)
-    return ops.log(ops.clip(p, eps, 1.0 - eps))
-
-
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
     """Crossentropy between integer class labels and predicted class probabilities.
 
@@ -147,10 +139,11 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
         )
     num_classes = y_pred.shape[-1]
     labels = ops.cast(y_true, "int32")
-    log_probs = _log_probs(y_pred, from_logits)
     valid = ops.logical_and(labels >= 0, labels < num_classes)
     safe = ops.where(valid, labels, 0)
-    nll = -ops.squeeze(ops.take_along_axis(log_probs, ops.expand_dims(safe, -1), axis=-1), -1)
+    # The engine's fused kernel: log-softmax (logits) or the log of the clipped normalised
+    # probabilities, then a gather.
+    nll = ops.sparse_categorical_crossentropy(safe, y_pred, from_logits=from_logits, axis=-1)
     res = ops.where(valid, nll, float("nan"))
     if ignore_class is not None:
         res = ops.where(ops.not_equal(labels, int(ignore_class)), res, 0.0)

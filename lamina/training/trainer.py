@@ -36,7 +36,7 @@ class Trainer:
     # ---- compile -------------------------------------------------------------
 
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
-                run_eagerly=False, steps_per_execution=1, jit_compile="auto", auto_scale_loss=True):
+                run_eagerly=False, steps_per_execution="auto", jit_compile="auto", auto_scale_loss=True):
         """Configure the model for training.
 
         Args:
@@ -287,6 +287,9 @@ class Trainer:
         self.stop_training = False
         self._in_fit = True
         needs_batch_logs = cbs.needs_batch_logs("on_train_batch_end")
+        # With steps_per_execution="auto", callbacks with per-batch hooks still see every batch.
+        per_call = train_fn.steps_per_call if (self.steps_per_execution or not (
+            needs_batch_logs or cbs.needs_batch_logs("on_train_batch_begin"))) else 1
         cbs.on_train_begin()
         epoch_logs = {}
         try:
@@ -296,7 +299,7 @@ class Trainer:
                 order = rng.permutation(data.num_samples) if shuffle and shuffle != "batch" else \
                     np.arange(data.num_samples)
                 step = 0
-                for block in loop_utils.index_blocks(order, data.batch_size, steps, train_fn.steps_per_call):
+                for block in loop_utils.index_blocks(order, data.batch_size, steps, per_call):
                     cbs.on_train_batch_begin(step)
                     train_fn(placed, block)
                     step += len(block)
@@ -347,7 +350,9 @@ class Trainer:
         cbs.on_test_begin()
         step = 0
         needs = cbs.needs_batch_logs("on_test_batch_end")
-        for block in loop_utils.index_blocks(np.arange(data.num_samples), data.batch_size, n_steps, test_fn.steps_per_call):
+        per_call = test_fn.steps_per_call if (self.steps_per_execution or not (
+            needs or cbs.needs_batch_logs("on_test_batch_begin"))) else 1
+        for block in loop_utils.index_blocks(np.arange(data.num_samples), data.batch_size, n_steps, per_call):
             cbs.on_test_batch_begin(step)
             test_fn(placed, block)
             step += len(block)

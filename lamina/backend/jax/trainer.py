@@ -30,6 +30,9 @@ def _gather(struct, idx):
     return tree.map_structure(lambda a: None if a is None else jnp.take(a, idx, axis=0), struct)
 
 
+_gather_jit = jax.jit(lambda data, idx: _gather(data, idx))
+
+
 def _values(variables):
     return [v.value for v in variables]
 
@@ -64,13 +67,20 @@ class _StepFunction:
             return fn
         return jax.jit(fn, donate_argnums=donate)
 
-    def _scan(self, body, carry, idx_block):
+    def _scan(self, body, carry, batches):
         """``lax.scan`` over the steps of a block; a plain loop when eager (scan would trace every call)."""
         if self.jit:
-            return jax.lax.scan(body, carry, idx_block)[0]
-        for i in range(idx_block.shape[0]):
-            carry, _ = body(carry, idx_block[i])
+            return jax.lax.scan(body, carry, batches)[0]
+        for i in range(tree.flatten(batches)[0].shape[0]):
+            carry, _ = body(carry, tree.map_structure(lambda a: None if a is None else a[i], batches))
         return carry
+
+    def _batches(self, placed, block):
+        """Gather each block of batches on the device: arrays of shape (steps, batch, ...).
+
+        A small compiled gather of its own, so the step function's compiled code depends on
+        the batch shape only, not on the size of the dataset."""
+        return [_gather_jit(placed, jnp.asarray(idx)) for idx in self._blocks(block)]
 
     def _blocks(self, block):
         if len(block) == self.steps_per_call:
@@ -109,18 +119,16 @@ class TrainFunction(_StepFunction):
         mv = _scope_values(scope, self.mv, mv)
         return (tv, ntv, ov, mv)
 
-    def _multi_step(self, state, data, idx_block):
-        x, y, sw = data
+    def _multi_step(self, state, batches):
+        def body(st, batch):
+            return self._step(st, batch), None
 
-        def body(st, idx):
-            return self._step(st, (_gather(x, idx), _gather(y, idx), _gather(sw, idx))), None
-
-        return self._scan(body, state, idx_block)
+        return self._scan(body, state, batches)
 
     def __call__(self, placed, block):
-        for idx in self._blocks(block):
+        for batches in self._batches(placed, block):
             state = (_values(self.tv), _values(self.ntv), _values(self.ov), _values(self.mv))
-            tv, ntv, ov, mv = self._fn(state, placed, jnp.asarray(idx))
+            tv, ntv, ov, mv = self._fn(state, batches)
             _write(self.tv, tv)
             _write(self.ntv, ntv)
             _write(self.ov, ov)
@@ -135,13 +143,12 @@ class TestFunction(_StepFunction):
         self.mv = model.metrics_variables
         self._fn = self._compile(self._multi_step, donate=(1,))
 
-    def _multi_step(self, weights, mv, data, idx_block):
+    def _multi_step(self, weights, mv, batches):
         model = self.model
-        x, y, sw = data
         tv, ntv = weights
 
-        def body(mv, idx):
-            xb, yb, swb = _gather(x, idx), _gather(y, idx), _gather(sw, idx)
+        def body(mv, batch):
+            xb, yb, swb = batch
             with StatelessScope(list(zip(self.tv, tv)) + list(zip(self.ntv, ntv))):
                 y_pred = model(xb, training=False)
                 loss = model.compute_loss(xb, yb, y_pred, swb)
@@ -150,12 +157,12 @@ class TestFunction(_StepFunction):
                                       model._pop_output_losses())
             return _scope_values(scope, self.mv, mv), None
 
-        return self._scan(body, mv, idx_block)
+        return self._scan(body, mv, batches)
 
     def __call__(self, placed, block):
         weights = (_values(self.tv), _values(self.ntv))
-        for idx in self._blocks(block):
-            mv = self._fn(weights, _values(self.mv), placed, jnp.asarray(idx))
+        for batches in self._batches(placed, block):
+            mv = self._fn(weights, _values(self.mv), batches)
             _write(self.mv, mv)
 
 
