@@ -7,7 +7,7 @@ export LAMINA_DATASETS_DIR="${LAMINA_DATASETS_DIR:-$(cd .. && pwd)/shared/data}"
 for b in torch jax; do
   echo "=== backend: $b ==="
   LAMINA_BACKEND=$b python -m pytest tests "$@"
-  LAMINA_BACKEND=$b python -m pytest --doctest-modules lamina -q -p no:cacheprovider
+  LAMINA_BACKEND=$b python -m pytest --doctest-modules lamina -p no:cacheprovider
 done
 echo "=== cross-backend parity ==="
 python -m pytest parity_tests "$@"

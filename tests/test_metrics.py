@@ -352,3 +352,15 @@ def test_errors():
         metrics.IoU(num_classes=2, target_class_ids=[3])
     with pytest.raises(ValueError, match="sparse_y_pred=False"):
         metrics.MeanIoU(num_classes=2).update_state([0, 1], [[0.2, 0.8], [0.9, 0.1]])
+
+
+def test_mean_scalar_with_constant_weight_fast_path_matches_general_path():
+    from lamina import metrics, ops
+
+    fast, general = metrics.Mean(), metrics.Mean()
+    for value, weight in [(2.0, 32), (5.0, 8), (1.5, 3)]:
+        fast.update_state(ops.convert_to_tensor(value), sample_weight=weight)
+        general.update_state(ops.convert_to_tensor([value]), sample_weight=[float(weight)])
+    np.testing.assert_allclose(float(ops.convert_to_numpy(fast.result())),
+                               float(ops.convert_to_numpy(general.result())), rtol=1e-6)
+    np.testing.assert_allclose(float(ops.convert_to_numpy(fast.result())), (64 + 40 + 4.5) / 43, rtol=1e-6)

@@ -83,6 +83,13 @@ class Mean(Metric):
 
     def update_state(self, values, sample_weight=None):
         """Accumulate the (weighted) sum and count of ``values``."""
+        if isinstance(sample_weight, (int, float)) and not isinstance(sample_weight, bool) and \
+                ops.is_tensor(values) and len(values.shape) == 0:
+            # One scalar with a constant weight (the trainer's loss tracker, every step): two updates.
+            value = ops.cast(values, self.dtype)
+            self.total.assign(self.total.value + value * float(sample_weight))
+            self.count.assign(self.count.value + float(sample_weight))
+            return
         values, sample_weight = reduce_to_samplewise_values(values, sample_weight, ops.mean, self.dtype)
         self.total.assign(self.total.value + ops.sum(values))
         if sample_weight is not None:
