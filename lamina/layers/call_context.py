@@ -6,11 +6,14 @@ _STATE = threading.local()
 
 
 def current_training():
+    """The ``training`` value of the innermost layer call in progress, or None."""
     stack = getattr(_STATE, "stack", None)
     return stack[-1] if stack else None
 
 
 class TrainingContext:
+    """While active, layers called without ``training=`` use this value."""
+
     def __init__(self, training):
         self.training = training
 

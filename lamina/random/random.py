@@ -53,6 +53,7 @@ def global_seed_generator():
 
 
 def set_global_seed(seed):
+    """Replace the global SeedGenerator by one seeded with ``seed`` (see ``set_random_seed``)."""
     _GLOBAL["generator"] = SeedGenerator(seed)
 
 

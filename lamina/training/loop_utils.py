@@ -15,6 +15,7 @@ def first_batch(struct, batch_size):
 
 
 def resolve_verbose(verbose):
+    """Keras's ``verbose="auto"``: a live bar (1) on a terminal, one line per epoch (2) otherwise."""
     if verbose == "auto":
         return 1 if (hasattr(sys.stdout, "isatty") and sys.stdout.isatty()) else 2
     if verbose not in (0, 1, 2, True, False):
@@ -23,6 +24,7 @@ def resolve_verbose(verbose):
 
 
 def host_seed():
+    """An int seed for host-side shuffling, drawn from lamina's global seed state."""
     from lamina.random.random import global_seed_generator
 
     state = backend.convert_to_numpy(global_seed_generator().state.value)
@@ -44,12 +46,14 @@ def index_blocks(order, batch_size, steps, steps_per_call):
 
 
 def should_validate(epoch, freq):
+    """Whether ``validation_freq`` (an int period or a list of epochs, 1-based) asks for validation now."""
     if isinstance(freq, int):
         return (epoch + 1) % freq == 0
     return (epoch + 1) in freq
 
 
 def unpack_validation(validation_data, batch_size):
+    """``validation_data`` as ``(x, y)`` or ``(x, y, sample_weight)``, checked and batched."""
     if isinstance(validation_data, ArrayData):
         return validation_data
     if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
@@ -64,6 +68,7 @@ def unpack_validation(validation_data, batch_size):
 
 
 def class_weights_to_sample_weights(y, class_weight, sample_weight):
+    """Per-sample weights from a ``{class: weight}`` dict (times ``sample_weight`` when given)."""
     if isinstance(y, (list, tuple, dict)):
         raise ValueError("class_weight is only supported for models with a single output; use sample_weight.")
     y = np.asarray(backend.convert_to_numpy(y))

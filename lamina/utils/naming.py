@@ -26,4 +26,5 @@ def get_uid(prefix=""):
 
 
 def reset_uids():
+    """Forget the names given so far, so auto-names start again at ``dense``."""
     _UIDS.clear()
