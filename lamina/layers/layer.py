@@ -356,6 +356,12 @@ class Layer(Operation):
         return outputs
 
     def _convert_input(self, x):
+        if backend.is_tensor(x):  # the common case, without walking a structure
+            name = backend.dtype_name(x)
+            if not self.autocast or name == self.compute_dtype or not backend.is_float_dtype(name):
+                return x
+            return backend.convert_to_tensor(x, self.compute_dtype)
+
         def conv(t):
             if isinstance(t, (KerasTensor, backend.VariableBase)) or t is None:
                 return t

@@ -31,8 +31,13 @@ def to_engine_dtype(dtype):
     return found if found is not None else _TORCH_DTYPES[standardize_dtype(dtype)]
 
 
+_TORCH_NAMES = {v: k for k, v in _TORCH_DTYPES.items()}
+
+
 def dtype_name(x):
     """Return the lamina dtype name of a tensor-like."""
+    if isinstance(x, torch.Tensor):
+        return _TORCH_NAMES[x.dtype]
     return infer_dtype(x)
 
 
