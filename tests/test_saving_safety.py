@@ -121,12 +121,12 @@ def test_huge_declared_shape_refused_before_reading(tmp_path):
     def huge(data):
         buf = io.BytesIO(data)
         with h5py.File(buf, "r+") as f:
-            del f["layers/d/vars/0"]
-            f["layers/d/vars"].create_dataset("0", shape=(1 << 20, 1 << 20), dtype="f4")  # 4 TiB, unallocated
+            del f["layers/dense/vars/0"]
+            f["layers/dense/vars"].create_dataset("0", shape=(1 << 20, 1 << 20), dtype="f4")  # 4 TiB, unallocated
         return buf.getvalue()
 
     _rewrite(good, tmp_path / "huge.keras", replace={"model.weights.h5": huge})
-    with pytest.raises(ValueError, match=r"huge\.keras.*'layers/d/vars/0' has shape \(1048576, 1048576\).*\(3, 2\)"):
+    with pytest.raises(ValueError, match=r"huge\.keras.*'layers/dense/vars/0' has shape \(1048576, 1048576\).*\(3, 2\)"):
         lamina.models.load_model(tmp_path / "huge.keras")
 
 
@@ -136,8 +136,8 @@ def test_unallocated_dataset_refused(tmp_path):
     def empty(data):
         buf = io.BytesIO(data)
         with h5py.File(buf, "r+") as f:
-            del f["layers/d/vars/0"]
-            f["layers/d/vars"].create_dataset("0", shape=(3, 2), dtype="f4")
+            del f["layers/dense/vars/0"]
+            f["layers/dense/vars"].create_dataset("0", shape=(3, 2), dtype="f4")
         return buf.getvalue()
 
     _rewrite(good, tmp_path / "e.keras", replace={"model.weights.h5": empty})

@@ -94,7 +94,8 @@ class CallbackList:
             (("on_batch_begin",) if hook == "on_train_batch_begin" else ())
         for cb in self.callbacks:
             for name in names:
-                if getattr(type(cb), name) is not getattr(Callback, name) and not getattr(cb, "_lazy_batch_logs", False):
+                overridden = name in vars(cb) or getattr(type(cb), name) is not getattr(Callback, name)
+                if overridden and not getattr(cb, "_lazy_batch_logs", False):
                     return True
         return False
 

@@ -174,7 +174,7 @@ def open_h5(source, path, mode="r"):
                          "another format.") from None
 
 
-def read_dataset(dataset, path, where, expected_shape, expected_dtype=None):
+def read_dataset(dataset, path, where, expected_shape, expected_dtype=None, target=None):
     """Read an h5 dataset after checking its shape (and that its bytes are present).
 
     Raises:
@@ -187,7 +187,8 @@ def read_dataset(dataset, path, where, expected_shape, expected_dtype=None):
         raise file_error(path, f"'{where}' is a {type(dataset).__name__}, not a weight array.")
     shape = tuple(dataset.shape or ())
     if shape != tuple(expected_shape):
-        raise file_error(path, f"weight '{where}' has shape {shape}, but the model's variable has shape "
+        variable = f"variable '{target}'" if target else "variable"
+        raise file_error(path, f"weight '{where}' has shape {shape}, but the model's {variable} has shape "
                          f"{tuple(expected_shape)}.")
     if dataset.dtype.kind not in "biuf":
         raise file_error(path, f"weight '{where}' has dtype {dataset.dtype}, which is not numeric.")

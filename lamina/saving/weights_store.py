@@ -2,8 +2,9 @@
 
 Each layer's own variables go to ``<path>/vars/0``, ``<path>/vars/1``... where the
 path follows Keras 3: the layers of a Sequential or Functional model are under
-``layers/<layer name>``, a sub-layer held in an attribute under ``<attribute>``
-(a list of them under ``<attribute>/<layer name>``), the model's own variables
+``layers/<class name>`` (``layers/dense``, ``layers/dense_1``, ... counted per model, so two
+instances of one architecture share paths whatever their layers' names), a sub-layer held
+in an attribute under ``<attribute>`` (a list of them likewise by class), the model's own variables
 under ``vars`` and the optimizer's under ``optimizer/vars`` (in Keras's order,
 see ``keras_compat.optimizer_keras_order``).
 
@@ -17,7 +18,7 @@ Example:
 >>> buf = io.BytesIO()
 >>> with h5py.File(buf, "w") as f:
 ...     weights_store.save_to_h5(model, f)
-...     sorted(f["layers/d/vars"])
+...     sorted(f["layers/dense/vars"])
 ['0', '1']
 """
 
@@ -27,6 +28,7 @@ import numpy as np
 
 from lamina.saving.file_safety import file_error, read_dataset
 from lamina.saving.keras_compat import optimizer_keras_order
+from lamina.utils.naming import to_snake_case
 
 # lamina-internal attributes that hold layers already reached another way.
 _SKIP_ATTRS = {"_tracked", "_stack", "_input_layer", "_input_layers", "_graph_layers", "_steps",
@@ -75,8 +77,13 @@ def walk(model):
         for attr, child in _children(obj):
             base = f"{path}/{attr}" if path else attr
             if isinstance(child, list):
+                # As Keras 3: layers in a list are keyed by class name and a counter, never by their
+                # (auto-generated, so not reproducible) names.
+                used = {}
                 for layer in child:
-                    visit(layer, f"{base}/{layer.name}")
+                    key = to_snake_case(type(layer).__name__)
+                    used[key] = used.get(key, -1) + 1
+                    visit(layer, f"{base}/{key}" + (f"_{used[key]}" if used[key] else ""))
             else:
                 visit(child, base)
 
@@ -120,8 +127,8 @@ def _load_vars(group, variables, source, where):
     if len(keys) != len(variables) or keys != [str(i) for i in range(len(keys))]:
         raise file_error(source, f"'{where}' holds {len(keys)} weight arrays, but the model's layer has "
                          f"{len(variables)} ({[str(v.path) for v in variables]}).")
-    values = [read_dataset(group[str(i)], source, f"{where}/{i}", tuple(v.shape), np.dtype(_np_dtype(v)))
-              for i, v in enumerate(variables)]
+    values = [read_dataset(group[str(i)], source, f"{where}/{i}", tuple(v.shape), np.dtype(_np_dtype(v)),
+                           target=v.path) for i, v in enumerate(variables)]
     for v, value in zip(variables, values):
         v.assign(value)
 
