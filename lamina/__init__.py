@@ -18,7 +18,7 @@ from lamina import ops, random, tree  # noqa: F401
 from lamina import activations, constraints, initializers, regularizers  # noqa: F401
 from lamina import layers  # noqa: F401
 from lamina import losses, metrics, optimizers  # noqa: F401
-from lamina import callbacks, datasets, models, saving, utils  # noqa: F401
+from lamina import callbacks, datasets, models, preprocessing, saving, utils  # noqa: F401
 from lamina.backend import KerasTensor, StatelessScope, SymbolicScope, Variable  # noqa: F401
 from lamina.layers import Input, InputSpec, Layer  # noqa: F401
 from lamina.models import Model, Sequential  # noqa: F401
