@@ -1,6 +1,7 @@
 """``lamina.layers``: the building blocks of models (Keras's ``keras.layers``)."""
 
 from lamina.layers.core.dense import Dense  # noqa: F401
+from lamina.layers.core.embedding import Embedding  # noqa: F401
 from lamina.layers.core.input_layer import Input, InputLayer  # noqa: F401
 from lamina.layers.core.simple import (  # noqa: F401
     Activation,
@@ -114,4 +115,15 @@ from lamina.layers.merging import (  # noqa: F401
     minimum,
     multiply,
     subtract,
+)
+from lamina.layers.rnn import (  # noqa: F401
+    Bidirectional,
+    GRU,
+    LSTM,
+    RNN,
+    GRUCell,
+    LSTMCell,
+    SimpleRNN,
+    SimpleRNNCell,
+    StackedRNNCells,
 )

@@ -1,0 +1,88 @@
+"""``Embedding``: turn positive integer indices into dense vectors of a fixed size."""
+
+from lamina import constraints, initializers, ops, regularizers
+from lamina.layers.core.dense import check_positive_int
+from lamina.layers.layer import Layer
+
+
+class Embedding(Layer):
+    """Turn positive integers (indices) into dense vectors: ``output = embeddings[inputs]``.
+
+    Args:
+        input_dim: positive int, the size of the vocabulary (maximum index + 1).
+        output_dim: positive int, the size of each embedding vector.
+        embeddings_initializer: initializer of the ``embeddings`` matrix (default ``"uniform"``).
+        embeddings_regularizer: regularizer of the ``embeddings`` matrix.
+        embeddings_constraint: constraint of the ``embeddings`` matrix.
+        mask_zero: whether index 0 is a padding value to mask out; downstream
+            layers that support masks (e.g. ``LSTM``) then skip those timesteps.
+            Index 0 then cannot be used in the vocabulary.
+        input_length: accepted for Keras 2 code and ignored (the sequence length
+            follows the inputs).
+
+    Input shape:
+        integer tensor ``(batch_size, ...)``.
+
+    Output shape:
+        ``(batch_size, ..., output_dim)``.
+
+    Example:
+    >>> import lamina
+    >>> layer = lamina.layers.Embedding(10, 3, mask_zero=True)
+    >>> x = lamina.ops.convert_to_tensor([[1, 2, 0]])
+    >>> lamina.ops.shape(layer(x))
+    (1, 3, 3)
+    >>> lamina.ops.convert_to_numpy(layer.compute_mask(x)).tolist()
+    [[True, True, False]]
+    >>> [w.shape for w in layer.weights]
+    [(10, 3)]
+    """
+
+    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
+                 embeddings_constraint=None, mask_zero=False, input_length=None, activity_regularizer=None,
+                 **kwargs):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        who = f"Layer '{self.name}' (Embedding)"
+        self.input_dim = check_positive_int(who, "input_dim", input_dim)
+        self.output_dim = check_positive_int(who, "output_dim", output_dim)
+        if input_length is not None:
+            check_positive_int(who, "input_length", input_length)
+        self.input_length = input_length
+        self.embeddings_initializer = initializers.get(embeddings_initializer)
+        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
+        self.embeddings_constraint = constraints.get(embeddings_constraint)
+        self.mask_zero = bool(mask_zero)
+        self.supports_masking = self.mask_zero
+
+    def build(self, input_shape=None):
+        self.embeddings = self.add_weight(name="embeddings", shape=(self.input_dim, self.output_dim),
+                                          initializer=self.embeddings_initializer,
+                                          regularizer=self.embeddings_regularizer,
+                                          constraint=self.embeddings_constraint)
+        self.built = True
+
+    def call(self, inputs):
+        dtype = ops.dtype(inputs)
+        if dtype not in ("int32", "int64"):
+            inputs = ops.cast(inputs, "int32")
+        return ops.take(self.embeddings.value, inputs, axis=0)
+
+    def compute_mask(self, inputs, previous_mask=None):
+        if not self.mask_zero:
+            return None
+        return ops.not_equal(inputs, 0)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape) + (self.output_dim,)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "input_dim": self.input_dim,
+            "output_dim": self.output_dim,
+            "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
+            "embeddings_regularizer": regularizers.serialize(self.embeddings_regularizer),
+            "embeddings_constraint": constraints.serialize(self.embeddings_constraint),
+            "mask_zero": self.mask_zero,
+            "input_length": self.input_length,
+        }

@@ -1,0 +1,252 @@
+"""``RNN``: runs a recurrent cell over the time axis (the base of SimpleRNN, LSTM and GRU)."""
+
+import importlib
+
+from lamina import backend, ops
+from lamina.layers.layer import Layer
+
+
+def engine_rnn():
+    """The engine's ``rnn`` module (``lamina.backend.<engine>.rnn``)."""
+    return importlib.import_module(f"lamina.backend.{backend.backend()}.rnn")
+
+
+def _as_list(x):
+    if x is None:
+        return None
+    if isinstance(x, (list, tuple)):
+        return list(x)
+    return [x]
+
+
+def _state_sizes(cell):
+    return _as_list(cell.state_size)
+
+
+class RNN(Layer):
+    """Base class for recurrent layers: runs ``cell`` over the timesteps of the inputs.
+
+    Args:
+        cell: a cell: a layer with ``state_size`` (int or list of ints) and
+            ``call(inputs, states) -> (output, new_states)`` for one timestep
+            (e.g. ``LSTMCell``), or a list of cells (stacked).
+        return_sequences: return the output of every timestep (``(batch, timesteps, units)``)
+            instead of the last one.
+        return_state: also return the final states: ``[output, *states]``.
+        go_backwards: process the sequence backwards (and return the reversed outputs).
+        stateful: not supported yet (raises).
+        unroll: accepted for Keras compatibility (the numbers are the same).
+        zero_output_for_mask: output zeros at masked timesteps instead of the previous output.
+
+    Call arguments:
+        sequences: ``(batch, timesteps, features)``.
+        initial_state: a tensor or list of tensors, the initial states (default zeros).
+        mask: boolean ``(batch, timesteps)``; a timestep whose mask is False keeps
+            the previous states and repeats the previous output.
+        training: whether dropout applies.
+
+    Example:
+    >>> import lamina
+    >>> layer = lamina.layers.RNN(lamina.layers.SimpleRNNCell(4), return_sequences=True)
+    >>> lamina.ops.shape(layer(lamina.ops.ones((2, 3, 5))))
+    (2, 3, 4)
+    """
+
+    def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False, stateful=False,
+                 unroll=False, zero_output_for_mask=False, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(cell, (list, tuple)):
+            cell = StackedRNNCells(cell)
+        if not hasattr(cell, "state_size") or not callable(getattr(cell, "call", None)):
+            raise ValueError(
+                f"Layer '{self.name}' (RNN): `cell` must have a `state_size` attribute and a "
+                f"`call(inputs, states)` method, but received cell={cell!r}."
+            )
+        if stateful:
+            raise NotImplementedError(f"Layer '{self.name}' ({type(self).__name__}): stateful=True is not "
+                                      "supported yet.")
+        self.cell = cell
+        self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
+        self.go_backwards = bool(go_backwards)
+        self.stateful = False
+        self.unroll = bool(unroll)
+        self.zero_output_for_mask = bool(zero_output_for_mask)
+        self.supports_masking = True
+
+    # ---- shapes --------------------------------------------------------------
+
+    def _check_input_shape(self, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError(
+                f"Layer '{self.name}' ({type(self).__name__}) expects 3D inputs (batch, timesteps, features), "
+                f"but received input shape {tuple(input_shape)}."
+            )
+
+    def build(self, sequences_shape, initial_state_shape=None):
+        sequences_shape = tuple(sequences_shape)
+        self._check_input_shape(sequences_shape)
+        if not self.cell.built:
+            self.cell.build((sequences_shape[0],) + sequences_shape[2:])
+            self.cell.built = True
+        self.built = True
+
+    def _output_size(self):
+        size = getattr(self.cell, "output_size", None)
+        return size if size is not None else _state_sizes(self.cell)[0]
+
+    def compute_output_shape(self, sequences_shape, initial_state_shape=None):
+        if isinstance(sequences_shape, list) and sequences_shape and not isinstance(sequences_shape[0], int) \
+                and sequences_shape[0] is not None:
+            sequences_shape = sequences_shape[0]
+        batch, timesteps = sequences_shape[0], sequences_shape[1]
+        out = (batch, timesteps, self._output_size()) if self.return_sequences else (batch, self._output_size())
+        if self.return_state:
+            return [out] + [(batch, s) for s in _state_sizes(self.cell)]
+        return out
+
+    def compute_output_spec(self, sequences, initial_state=None, mask=None, training=None):
+        from lamina.layers.layer import _shapes_to_keras_tensors
+
+        shapes = self.compute_output_shape(tuple(sequences.shape))
+        return _shapes_to_keras_tensors(shapes, self.compute_dtype)
+
+    def compute_mask(self, inputs, previous_mask=None):
+        if isinstance(previous_mask, (list, tuple)):
+            previous_mask = previous_mask[0]
+        return previous_mask if self.return_sequences else None
+
+    # ---- call ----------------------------------------------------------------
+
+    def get_initial_state(self, batch_size):
+        """Zero states for a batch of ``batch_size`` (a list, one per state)."""
+        init = getattr(self.cell, "get_initial_state", None)
+        if init is not None:
+            return _as_list(init(batch_size))
+        return [ops.zeros((batch_size, s), dtype=self.compute_dtype) for s in _state_sizes(self.cell)]
+
+    def _fused_call(self, sequences, initial_state, mask, training):
+        """Subclasses return ``(outputs, last_output, states)`` from an engine kernel, or None."""
+        return None
+
+    def call(self, sequences, initial_state=None, mask=None, training=None):
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        batch_size = ops.shape(sequences)[0]
+        if initial_state is None:
+            initial_state = self.get_initial_state(batch_size)
+        else:
+            initial_state = _as_list(initial_state)
+            if len(initial_state) != len(_state_sizes(self.cell)):
+                raise ValueError(
+                    f"Layer '{self.name}' ({type(self).__name__}) expects {len(_state_sizes(self.cell))} "
+                    f"initial state tensors, but received {len(initial_state)}."
+                )
+        if mask is not None:
+            mask = ops.cast(mask, "bool")
+        result = self._fused_call(sequences, initial_state, mask, training)
+        if result is not None:
+            outputs, last, states = result
+        else:
+            prepare = getattr(self.cell, "_sequence_step", None)
+            if prepare is not None:
+                projected, step = prepare(sequences, training=training)
+            else:
+                projected = sequences
+                cell = self.cell
+
+                def step(x_t, states):
+                    out, new = cell.call(x_t, list(states))
+                    return out, _as_list(new)
+            last, outputs, states = engine_rnn().rnn(
+                step, projected, initial_state, mask=mask, go_backwards=self.go_backwards,
+                return_sequences=self.return_sequences, zero_output_for_mask=self.zero_output_for_mask)
+        output = outputs if self.return_sequences else last
+        if self.return_state:
+            return [output] + list(states)
+        return output
+
+    def get_config(self):
+        config = {
+            **super().get_config(),
+            "return_sequences": self.return_sequences,
+            "return_state": self.return_state,
+            "go_backwards": self.go_backwards,
+            "stateful": self.stateful,
+            "unroll": self.unroll,
+            "zero_output_for_mask": self.zero_output_for_mask,
+        }
+        if type(self) is RNN:
+            from lamina.saving.serialization import serialize_object
+
+            config["cell"] = serialize_object(self.cell)
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        if cls is RNN:
+            from lamina.saving.serialization import deserialize_object
+
+            config["cell"] = deserialize_object(config["cell"], custom_objects=custom_objects) \
+                if isinstance(config["cell"], dict) else config["cell"]
+        return cls(**config)
+
+
+class StackedRNNCells(Layer):
+    """Wrap a list of cells so they run as one cell (each feeds the next).
+
+    Example:
+    >>> import lamina
+    >>> cells = [lamina.layers.SimpleRNNCell(3), lamina.layers.SimpleRNNCell(2)]
+    >>> layer = lamina.layers.RNN(lamina.layers.StackedRNNCells(cells))
+    >>> lamina.ops.shape(layer(lamina.ops.ones((2, 4, 5))))
+    (2, 2)
+    """
+
+    def __init__(self, cells, **kwargs):
+        super().__init__(**kwargs)
+        self.cells = list(cells)
+
+    @property
+    def state_size(self):
+        return [s for c in self.cells for s in _state_sizes(c)]
+
+    @property
+    def output_size(self):
+        last = self.cells[-1]
+        return getattr(last, "output_size", None) or _state_sizes(last)[0]
+
+    def build(self, input_shape):
+        shape = tuple(input_shape)
+        for cell in self.cells:
+            if not cell.built:
+                cell.build(shape)
+                cell.built = True
+            size = getattr(cell, "output_size", None) or _state_sizes(cell)[0]
+            shape = shape[:-1] + (size,)
+        self.built = True
+
+    def call(self, inputs, states, training=None):
+        new_states, i = [], 0
+        for cell in self.cells:
+            n = len(_state_sizes(cell))
+            cell_states = list(states[i:i + n])
+            i += n
+            inputs, cell_new = cell.call(inputs, cell_states, training=training)
+            new_states += _as_list(cell_new)
+        return inputs, new_states
+
+    def get_config(self):
+        from lamina.saving.serialization import serialize_object
+
+        return {**super().get_config(), "cells": [serialize_object(c) for c in self.cells]}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from lamina.saving.serialization import deserialize_object
+
+        config = dict(config)
+        config["cells"] = [deserialize_object(c, custom_objects=custom_objects) for c in config["cells"]]
+        return cls(**config)
+
