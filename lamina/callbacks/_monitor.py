@@ -36,6 +36,20 @@ def infer_direction(monitor, model=None):
     return None
 
 
+def resolve_mode(mode, monitor, model, who):
+    """``mode`` with "auto" replaced by the direction the metric name implies; a clear error when it implies none."""
+    if mode != "auto":
+        return mode
+    direction = infer_direction(monitor, model)
+    if direction is None:
+        raise ValueError(
+            f"{who} callback received monitor={monitor}, but lamina isn't able to "
+            "automatically determine whether that metric should be maximized or minimized. "
+            "Pass `mode='max'` in order to monitor based on the highest metric value, or pass "
+            "`mode='min'` in order to use the lowest value.")
+    return direction
+
+
 def monitor_value(logs, monitor, what):
     """The monitored value from ``logs`` or None, with Keras's warning when it is missing."""
     logs = logs or {}

@@ -62,15 +62,7 @@ class EarlyStopping(Callback):
         self.best_epoch = 0
 
     def _set_monitor_op(self):
-        mode = self.mode
-        if mode == "auto":
-            mode = _monitor.infer_direction(self.monitor, self.model)
-            if mode is None:
-                raise ValueError(
-                    f"EarlyStopping callback received monitor={self.monitor}, but lamina isn't able to "
-                    "automatically determine whether that metric should be maximized or minimized. "
-                    "Pass `mode='max'` in order to monitor based on the highest metric value, or pass "
-                    "`mode='min'` in order to use the lowest value.")
+        mode = _monitor.resolve_mode(self.mode, self.monitor, self.model, "EarlyStopping")
         self.monitor_op = np.less if mode == "min" else np.greater
         self._delta = -self.min_delta if mode == "min" else self.min_delta
 

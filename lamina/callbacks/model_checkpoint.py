@@ -73,15 +73,7 @@ class ModelCheckpoint(Callback):
         self._lazy_batch_logs = save_freq == "epoch"
 
     def _set_monitor_op(self):
-        mode = self.mode
-        if mode == "auto":
-            mode = _monitor.infer_direction(self.monitor, self.model)
-            if mode is None:
-                raise ValueError(
-                    f"ModelCheckpoint callback received monitor={self.monitor}, but lamina isn't able to "
-                    "automatically determine whether that metric should be maximized or minimized. "
-                    "Pass `mode='max'` in order to monitor based on the highest metric value, or pass "
-                    "`mode='min'` in order to use the lowest value.")
+        mode = _monitor.resolve_mode(self.mode, self.monitor, self.model, "ModelCheckpoint")
         self.monitor_op = np.less if mode == "min" else np.greater
         if self.best is None:
             self.best = np.inf if mode == "min" else -np.inf
