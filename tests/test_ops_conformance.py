@@ -296,6 +296,8 @@ NN_CASES = [
          ref=lambda t, o, from_logits: -(t * np.log(_sigmoid(o)) + (1 - t) * np.log(1 - _sigmoid(o))), rtol=1e-4),
     Case("categorical_crossentropy", np.eye(4, dtype="float32")[[0, 2, 3]], F, from_logits=True,
          ref=lambda t, o, from_logits: -(t * np.log(_softmax(o))).sum(-1), rtol=1e-4, grad=False),
+    Case("dense", F, F.T[:, :2].copy(), ROW[:2].copy(), ref=lambda x, k, b: x @ k + b, grad=True, rtol=1e-4),
+    Case("dense", F, F.T[:, :2].copy(), ref=lambda x, k: x @ k, grad=True, rtol=1e-4, id="dense_no_bias"),
     Case("sparse_categorical_crossentropy", np.array([0, 2, 3], "int32"), _softmax(F),
          ref=lambda t, o: -np.log(o[np.arange(3), t]), rtol=1e-4),
 ]
@@ -497,7 +499,8 @@ def test_size_and_ndim():
 # ops exercised outside the NumPy-reference table (multi-output, index and scatter ops)
 SPECIAL = {"unique", "nonzero", "top_k", "in_top_k", "unstack", "split", "array_split", "hsplit", "vsplit",
            "meshgrid", "qr", "svd", "eigh", "eig", "eigvals", "lu_factor", "polar", "segment_sum", "segment_max",
-           "scatter", "scatter_update", "slice", "slice_update", "size", "ndim"}
+           "scatter", "scatter_update", "slice", "slice_update", "size", "ndim",
+           "dot_product_attention"}  # checked against NumPy in tests/test_attention_layers.py
 
 
 def test_every_public_op_is_checked_here():

@@ -127,3 +127,31 @@ from lamina.layers.rnn import (  # noqa: F401
     SimpleRNNCell,
     StackedRNNCells,
 )
+from lamina.layers.preprocessing import (  # noqa: F401
+    CategoryEncoding,
+    CenterCrop,
+    Discretization,
+    Hashing,
+    IntegerLookup,
+    Normalization,
+    RandomBrightness,
+    RandomContrast,
+    RandomCrop,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+    Rescaling,
+    Resizing,
+    StringLookup,
+    TextVectorization,
+)
+from lamina.layers.core.einsum_dense import EinsumDense  # noqa: F401
+from lamina.layers.rnn.time_distributed import TimeDistributed  # noqa: F401
+from lamina.layers.attention import (  # noqa: F401
+    AdditiveAttention,
+    Attention,
+    GroupedQueryAttention,
+    GroupQueryAttention,
+    MultiHeadAttention,
+)

@@ -31,6 +31,9 @@ _DOCS = {
     "categorical_crossentropy": _doc("Crossentropy between one-hot ``target`` and ``output`` probabilities (or logits).", "ops.categorical_crossentropy([[0.0, 1.0]], [[0.5, 0.5]])", "[0.6931]"),
     "sparse_categorical_crossentropy": _doc("Crossentropy between integer ``target`` and ``output``.", "ops.sparse_categorical_crossentropy([1], [[0.5, 0.5]])", "[0.6931]"),
     "binary_crossentropy": _doc("Element-wise binary crossentropy.", "ops.binary_crossentropy([1.0], [0.5])", "[0.6931]"),
+    "dense": ("``x @ kernel + bias`` (what a ``Dense`` layer computes), as one fused kernel where the "
+              "engine has one (PyTorch's ``addmm``).\n\nExample:\n>>> from lamina import ops\n"
+              ">>> ops.convert_to_numpy(ops.dense([[1.0, 2.0]], [[1.0], [1.0]], [0.5])).tolist()\n[[3.5]]\n"),
     "moments": ("Mean and variance of ``x`` over ``axes``.\n\nExample:\n>>> from lamina import ops\n"
                 ">>> m, v = ops.moments([1.0, 3.0], axes=0)\n>>> float(m), float(v)\n(2.0, 1.0)\n"),
 }
@@ -106,6 +109,22 @@ _DOCS.update({
         "Average pooling to a fixed spatial ``output_size`` (PyTorch's windows).",
         "ops.adaptive_average_pool(ops.ones((1, 3, 7, 9)), 1, data_format=\"channels_first\")", "(1, 3, 1, 1)"),
 })
+
+_DOCS["dot_product_attention"] = (
+    "Scaled dot-product attention ``softmax(query @ key^T * scale + bias, masked) @ value``.\n\n"
+    "``query`` is ``(batch, T, num_heads, head_dim)``, ``key`` ``(batch, S, K, head_dim)`` and ``value`` "
+    "``(batch, S, K, value_dim)``, where ``K`` divides ``num_heads`` (grouped-query attention: query head "
+    "``n`` reads key/value head ``n // (num_heads // K)``). ``bias`` (added to the logits) and the boolean "
+    "``mask`` (True = attend) broadcast to ``(batch, num_heads, T, S)``; a row with nothing to attend to "
+    "averages the values. ``scale`` defaults to ``1 / sqrt(head_dim)``; ``is_causal`` lets query ``i`` see "
+    "keys ``j <= i``. ``flash_attention``: None picks the engine's fastest kernel (PyTorch's "
+    "``scaled_dot_product_attention``, ``jax.nn.dot_product_attention``), True demands a flash kernel "
+    "(GPU, float16/bfloat16, no mask), False rules it out. Returns ``(batch, T, num_heads, value_dim)``.\n\n"
+    "Example:\n>>> from lamina import ops\n"
+    ">>> q = ops.zeros((1, 3, 1, 2))\n"
+    ">>> v = ops.reshape(ops.arange(6.0), (1, 3, 1, 2))\n"
+    ">>> ops.convert_to_numpy(ops.dot_product_attention(q, q, v, is_causal=True)).ravel().tolist()\n"
+    "[0.0, 1.0, 1.0, 2.0, 2.0, 3.0]\n")
 
 __all__ = export_ops(globals(), backend.nn, _DOCS, __name__)
 

@@ -124,20 +124,30 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     return -jnp.sum(target * log_prob, axis=axis)
 
 
+def dense(x, kernel, bias=None):
+    from lamina.backend.jax.numpy import add, matmul
+
+    out = matmul(x, kernel)
+    return out if bias is None else add(out, bias)
+
+
 def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     target, output = convert_to_tensor(target), _float(output)
     if target.ndim == output.ndim and target.shape[-1] == 1:
         target = jnp.squeeze(target, -1)
+    if axis != -1 and axis != output.ndim - 1:
+        output = jnp.moveaxis(output, axis, -1)
     target = target.astype(jnp.int32)
     if from_logits:
-        log_prob = jax.nn.log_softmax(output, axis=axis)
+        log_prob = jax.nn.log_softmax(output, axis=-1)
     else:
-        output = output / jnp.sum(output, axis=axis, keepdims=True)
+        output = output / jnp.sum(output, axis=-1, keepdims=True)
         eps = 1e-7
         log_prob = jnp.log(jnp.clip(output, eps, 1.0 - eps))
-    if axis != -1 and axis != output.ndim - 1:
-        log_prob = jnp.moveaxis(log_prob, axis, -1)
-    return -jnp.take_along_axis(log_prob, target[..., None], axis=-1)[..., 0]
+    # Labels outside [0, num_classes) give NaN for their sample (no host check inside jit).
+    valid = (target >= 0) & (target < log_prob.shape[-1])
+    nll = -jnp.take_along_axis(log_prob, jnp.where(valid, target, 0)[..., None], axis=-1)[..., 0]
+    return jnp.where(valid, nll, jnp.nan)
 
 
 def binary_crossentropy(target, output, from_logits=False):
@@ -286,3 +296,59 @@ def psnr(x1, x2, max_val):
 def polar(abs_, angle):
     abs_, angle = _float(abs_), _float(angle)
     return abs_ * jnp.exp(1j * angle.astype(abs_.dtype))
+
+
+def _to_rank4(x):
+    return jnp.reshape(x, (1,) * (4 - x.ndim) + tuple(x.shape)) if x.ndim < 4 else x
+
+
+def _attention_einsum(q, k, v, bias, mask, scale, is_causal):
+    """Plain attention (any value head_dim): logits and softmax in float32, as jax.nn does."""
+    group = q.shape[2] // k.shape[2]
+    if group > 1:
+        k, v = jnp.repeat(k, group, axis=2), jnp.repeat(v, group, axis=2)
+    logits = jnp.einsum("btnh,bsnh->bnts", q, k, preferred_element_type=jnp.float32) * scale
+    if bias is not None:
+        logits = logits + bias.astype(jnp.float32)
+    neg = -0.7 * float(jnp.finfo(jnp.float32).max)
+    if mask is not None:
+        logits = jnp.where(mask, logits, neg)
+    if is_causal:
+        logits = jnp.where(jnp.tril(jnp.ones(logits.shape[-2:], bool)), logits, neg)
+    probs = jax.nn.softmax(logits, axis=-1).astype(q.dtype)
+    return jnp.einsum("bnts,bsnh->btnh", probs, v)
+
+
+def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, is_causal=False,
+                          flash_attention=None):
+    q = _float(query)
+    k = convert_to_tensor(key).astype(q.dtype)
+    v = convert_to_tensor(value).astype(q.dtype)
+    if q.ndim != 4 or k.ndim != 4 or v.ndim != 4:
+        raise ValueError(
+            "dot_product_attention expects query, key and value of rank 4 (batch, seq, heads, head_dim), "
+            f"but received shapes {tuple(q.shape)}, {tuple(k.shape)}, {tuple(v.shape)}.")
+    N, K = q.shape[2], k.shape[2]
+    if k.shape[-1] != q.shape[-1] or tuple(v.shape[:3]) != tuple(k.shape[:3]) or N % K:
+        raise ValueError(
+            "dot_product_attention expects key (batch, S, K, head_dim) matching query's head_dim, value "
+            "(batch, S, K, value_dim), and K dividing the number of query heads, but received query "
+            f"{tuple(q.shape)}, key {tuple(k.shape)}, value {tuple(v.shape)}.")
+    if scale is None:
+        scale = 1.0 / float(q.shape[-1]) ** 0.5
+    mask = None if mask is None else _to_rank4(jnp.asarray(convert_to_tensor(mask), bool))
+    bias = None if bias is None else _to_rank4(convert_to_tensor(bias).astype(q.dtype))
+    implementation = None
+    if flash_attention:
+        if jax.default_backend() != "gpu" or q.dtype not in (jnp.float16, jnp.bfloat16):
+            raise ValueError(
+                "dot_product_attention(flash_attention=True) needs a GPU and float16/bfloat16 inputs, but "
+                f"received dtype {q.dtype} on {jax.default_backend()}. Hint: pass flash_attention=None "
+                "to let lamina choose the kernel.")
+        implementation = "cudnn"
+    elif v.shape[-1] != q.shape[-1]:  # jax.nn.dot_product_attention needs one head_dim for all three
+        return _attention_einsum(q, k, v, bias, mask, scale, is_causal)
+    if flash_attention is False:
+        implementation = "xla"
+    return jax.nn.dot_product_attention(q, k, v, bias=bias, mask=mask, scale=scale, is_causal=is_causal,
+                                        implementation=implementation)

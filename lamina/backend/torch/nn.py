@@ -136,20 +136,55 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     return -torch.sum(target * log_prob, dim=axis)
 
 
+_NO_IGNORE = -(2 ** 62)  # an ignore_index no label can have
+
+
+def dense(x, kernel, bias=None):
+    x, kernel = convert_to_tensor(x), convert_to_tensor(kernel)
+    bias = None if bias is None else convert_to_tensor(bias)
+    if (x.is_floating_point() and x.ndim >= 1 and kernel.ndim == 2 and kernel.dtype == x.dtype
+            and (bias is None or (bias.ndim == 1 and bias.dtype == x.dtype))):
+        # One fused kernel (addmm) for ``x @ kernel + bias``, as torch.nn.Linear runs it; the
+        # transposed kernel is a view, not a copy.
+        return F.linear(x, kernel.t(), bias)
+    from lamina.backend.torch.numpy import add, matmul
+
+    out = matmul(x, kernel)
+    return out if bias is None else add(out, bias)
+
+
 def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     target, output = convert_to_tensor(target), _float(output)
     if target.ndim == output.ndim and target.shape[-1] == 1:
         target = target.squeeze(-1)
+    if axis != -1 and axis != output.ndim - 1:
+        output = torch.movedim(output, axis, -1)
     target = target.long()
+    if from_logits and output.device.type == "cpu" and output.ndim >= 1 and target.shape == output.shape[:-1]:
+        # torch's fused log-softmax + NLL (as torch.nn.CrossEntropyLoss). On the CPU a label out
+        # of range raises instead of a device assert, so only a bad batch pays for the masks
+        # below (the default ignore_index=-100 is avoided: it would give 0 instead of NaN).
+        flat = output.reshape(-1, output.shape[-1])
+        try:
+            return F.cross_entropy(flat, target.reshape(-1), reduction="none",
+                                   ignore_index=_NO_IGNORE).reshape(target.shape)
+        except (RuntimeError, IndexError):
+            pass
     if from_logits:
-        log_prob = torch.log_softmax(output, dim=axis)
+        log_prob = torch.log_softmax(output, dim=-1)
     else:
-        output = output / torch.sum(output, dim=axis, keepdim=True)
+        output = output / torch.sum(output, dim=-1, keepdim=True)
         eps = 1e-7
         log_prob = torch.log(torch.clamp(output, eps, 1.0 - eps))
-    if axis != -1 and axis != output.ndim - 1:
-        log_prob = torch.movedim(log_prob, axis, -1)
-    return -torch.gather(log_prob, -1, target.unsqueeze(-1)).squeeze(-1)
+    if log_prob.device.type == "cpu":
+        try:
+            return -torch.gather(log_prob, -1, target.unsqueeze(-1)).squeeze(-1)
+        except (RuntimeError, IndexError):
+            pass
+    # Labels outside [0, num_classes) give NaN for their sample, as on JAX.
+    valid = (target >= 0) & (target < log_prob.shape[-1])
+    nll = -torch.gather(log_prob, -1, torch.where(valid, target, 0).unsqueeze(-1)).squeeze(-1)
+    return torch.where(valid, nll, float("nan"))
 
 
 def binary_crossentropy(target, output, from_logits=False):
@@ -297,3 +332,72 @@ def psnr(x1, x2, max_val):
 def polar(abs_, angle):
     abs_, angle = _float(abs_), _float(angle)
     return torch.polar(abs_, angle.to(abs_.dtype))
+
+
+def _attention_mask_bias(qt, bias, mask, is_causal, T, S):
+    """SDPA's ``attn_mask`` for query ``qt`` (B, N, T, H), and ``qt`` itself.
+
+    A query row that may attend to nothing gets its query and bias zeroed and its mask opened,
+    so it averages the values (as jax.nn does) with zero gradient to the query, instead of
+    SDPA's NaN or zeros.
+    """
+    if mask is None:
+        if bias is None:
+            return qt, None, is_causal
+        b = convert_to_tensor(bias).to(device=qt.device, dtype=qt.dtype)
+        if is_causal:
+            causal = torch.ones((T, S), dtype=torch.bool, device=qt.device).tril()
+            b = torch.where(causal, b, float("-inf"))
+        return qt, b, False
+    m = convert_to_tensor(mask).to(device=qt.device, dtype=torch.bool)
+    if is_causal:
+        m = m & torch.ones((T, S), dtype=torch.bool, device=qt.device).tril()
+    m = m.reshape((1,) * (4 - m.ndim) + tuple(m.shape))
+    dead = ~m.any(dim=-1, keepdim=True)
+    m = m | dead
+    qt = qt.masked_fill(dead, 0)
+    if bias is None:
+        return qt, m, False
+    b = torch.where(dead, 0.0, convert_to_tensor(bias).to(device=qt.device, dtype=qt.dtype))
+    return qt, torch.where(m, b, float("-inf")), False
+
+
+def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, is_causal=False,
+                          flash_attention=None):
+    q = _float(query)
+    k = convert_to_tensor(key).to(q.dtype)
+    v = convert_to_tensor(value).to(q.dtype)
+    if q.ndim != 4 or k.ndim != 4 or v.ndim != 4:
+        raise ValueError(
+            "dot_product_attention expects query, key and value of rank 4 (batch, seq, heads, head_dim), "
+            f"but received shapes {tuple(q.shape)}, {tuple(k.shape)}, {tuple(v.shape)}.")
+    T, N = q.shape[1], q.shape[2]
+    S, K = k.shape[1], k.shape[2]
+    if k.shape[-1] != q.shape[-1] or tuple(v.shape[:3]) != tuple(k.shape[:3]) or N % K:
+        raise ValueError(
+            "dot_product_attention expects key (batch, S, K, head_dim) matching query's head_dim, value "
+            "(batch, S, K, value_dim), and K dividing the number of query heads, but received query "
+            f"{tuple(q.shape)}, key {tuple(k.shape)}, value {tuple(v.shape)}.")
+    qt, kt, vt = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)
+    qt, attn, is_causal = _attention_mask_bias(qt, bias, mask, bool(is_causal), T, S)
+    kwargs = {"attn_mask": attn, "is_causal": is_causal, "scale": scale}
+    if K != N:
+        kwargs["enable_gqa"] = True
+    if flash_attention is None:
+        out = F.scaled_dot_product_attention(qt, kt, vt, **kwargs)
+    else:
+        from torch.nn.attention import SDPBackend, sdpa_kernel
+
+        if flash_attention:
+            if q.device.type != "cuda" or attn is not None or q.dtype not in (torch.float16, torch.bfloat16):
+                raise ValueError(
+                    "dot_product_attention(flash_attention=True) needs a CUDA device, float16/bfloat16 "
+                    f"inputs and no mask or bias, but received dtype {q.dtype} on {q.device.type} "
+                    f"with {'a mask/bias' if attn is not None else 'no mask'}. Hint: pass "
+                    "flash_attention=None to let lamina choose the kernel.")
+            backends = [SDPBackend.FLASH_ATTENTION]
+        else:
+            backends = [SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH]
+        with sdpa_kernel(backends):
+            out = F.scaled_dot_product_attention(qt, kt, vt, **kwargs)
+    return out.transpose(1, 2)

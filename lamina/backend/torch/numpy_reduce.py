@@ -298,7 +298,7 @@ def searchsorted(sorted_sequence, values, side="left"):
     sorted_sequence, values = _pair(sorted_sequence, values)
     if sorted_sequence.ndim != 1:
         raise ValueError(f"searchsorted: `sorted_sequence` must be 1-D, but received shape {tuple(sorted_sequence.shape)}.")
-    return torch.searchsorted(sorted_sequence, values, side=side)
+    return torch.searchsorted(sorted_sequence.contiguous(), values.contiguous(), side=side)
 
 
 def digitize(x, bins):
