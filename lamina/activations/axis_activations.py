@@ -29,7 +29,9 @@ def softmax(x, axis=-1):
             "you intended. Did you mean to use a sigmoid instead?",
             stacklevel=2,
         )
-    return _cache_logits(ops.softmax(x, axis=axis), x)
+    out = ops.softmax(x, axis=axis)
+    # Losses use the logits of a softmax over the class (last) axis only.
+    return _cache_logits(out, x) if axis in (-1, len(shape) - 1) else out
 
 
 def log_softmax(x, axis=-1):

@@ -347,7 +347,8 @@ class Layer(Operation):
         self._maybe_build(args)
         if self.input_spec is not None:
             self._check_inputs(args)
-        self._losses = []
+        if self._losses:
+            self._losses = []  # the losses of the previous call
         with TrainingContext(training):
             outputs = self.call(*args, **kwargs)
         if self._activity_regularizer is not None:

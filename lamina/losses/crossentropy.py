@@ -18,6 +18,17 @@ def _float(x):
     return x if ops.dtype(x) in _FLOATS else ops.cast(x, config.floatx())
 
 
+def _logits_of(y_pred, from_logits):
+    """As Keras: the output of a softmax (last axis) or sigmoid activation carries its logits
+    (``_keras_logits``); the crossentropy is then computed from them, which is one fused,
+    numerically stable kernel and keeps a gradient where clipped probabilities would not."""
+    if not from_logits:
+        logits = getattr(y_pred, "_keras_logits", None)
+        if logits is not None and tuple(logits.shape) == tuple(y_pred.shape):
+            return logits, True
+    return y_pred, from_logits
+
+
 def _check_axis(axis, fn):
     if isinstance(axis, bool) or not isinstance(axis, int):
         raise ValueError(f"{fn}: `axis` must be an int, but received axis={axis!r}.")
@@ -45,6 +56,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
     """
     _check_smoothing(label_smoothing, "binary_crossentropy")
     y_pred = _float(y_pred)
+    y_pred, from_logits = _logits_of(y_pred, from_logits)
     y_true = ops.cast(y_true, ops.dtype(y_pred))
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
@@ -89,6 +101,8 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     y_pred = _float(y_pred)
     y_true = ops.cast(y_true, ops.dtype(y_pred))
     _check_same_shape(y_true, y_pred, "categorical_crossentropy")
+    if axis in (-1, len(y_pred.shape) - 1):
+        y_pred, from_logits = _logits_of(y_pred, from_logits)
     if label_smoothing:
         num_classes = ops.cast(ops.shape(y_true)[axis], ops.dtype(y_pred))
         y_true = y_true * (1.0 - label_smoothing) + label_smoothing / num_classes
@@ -137,16 +151,15 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
             f"the class axis, but received y_true.shape={tuple(y_true.shape)} and "
             f"y_pred.shape={tuple(y_pred.shape)}.{hint}"
         )
-    num_classes = y_pred.shape[-1]
-    labels = ops.cast(y_true, "int32")
-    valid = ops.logical_and(labels >= 0, labels < num_classes)
-    safe = ops.where(valid, labels, 0)
-    # The engine's fused kernel: log-softmax (logits) or the log of the clipped normalised
-    # probabilities, then a gather.
-    nll = ops.sparse_categorical_crossentropy(safe, y_pred, from_logits=from_logits, axis=-1)
-    res = ops.where(valid, nll, float("nan"))
+    y_pred, from_logits = _logits_of(y_pred, from_logits)
     if ignore_class is not None:
-        res = ops.where(ops.not_equal(labels, int(ignore_class)), res, 0.0)
+        keep = ops.not_equal(ops.cast(y_true, "int32"), int(ignore_class))
+        y_true = ops.where(keep, y_true, 0)
+    # The engine's kernel: log-softmax (logits) or the log of the clipped normalised
+    # probabilities, then a gather; a label out of range gives NaN for its sample.
+    res = ops.sparse_categorical_crossentropy(y_true, y_pred, from_logits=from_logits, axis=-1)
+    if ignore_class is not None:
+        res = ops.where(keep, res, 0.0)
     return res
 
 

@@ -87,6 +87,8 @@ def reduce_values(values, sample_weight=None, reduction="sum_over_batch_size"):
     """
     if reduction is None or reduction == "none" or tuple(values.shape) in ((), (0,)):
         return values
+    if reduction in ("sum_over_batch_size", "mean") and all(d is not None for d in values.shape):
+        return ops.mean(values)  # sum / number of elements, as one kernel
     loss = ops.sum(values)
     if reduction in ("sum_over_batch_size", "mean", "mean_with_sample_weight"):
         if reduction == "mean_with_sample_weight" and sample_weight is not None:
@@ -131,6 +133,8 @@ def reduce_weighted_values(values, sample_weight=None, mask=None,
     """
     reduction = standardize_reduction(reduction)
     values = ops.convert_to_tensor(values, dtype=dtype)
+    if sample_weight is None and mask is None:
+        return reduce_values(values, None, reduction)
     if sample_weight is not None:
         sample_weight = ops.convert_to_tensor(sample_weight, dtype=values.dtype)
     sample_weight = apply_mask(sample_weight, mask, values.dtype, reduction)
@@ -195,7 +199,8 @@ class Loss:
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         in_mask = getattr(y_pred, "_keras_mask", None)
-        y_pred = _convert_structure(y_pred, lambda x: ops.convert_to_tensor(x, dtype=self.dtype))
+        if not (ops.is_tensor(y_pred) and ops.dtype(y_pred) == self.dtype):
+            y_pred = _convert_structure(y_pred, lambda x: ops.convert_to_tensor(x, dtype=self.dtype))
         y_true = _convert_structure(y_true, self._convert_y_true)
         losses = self.call(y_true, y_pred)
         out_mask = self._output_mask(y_true, y_pred)

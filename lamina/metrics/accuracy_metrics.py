@@ -64,8 +64,12 @@ def sparse_categorical_accuracy(y_true, y_pred):
     if len(y_true.shape) == len(y_pred.shape) and y_true.shape[-1] == 1:
         y_true = ops.squeeze(y_true, -1)
     if len(y_pred.shape) == len(y_true.shape) + 1:
-        y_pred = ops.argmax(y_pred, axis=-1)
-    return ops.cast(ops.equal(ops.cast(y_true, "int32"), ops.cast(y_pred, "int32")), config.floatx())
+        y_pred = ops.argmax(y_pred, axis=-1)  # integer indices: no cast needed
+    else:
+        y_pred = ops.cast(y_pred, "int32")
+    if "int" not in ops.dtype(y_true):
+        y_true = ops.cast(y_true, "int32")
+    return ops.cast(ops.equal(y_true, y_pred), config.floatx())
 
 
 def _top_k_matches(labels, y_pred, k):

@@ -12,7 +12,8 @@ def reduce_to_samplewise_values(values, sample_weight, reduce_fn, dtype):
     weight reduced to the same samples.
     """
     mask = getattr(values, "_keras_mask", None)
-    values = ops.cast(ops.convert_to_tensor(values), dtype)
+    if not (ops.is_tensor(values) and ops.dtype(values) == dtype):
+        values = ops.cast(ops.convert_to_tensor(values), dtype)
     if sample_weight is not None:
         sample_weight = ops.cast(ops.convert_to_tensor(sample_weight), dtype)
         if mask is not None:
@@ -52,7 +53,7 @@ class Sum(Metric):
     def update_state(self, values, sample_weight=None):
         """Add the (weighted) sum of ``values``."""
         values, _ = reduce_to_samplewise_values(values, sample_weight, ops.sum, self.dtype)
-        self.total.assign(self.total.value + ops.sum(values))
+        self.total.assign_add(ops.sum(values))
 
     def result(self):
         """Return the running sum."""
@@ -87,18 +88,15 @@ class Mean(Metric):
                 ops.is_tensor(values) and len(values.shape) == 0:
             # One scalar with a constant weight (the trainer's loss tracker, every step): two updates.
             value = ops.cast(values, self.dtype)
-            self.total.assign(self.total.value + value * float(sample_weight))
-            self.count.assign(self.count.value + float(sample_weight))
+            self.total.assign_add(value * float(sample_weight))
+            self.count.assign_add(float(sample_weight))
             return
         values, sample_weight = reduce_to_samplewise_values(values, sample_weight, ops.mean, self.dtype)
-        self.total.assign(self.total.value + ops.sum(values))
+        self.total.assign_add(ops.sum(values))
         if sample_weight is not None:
-            num = ops.sum(sample_weight)
-        elif len(values.shape) >= 1:
-            num = values.shape[0]
+            self.count.assign_add(ops.cast(ops.sum(sample_weight), self.dtype))
         else:
-            num = 1
-        self.count.assign(self.count.value + ops.cast(num, self.dtype))
+            self.count.assign_add(float(values.shape[0]) if len(values.shape) >= 1 else 1.0)
 
     def result(self):
         """Return ``total / count`` (0 before any update)."""

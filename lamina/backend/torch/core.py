@@ -60,8 +60,21 @@ class Variable(VariableBase):
         return convert_to_tensor(value, dtype)
 
     def _direct_assign(self, value):
-        with torch.no_grad():
+        if self._param.requires_grad:
+            with torch.no_grad():
+                self._param.copy_(value)
+        else:
             self._param.copy_(value)
+
+    def assign_add(self, value):
+        # In place, without a temporary, when no stateless scope collects the new values
+        # (a metric accumulator, every step).
+        if scopes.current_scope() is not None or self._param.requires_grad:
+            return super().assign_add(value)
+        if not isinstance(value, bool) and (isinstance(value, int) or (
+                isinstance(value, float) and self._param.is_floating_point())):
+            return self._param.add_(value)
+        return self._param.add_(self._convert_assigned(value))
 
     def _on_trainable_change(self):
         self._param.requires_grad_(self._trainable and self._param.is_floating_point())

@@ -77,9 +77,7 @@ class Dense(Layer):
         self.built = True
 
     def call(self, inputs):
-        x = ops.matmul(inputs, self.kernel.value)
-        if self.bias is not None:
-            x = ops.add(x, self.bias.value)
+        x = ops.dense(inputs, self.kernel.value, None if self.bias is None else self.bias.value)
         if self.activation is not activations.linear:
             x = self.activation(x)
         return x
