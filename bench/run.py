@@ -1,6 +1,6 @@
 """Run every benchmark, each runner in its own process, and write the table to BENCHMARKS.md.
 
-Usage: python bench/run.py [--out BENCHMARKS.md] [--only mnist_mlp]
+Usage: python bench/run.py [--out BENCHMARKS.md] [--only mnist_mlp|input_pipeline]
 Keras 3 runners are included when `keras` is importable (install it only in the benchmark
 environment: pip install -r bench/requirements-bench.txt).
 """
@@ -26,6 +26,11 @@ RUNNERS = {
     "keras-jax": {"KERAS_BACKEND": "jax"},
     "torch-loop": {},
     "jax-loop": {},
+}
+
+# Benchmarks that run only some of the runners (the others run all of RUNNERS).
+BENCH_RUNNERS = {
+    "input_pipeline": ("lamina-torch", "lamina-jax"),
 }
 
 
@@ -56,12 +61,15 @@ def main():
     args = ap.parse_args()
     have_keras = importlib.util.find_spec("keras") is not None
     rows = []
-    for runner in RUNNERS:
+    for runner in BENCH_RUNNERS.get(args.only, RUNNERS):
         if runner.startswith("keras") and not have_keras:
             continue
         res = run_one(args.only, runner)
         print(json.dumps(res), flush=True)
         rows.append(res)
+    if args.only == "input_pipeline":
+        write_section(pathlib.Path(args.out), args.only, input_pipeline_table(rows))
+        return
     by = {r["runner"]: r for r in rows}
 
     def ratio(a, b):
@@ -95,6 +103,29 @@ def main():
     ]
     write_section(pathlib.Path(args.out), args.only, "\n".join(lines))
     print("\n".join(lines))
+
+
+def input_pipeline_table(rows):
+    """The table of bench/input_pipeline.py: ms/step of fit per input source."""
+    lines = [
+        "## input_pipeline: MNIST MLP, batch 32, one epoch of 60,000 samples (1,875 steps), fit on each source",
+        "",
+        f"Date: {datetime.date.today()}; machine: {platform.machine()}, {os.cpu_count()} CPU cores, "
+        f"{platform.system()}; versions: {versions()}",
+        "Command: `python bench/run.py --only input_pipeline`",
+        "",
+        "| runner | arrays ms/step | PyDataset ms/step | DataLoader ms/step | PyDataset / arrays |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        if "error" in r:
+            lines.append(f"| {r['runner']} | error: {r['error'][:80]} | | | |")
+            continue
+        a, p, d = r["ms_per_step_arrays"], r["ms_per_step_pydataset"], r["ms_per_step_dataloader"]
+        lines.append(f"| {r['runner']} | {a:.3f} | {p:.3f} | {d:.3f} | {p / a:.2f}x |")
+    text = "\n".join(lines + [""])
+    print(text)
+    return text
 
 
 def write_section(path, name, text):

@@ -6,7 +6,6 @@ import warnings
 import numpy as np
 
 from lamina import backend, tree
-from lamina.training.data import ArrayData
 
 
 def first_batch(struct, batch_size):
@@ -50,21 +49,6 @@ def should_validate(epoch, freq):
     if isinstance(freq, int):
         return (epoch + 1) % freq == 0
     return (epoch + 1) in freq
-
-
-def unpack_validation(validation_data, batch_size):
-    """``validation_data`` as ``(x, y)`` or ``(x, y, sample_weight)``, checked and batched."""
-    if isinstance(validation_data, ArrayData):
-        return validation_data
-    if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
-        raise ValueError(
-            "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, val_sample_weight), "
-            f"but received {type(validation_data).__name__}"
-            + (f" of length {len(validation_data)}" if isinstance(validation_data, (list, tuple)) else "") + "."
-        )
-    x, y = validation_data[0], validation_data[1]
-    sw = validation_data[2] if len(validation_data) == 3 else None
-    return ArrayData(x, y, sw, batch_size, False, who="fit(validation_data)")
 
 
 def class_weights_to_sample_weights(y, class_weight, sample_weight):

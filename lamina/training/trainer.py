@@ -11,9 +11,8 @@ import numpy as np
 
 from lamina import backend, tree
 from lamina.callbacks.callback import CallbackList, History, ProgbarLogger
-from lamina.training import loop_utils
+from lamina.training import data_adapters, iterable_loop, loop_utils
 from lamina.training.compile_utils import CompiledLoss, CompiledMetrics, _output_names
-from lamina.training.data import ArrayData
 
 
 class Trainer:
@@ -267,22 +266,28 @@ class Trainer:
         verbose = loop_utils.resolve_verbose(verbose)
         if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
             raise ValueError(f"fit: epochs must be a non-negative int, but received epochs={epochs!r}.")
-        data = ArrayData(x, y, sample_weight, batch_size, shuffle, who="fit")
-        if class_weight is not None:
-            data.sample_weight = loop_utils.class_weights_to_sample_weights(data.y, class_weight, data.sample_weight)
+        data = data_adapters.get_data_adapter(x, y, sample_weight, batch_size, shuffle, "fit", class_weight)
         val = None
         if validation_data is not None:
-            val = loop_utils.unpack_validation(validation_data, validation_batch_size or data.batch_size)
+            val = data_adapters.get_validation_adapter(validation_data, validation_batch_size or data.batch_size)
         elif validation_split:
+            if not data.is_array:
+                raise ValueError(
+                    f"fit: validation_split is only supported for arrays, not for a {data.source_name}. "
+                    "Pass validation_data instead (e.g. a second dataset; see lamina.utils.split_dataset)."
+                )
             data, val = data.split(validation_split)
             if validation_batch_size:
                 val.batch_size = validation_batch_size
                 val.steps = math.ceil(val.num_samples / val.batch_size)
-        self._prepare(data, with_targets=True)
-        steps = data.steps if steps_per_epoch is None else min(int(steps_per_epoch), data.steps)
+        self._prepare(data if data.is_array else data.peek(), with_targets=True)
+        if data.is_array:
+            steps = data.steps if steps_per_epoch is None else min(int(steps_per_epoch), data.steps)
+        else:
+            steps = data.steps_for(steps_per_epoch)
         cbs = self._make_callbacks(callbacks, verbose, epochs, steps)
         train_fn = self._get_step("train")
-        placed = train_fn.place(data)
+        placed = train_fn.place(data) if data.is_array else None
         rng = np.random.default_rng(loop_utils.host_seed())
         self.stop_training = False
         self._in_fit = True
@@ -296,28 +301,35 @@ class Trainer:
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()
                 cbs.on_epoch_begin(epoch)
-                order = rng.permutation(data.num_samples) if shuffle and shuffle != "batch" else \
-                    np.arange(data.num_samples)
-                step = 0
-                for block in loop_utils.index_blocks(order, data.batch_size, steps, per_call):
-                    cbs.on_train_batch_begin(step)
-                    train_fn(placed, block)
-                    step += len(block)
-                    cbs.on_train_batch_end(step - 1, self._current_logs() if needs_batch_logs else None)
-                    if self.stop_training:
-                        break
+                if not data.is_array:
+                    if not iterable_loop.run_epoch(self, train_fn, data, cbs, per_call, steps_per_epoch, "train",
+                                                   needs_batch_logs):
+                        break  # the source is exhausted (warned): no empty epoch in the history
+                else:
+                    order = rng.permutation(data.num_samples) if shuffle and shuffle != "batch" else \
+                        np.arange(data.num_samples)
+                    step = 0
+                    for block in loop_utils.index_blocks(order, data.batch_size, steps, per_call):
+                        cbs.on_train_batch_begin(step)
+                        train_fn(placed, block)
+                        step += len(block)
+                        cbs.on_train_batch_end(step - 1, self._current_logs() if needs_batch_logs else None)
+                        if self.stop_training:
+                            break
                 train_fn.sync()
                 epoch_logs = self._current_logs()
                 if val is not None and loop_utils.should_validate(epoch, validation_freq):
-                    val_logs = self.evaluate(val.x, val.y, sample_weight=val.sample_weight,
-                                             batch_size=val.batch_size, steps=validation_steps,
-                                             verbose=0, return_dict=True, callbacks=cbs, _data=val)
+                    val_logs = self.evaluate(steps=validation_steps, verbose=0, return_dict=True, callbacks=cbs,
+                                             _data=val)
                     epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
                 cbs.on_epoch_end(epoch, epoch_logs)
                 if self.stop_training:
                     break
         finally:
             self._in_fit = False
+            data.close()
+            if val is not None:
+                val.close()
         cbs.on_train_end(epoch_logs)
         history = next(c for c in cbs.callbacks if isinstance(c, History))
         self.history = history
@@ -338,25 +350,35 @@ class Trainer:
         """
         self._assert_compiled("evaluate")
         verbose = loop_utils.resolve_verbose(verbose)
-        data = _data or ArrayData(x, y, sample_weight, batch_size, False, who="evaluate")
-        self._prepare(data, with_targets=True)
-        n_steps = data.steps if steps is None else min(int(steps), data.steps)
+        data = _data or data_adapters.get_data_adapter(x, y, sample_weight, batch_size, False, "evaluate")
+        self._prepare(data if data.is_array else data.peek(), with_targets=True)
+        if data.is_array:
+            n_steps = data.steps if steps is None else min(int(steps), data.steps)
+        else:
+            n_steps = data.steps_for(steps)
         # Inside fit, validation reports to fit's callbacks (as Keras) without changing their params.
         cbs = callbacks if isinstance(callbacks, CallbackList) else \
             self._make_callbacks(callbacks, verbose if not self._in_fit else 0, 1, n_steps)
         test_fn = self._get_step("test")
-        placed = test_fn.place(data)
+        placed = test_fn.place(data) if data.is_array else None
         self.reset_metrics()
         cbs.on_test_begin()
         step = 0
         needs = cbs.needs_batch_logs("on_test_batch_end")
         per_call = test_fn.steps_per_call if (self.steps_per_execution or not (
             needs or cbs.needs_batch_logs("on_test_batch_begin"))) else 1
-        for block in loop_utils.index_blocks(np.arange(data.num_samples), data.batch_size, n_steps, per_call):
-            cbs.on_test_batch_begin(step)
-            test_fn(placed, block)
-            step += len(block)
-            cbs.on_test_batch_end(step - 1, self._current_logs() if needs else None)
+        if not data.is_array:
+            try:
+                iterable_loop.run_epoch(self, test_fn, data, cbs, per_call, steps, "test", needs)
+            finally:
+                if _data is None:  # validation data inside fit stays open for the next epoch
+                    data.close()
+        else:
+            for block in loop_utils.index_blocks(np.arange(data.num_samples), data.batch_size, n_steps, per_call):
+                cbs.on_test_batch_begin(step)
+                test_fn(placed, block)
+                step += len(block)
+                cbs.on_test_batch_end(step - 1, self._current_logs() if needs else None)
         test_fn.sync()
         logs = self._current_logs()
         cbs.on_test_end(logs)
@@ -374,21 +396,30 @@ class Trainer:
         (5, 2)
         """
         verbose = loop_utils.resolve_verbose(verbose)
-        data = ArrayData(x, None, None, batch_size, False, who="predict")
+        data = data_adapters.get_data_adapter(x, None, None, batch_size, False, "predict")
         if not self.built:
-            self._build_from_sample(data)
-        n_steps = data.steps if steps is None else min(int(steps), data.steps)
+            self._build_from_sample(data if data.is_array else data.peek())
+        if data.is_array:
+            n_steps = data.steps if steps is None else min(int(steps), data.steps)
+        else:
+            n_steps = data.steps_for(steps)
         cbs = self._make_callbacks(callbacks, verbose, 1, n_steps)
         predict_fn = self._get_step("predict")
-        placed = predict_fn.place(data)
+        placed = predict_fn.place(data) if data.is_array else None
         cbs.on_predict_begin()
         outputs = []
         step = 0
-        for block in loop_utils.index_blocks(np.arange(data.num_samples), data.batch_size, n_steps, 1):
-            cbs.on_predict_batch_begin(step)
-            outputs.append(predict_fn(placed, block))
-            cbs.on_predict_batch_end(step, None)
-            step += 1
+        if not data.is_array:
+            try:
+                outputs = iterable_loop.predict_batches(predict_fn, data, cbs, steps)
+            finally:
+                data.close()
+        else:
+            for block in loop_utils.index_blocks(np.arange(data.num_samples), data.batch_size, n_steps, 1):
+                cbs.on_predict_batch_begin(step)
+                outputs.append(predict_fn(placed, block))
+                cbs.on_predict_batch_end(step, None)
+                step += 1
         cbs.on_predict_end()
         if not outputs:
             raise ValueError("predict: no batches were run (steps=0 or empty data).")
@@ -402,11 +433,7 @@ class Trainer:
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """Run one training step on one batch; return the logs of that batch."""
         self._assert_compiled("train_on_batch")
-        data = ArrayData(x, y, sample_weight, None, False, who="train_on_batch")
-        data.batch_size = data.num_samples
-        data.steps = 1
-        if class_weight is not None:
-            data.sample_weight = loop_utils.class_weights_to_sample_weights(data.y, class_weight, data.sample_weight)
+        data = data_adapters.get_single_batch(x, y, sample_weight, "train_on_batch", class_weight)
         self._prepare(data, with_targets=True)
         train_fn = self._get_step("train")
         self.reset_metrics()
@@ -417,8 +444,7 @@ class Trainer:
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """Evaluate one batch; return its loss and metrics."""
         self._assert_compiled("test_on_batch")
-        data = ArrayData(x, y, sample_weight, None, False, who="test_on_batch")
-        data.batch_size = data.num_samples
+        data = data_adapters.get_single_batch(x, y, sample_weight, "test_on_batch")
         self._prepare(data, with_targets=True)
         test_fn = self._get_step("test")
         self.reset_metrics()

@@ -33,6 +33,20 @@ def _gather(struct, idx):
 _gather_jit = jax.jit(lambda data, idx: _gather(data, idx))
 
 
+def _stack_leaves(*leaves):
+    if leaves[0] is None:
+        return None
+    if all(isinstance(a, np.ndarray) for a in leaves):
+        return np.stack(leaves)
+    return jnp.stack([convert_to_tensor(a) for a in leaves])
+
+
+def _stack_batches(block):
+    """Stack batches ``[(x, y, sw), ...]`` of equal shapes along a new leading (steps) axis."""
+    return tuple(None if block[0][i] is None else tree.map_structure(_stack_leaves, *[b[i] for b in block])
+                 for i in range(3))
+
+
 def _values(variables):
     return [v.value for v in variables]
 
@@ -87,6 +101,14 @@ class _StepFunction:
             return [np.stack(block)]
         return [np.asarray(b)[None] for b in block]
 
+    def place_batches(self, block):
+        """Host batches ``[(x, y, sw), ...]`` from an iterable source, as device arrays with a leading
+        steps dimension: all stacked when they fill a compiled call, else one by one (called on the
+        data-prefetch thread)."""
+        if len(block) == self.steps_per_call:
+            return [_place(_stack_batches(block))]
+        return [_place(_stack_batches([b])) for b in block]
+
 
 class TrainFunction(_StepFunction):
     def __init__(self, model):
@@ -134,6 +156,16 @@ class TrainFunction(_StepFunction):
             _write(self.ov, ov)
             _write(self.mv, mv)
 
+    def run_batches(self, placed):
+        """Train on the blocks of an iterable source, as placed by ``place_batches``."""
+        for batches in placed:
+            state = (_values(self.tv), _values(self.ntv), _values(self.ov), _values(self.mv))
+            tv, ntv, ov, mv = self._fn(state, batches)
+            _write(self.tv, tv)
+            _write(self.ntv, ntv)
+            _write(self.ov, ov)
+            _write(self.mv, mv)
+
 
 class TestFunction(_StepFunction):
     def __init__(self, model):
@@ -165,6 +197,13 @@ class TestFunction(_StepFunction):
             mv = self._fn(weights, _values(self.mv), batches)
             _write(self.mv, mv)
 
+    def run_batches(self, placed):
+        """Evaluate the blocks of an iterable source, as placed by ``place_batches``."""
+        weights = (_values(self.tv), _values(self.ntv))
+        for batches in placed:
+            mv = self._fn(weights, _values(self.mv), batches)
+            _write(self.mv, mv)
+
 
 class PredictFunction(_StepFunction):
     def __init__(self, model):
@@ -184,6 +223,22 @@ class PredictFunction(_StepFunction):
     def __call__(self, placed, block):
         weights = (_values(self.tv), _values(self.ntv))
         return self._fn(weights, placed[0], jnp.asarray(block[0]))
+
+    def place_batches(self, block):
+        """Host batches of an iterable source as device arrays, one batch per prediction call."""
+        return [(_place(x), None, None) for x, _, _ in block]
+
+    def _predict_placed(self, weights, x):
+        tv, ntv = weights
+        with StatelessScope(list(zip(self.tv, tv)) + list(zip(self.ntv, ntv))):
+            return self.model(x, training=False)
+
+    def predict_batch(self, placed):
+        """The outputs for one batch of an iterable source, as placed by ``place_batches``."""
+        fn = self.__dict__.get("_placed_fn")
+        if fn is None:
+            fn = self._placed_fn = self._compile(self._predict_placed, donate=())
+        return fn((_values(self.tv), _values(self.ntv)), placed[0][0])
 
 
 def make_train_function(model):

@@ -47,6 +47,11 @@ class _StepFunction:
             idx_t = torch.from_numpy(np.ascontiguousarray(idx)).to(DEFAULT_DEVICE)
             yield _gather(x, idx_t), _gather(y, idx_t), _gather(sw, idx_t)
 
+    def place_batches(self, block):
+        """Host batches ``[(x, y, sw), ...]`` from an iterable source, as device tensors
+        (called on the data-prefetch thread)."""
+        return [(_to_device(x), _to_device(y), _to_device(sw)) for x, y, sw in block]
+
 
 class TrainFunction(_StepFunction):
     def __init__(self, model):
@@ -56,26 +61,44 @@ class TrainFunction(_StepFunction):
         model.optimizer.build(self.variables)
 
     def __call__(self, placed, block):
-        model = self.model
         for x, y, sw in self._batches(placed, block):
-            y_pred = model(x, training=True)
-            loss = model.compute_loss(x, y, y_pred, sw)
-            grads = torch.autograd.grad(loss, self.params, allow_unused=True)
-            grads = [torch.zeros_like(p) if g is None else g for g, p in zip(grads, self.params)]
-            with torch.no_grad():
-                model.optimizer.apply(grads, self.variables)
-                model._update_metrics(y, _detach(y_pred), sw, loss.detach(), _batch_size(x),
-                                      _detach(model._pop_output_losses()))
+            self.step(x, y, sw)
+
+    def step(self, x, y, sw):
+        """One training step on one batch of device tensors."""
+        model = self.model
+        y_pred = model(x, training=True)
+        loss = model.compute_loss(x, y, y_pred, sw)
+        grads = torch.autograd.grad(loss, self.params, allow_unused=True)
+        grads = [torch.zeros_like(p) if g is None else g for g, p in zip(grads, self.params)]
+        with torch.no_grad():
+            model.optimizer.apply(grads, self.variables)
+            model._update_metrics(y, _detach(y_pred), sw, loss.detach(), _batch_size(x),
+                                  _detach(model._pop_output_losses()))
+
+    def run_batches(self, placed):
+        """Train on the batches of an iterable source, as placed by ``place_batches``."""
+        for x, y, sw in placed:
+            self.step(x, y, sw)
 
 
 class TestFunction(_StepFunction):
     def __call__(self, placed, block):
+        for x, y, sw in self._batches(placed, block):
+            self.step(x, y, sw)
+
+    def step(self, x, y, sw):
+        """One evaluation step on one batch of device tensors."""
         model = self.model
         with torch.no_grad():
-            for x, y, sw in self._batches(placed, block):
-                y_pred = model(x, training=False)
-                loss = model.compute_loss(x, y, y_pred, sw)
-                model._update_metrics(y, y_pred, sw, loss, _batch_size(x), model._pop_output_losses())
+            y_pred = model(x, training=False)
+            loss = model.compute_loss(x, y, y_pred, sw)
+            model._update_metrics(y, y_pred, sw, loss, _batch_size(x), model._pop_output_losses())
+
+    def run_batches(self, placed):
+        """Evaluate the batches of an iterable source, as placed by ``place_batches``."""
+        for x, y, sw in placed:
+            self.step(x, y, sw)
 
 
 class PredictFunction(_StepFunction):
@@ -86,6 +109,19 @@ class PredictFunction(_StepFunction):
         with torch.no_grad():
             for x, _, _ in self._batches(placed, block):
                 return self.model(x, training=False)
+
+    def predict_batch(self, placed):
+        """The outputs for one batch of an iterable source, as placed by ``place_batches``."""
+        with torch.no_grad():
+            return self.model(placed[0][0], training=False)
+
+
+def _to_device(struct):
+    if struct is None:
+        return None
+    return tree.map_structure(
+        lambda a: None if a is None else a.to(DEFAULT_DEVICE) if isinstance(a, torch.Tensor)
+        else convert_to_tensor(a), struct)
 
 
 def _detach(struct):

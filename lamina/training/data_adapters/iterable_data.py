@@ -1,0 +1,234 @@
+"""Iterable data sources: Python generators/iterators, ``PyDataset``, torch ``DataLoader``, any iterable.
+
+Each adapter yields host batches ``(x, y, sample_weight)`` one epoch at a time, with
+Keras's semantics for ``steps_per_epoch``: without it an epoch is one full pass; with
+it the same iterator continues across epochs (a finite source starts over once it has
+been read to its end), and a source that runs out early ends the epoch with a warning.
+"""
+
+import itertools
+import warnings
+
+from lamina import backend, tree
+from lamina.training.data import ArrayData
+from lamina.training.data_adapters import batches as B
+from lamina.training.data_adapters.workers import OrderedFetcher
+
+
+def _to_numpy(a):
+    return None if a is None else backend.convert_to_numpy(a)
+
+
+class IterableData:
+    """Base of the iterable adapters (``is_array`` is False: batches come one by one)."""
+
+    is_array = False
+    batch_size = None
+    source_name = "iterable"
+
+    def __init__(self, source, who="fit", class_weight=None):
+        self.source = source
+        self.who = who
+        self.class_weight = class_weight
+        self._pending = None       # (first raw batch, rest of its iterator) after peek()
+        self._current = None       # iterator continued across epochs (steps_per_epoch given)
+        self._index = 0            # position of the next batch in the current iterator
+        self._seen = 0             # batches read from the current iterator (known-length sources)
+        self._signature = None
+        self._sample = None
+        self.ran_out = False
+
+    # -- what subclasses provide ---------------------------------------------------------------
+    @property
+    def num_batches(self):
+        """Batches in one pass over the source; None when unknown or infinite."""
+        return None
+
+    @property
+    def infinite(self):
+        return False
+
+    def _new_iterator(self):
+        return iter(self.source)
+
+    def on_epoch_begin(self):
+        pass
+
+    def on_epoch_end(self):
+        pass
+
+    def close(self):
+        pass
+
+    # -- shared machinery -----------------------------------------------------------------------
+    def steps_for(self, steps):
+        """The number of steps of one epoch (``None`` when it is only known at its end)."""
+        if steps is not None:
+            if isinstance(steps, bool) or not isinstance(steps, int) or steps <= 0:
+                raise ValueError(f"{self.who}: the number of steps must be a positive int, but received {steps!r}.")
+            return steps
+        if self.infinite:
+            arg = "steps_per_epoch" if self.who == "fit" else "steps"
+            raise ValueError(
+                f"{self.who}: the {self.source_name} is infinite (num_batches is None), so `{arg}` is required: "
+                f"pass {arg}=N to say how many batches make one epoch."
+            )
+        return self.num_batches
+
+    def _take_iterator(self):
+        self._index = 0
+        self._seen = 0
+        if self._pending is not None:
+            first, rest = self._pending
+            self._pending = None
+            return itertools.chain([first], rest)
+        return self._new_iterator()
+
+    def _convert(self, raw):
+        x, y, sw = B.split_batch(raw, self._index, self.source_name)
+        sig = B.signature((x, y, sw))
+        if self._signature is None:
+            self._signature = sig
+        elif sig != self._signature:
+            raise ValueError(
+                f"{self.who}: batch {self._index} from the {self.source_name} has the form {B.describe(sig)} "
+                f"with {sig}, but the first batch had {B.describe(self._signature)} with {self._signature}; "
+                "every batch must have the same structure."
+            )
+        if self.class_weight is not None:
+            from lamina.training.loop_utils import class_weights_to_sample_weights
+
+            if y is None:
+                raise ValueError(f"{self.who}: class_weight needs targets, but batch {self._index} has no y.")
+            sw = class_weights_to_sample_weights(y, self.class_weight, sw)
+        return x, y, sw
+
+    def _empty_error(self):
+        return ValueError(
+            f"{self.who}: the {self.source_name} produced no batches; there is nothing to "
+            f"{'train' if self.who == 'fit' else 'run'} on."
+        )
+
+    def _peek_raw(self):
+        """The first raw batch; kept, with the rest of its iterator, for the first epoch."""
+        if self._pending is None:
+            it = self._new_iterator()
+            try:
+                first = next(it)
+            except StopIteration:
+                raise self._empty_error() from None
+            self._pending = (first, it)
+        return self._pending[0]
+
+    def peek(self):
+        """The first batch, as a small ``ArrayData`` the model and metrics are built from (read once:
+        a later call, e.g. validation at every epoch, must not take a batch from a running iterator)."""
+        if self._sample is not None:
+            return self._sample
+        raw = self._peek_raw()
+        index, self._index = self._index, 0
+        # As host arrays: the model is built on them wherever the engine keeps its weights.
+        x, y, sw = (None if p is None else tree.map_structure(_to_numpy, p) for p in self._convert(raw))
+        self._index = index
+        n = int(tree.flatten(x)[0].shape[0])
+        self._sample = ArrayData(x, y, sw, batch_size=max(n, 1), who=self.who)
+        return self._sample
+
+    def epoch_batches(self, steps=None):
+        """Yield the host batches of one epoch (``steps``: the user's steps_per_epoch, or None)."""
+        n = self.num_batches
+        if steps is None:
+            it, limit = self._take_iterator(), n
+        else:
+            if self._current is None:
+                self._current = self._take_iterator()
+            it, limit = self._current, steps
+        done = 0
+        while limit is None or done < limit:
+            if steps is not None and n is not None and self._seen >= n:
+                self._warn_ran_out(done, steps)
+                break
+            try:
+                raw = next(it)
+            except StopIteration:
+                if steps is not None and done:  # (no batch at all: the training loop warns and stops)
+                    self._warn_ran_out(done, steps)
+                    self._current = None
+                break
+            yield self._convert(raw)
+            done += 1
+            self._index += 1
+            self._seen += 1
+        if steps is not None and n is not None and self._seen >= n:
+            self._current = None  # a finite source starts over at the next epoch
+
+    def _warn_ran_out(self, done, steps):
+        self.ran_out = True
+        warnings.warn(
+            f"{self.who}: the {self.source_name} ran out of data after {done} of {steps} steps of this epoch; "
+            "the epoch ends early. Make sure it can produce at least steps_per_epoch * epochs batches "
+            "(or leave steps_per_epoch unset).",
+            stacklevel=3,
+        )
+
+
+class GeneratorData(IterableData):
+    """A Python generator or iterator: read once; its batches are not replayed across epochs."""
+
+    source_name = "generator"
+
+    def _new_iterator(self):
+        return self.source
+
+
+class IterableSourceData(IterableData):
+    """Any re-iterable source of batches, e.g. ``torch.utils.data.DataLoader`` (a new pass each epoch)."""
+
+    def __init__(self, source, who="fit", class_weight=None):
+        super().__init__(source, who, class_weight)
+        mod = type(source).__module__
+        self.source_name = "DataLoader" if mod.startswith("torch.utils.data") else f"{type(source).__name__} iterable"
+
+    @property
+    def num_batches(self):
+        try:
+            return len(self.source)
+        except TypeError:  # e.g. a DataLoader over an IterableDataset
+            return None
+
+
+class PyDatasetData(IterableData):
+    """A ``lamina.utils.PyDataset``: batches by index, fetched ahead by worker threads or processes."""
+
+    source_name = "PyDataset"
+
+    def __init__(self, source, who="fit", class_weight=None):
+        super().__init__(source, who, class_weight)
+        self.fetcher = OrderedFetcher(source, source.workers, source.use_multiprocessing, source.max_queue_size)
+
+    @property
+    def num_batches(self):
+        n = self.source.num_batches
+        return None if n is None else int(n)
+
+    @property
+    def infinite(self):
+        return self.source.num_batches is None
+
+    def _new_iterator(self):
+        n = self.num_batches
+        return self.fetcher.fetch(itertools.count() if n is None else range(n))
+
+    def _peek_raw(self):
+        if self.num_batches == 0:
+            raise self._empty_error()
+        return self.source[0]
+
+    def on_epoch_begin(self):
+        self.source.on_epoch_begin()
+
+    def on_epoch_end(self):
+        self.source.on_epoch_end()
+
+    def close(self):
+        self.fetcher.close()

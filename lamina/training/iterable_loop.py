@@ -1,0 +1,58 @@
+"""The part of the training loop that reads iterable sources (generators, PyDataset, DataLoader).
+
+Batches are read and placed on the device by a background ``Prefetcher``; the step
+function runs them with ``run_batches`` (train/test) or ``predict_batch``.
+"""
+
+import warnings
+
+from lamina.training.data_adapters import Prefetcher
+
+
+def run_epoch(model, fn, data, cbs, per_call, steps, kind, needs_logs):
+    """One pass of training (``kind="train"``) or evaluation (``"test"``); returns the steps run."""
+    begin = cbs.on_train_batch_begin if kind == "train" else cbs.on_test_batch_begin
+    end = cbs.on_train_batch_end if kind == "train" else cbs.on_test_batch_end
+    data.on_epoch_begin()
+    pre = Prefetcher(data.epoch_batches(steps), fn.place_batches, group=per_call)
+    step = 0
+    try:
+        for placed, n in pre:
+            begin(step)
+            fn.run_batches(placed)
+            step += n
+            end(step - 1, model._current_logs() if needs_logs else None)
+            if kind == "train" and model.stop_training:
+                break
+    finally:
+        pre.close()
+    data.on_epoch_end()
+    if step == 0:
+        what = "so training stops" if kind == "train" else "so there is nothing to evaluate"
+        warnings.warn(
+            f"{data.who}: the {data.source_name} produced no batches in this epoch (it is exhausted; a Python "
+            f"generator can be read only once), {what}. Use a generator that loops forever with "
+            f"{'steps_per_epoch' if kind == 'train' else 'validation_steps'}, or a re-iterable source such as "
+            "a lamina.utils.PyDataset.",
+            stacklevel=3,
+        )
+    return step
+
+
+def predict_batches(fn, data, cbs, steps):
+    """Run ``predict`` over an iterable source; returns the list of per-batch outputs."""
+    outputs = []
+    data.on_epoch_begin()
+    inputs_only = ((x, None, None) for x, _, _ in data.epoch_batches(steps))
+    pre = Prefetcher(inputs_only, fn.place_batches, group=1)
+    step = 0
+    try:
+        for placed, _ in pre:
+            cbs.on_predict_batch_begin(step)
+            outputs.append(fn.predict_batch(placed))
+            cbs.on_predict_batch_end(step, None)
+            step += 1
+    finally:
+        pre.close()
+    data.on_epoch_end()
+    return outputs
