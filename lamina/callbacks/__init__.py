@@ -8,3 +8,5 @@ from lamina.callbacks.learning_rate_scheduler import LearningRateScheduler  # no
 from lamina.callbacks.model_checkpoint import ModelCheckpoint  # noqa: F401
 from lamina.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau  # noqa: F401
 from lamina.callbacks.terminate_on_nan import TerminateOnNaN  # noqa: F401
+from lamina.callbacks.swap_ema_weights import SwapEMAWeights  # noqa: F401
+from lamina.callbacks.tensorboard import TensorBoard  # noqa: F401

@@ -142,6 +142,7 @@ class History(Callback):
         super().__init__()
         self.history = {}
         self.epoch = []
+        self._key_epochs = {}  # the epochs each key was logged at (val_ keys may skip some)
 
     def on_train_begin(self, logs=None):
         self.epoch = []
@@ -150,8 +151,80 @@ class History(Callback):
         self.epoch.append(epoch)
         for k, v in (logs or {}).items():
             self.history.setdefault(k, []).append(v)
+            self._key_epochs.setdefault(k, []).append(epoch)
         if self.model is not None:
             self.model.history = self
+
+    def plot(self, metrics=None, ax=None, figsize=None, **plot_kwargs):
+        """Plot the history with matplotlib: one subplot per metric, training and ``val_`` curves together.
+
+        Args:
+            metrics: a name or list of names to plot (``"loss"``, ``"accuracy"``...; the
+                ``val_`` curve of each is added when logged). Default: every logged metric.
+            ax: a matplotlib ``Axes`` (one metric) or a sequence of them (one per metric) to
+                draw on; default: a new figure with a row of subplots.
+            figsize: the size of a new figure (default: 4.5 x 3.5 inches per subplot).
+            **plot_kwargs: passed to every ``Axes.plot`` call (e.g. ``marker="o"``).
+
+        The x axis is the epoch, counted from 1 as the progress bar does.
+
+        Returns:
+            The matplotlib ``Figure``.
+
+        Raises:
+            ImportError: when matplotlib is not installed.
+            ValueError: for an empty history, an unknown metric or a wrong number of axes.
+        """
+        try:
+            import matplotlib.pyplot as plt
+        except ImportError as e:
+            raise ImportError(f"History.plot needs matplotlib ({e}). Install it with `pip install matplotlib`.") \
+                from e
+        if not self.history:
+            raise ValueError("History.plot: the history is empty (no epoch has ended yet); train with `fit` first.")
+        names = []
+        for key in self.history:
+            base = key[4:] if key.startswith("val_") else key
+            if base not in names:
+                names.append(base)
+        if metrics is None:
+            metrics = names
+        elif isinstance(metrics, str):
+            metrics = [metrics]
+        unknown = [m for m in metrics if m not in names]
+        if unknown or not metrics:
+            raise ValueError(f"History.plot: metrics must name some of {names}, but received "
+                             f"metrics={list(metrics)!r}" + (f" (unknown: {unknown})." if unknown else "."))
+        if ax is None:
+            w, h = figsize or (4.5 * len(metrics), 3.5)
+            fig, axes = plt.subplots(1, len(metrics), figsize=(w, h), squeeze=False)
+            axes = list(axes[0])
+        else:
+            if hasattr(ax, "flat"):  # a NumPy array of Axes, as plt.subplots returns
+                axes = list(ax.flat)
+            else:
+                axes = list(ax) if isinstance(ax, (list, tuple)) else [ax]
+            if len(axes) != len(metrics):
+                raise ValueError(f"History.plot: received {len(axes)} axes for {len(metrics)} metrics "
+                                 f"{list(metrics)}; pass one Axes per metric.")
+            fig = axes[0].figure
+        key_epochs = getattr(self, "_key_epochs", {})
+        for a, name in zip(axes, metrics):
+            for key, label in ((name, "train"), (f"val_{name}", "validation")):
+                if key not in self.history:
+                    continue
+                values = self.history[key]
+                epochs = key_epochs.get(key, self.epoch)
+                if len(epochs) != len(values):
+                    epochs = range(len(values))
+                a.plot([e + 1 for e in epochs], values, label=label, **plot_kwargs)
+            a.set_title(name)
+            a.set_xlabel("epoch")
+            a.set_ylabel(name)
+            a.legend()
+        if ax is None:
+            fig.tight_layout()
+        return fig
 
 
 class ProgbarLogger(Callback):
