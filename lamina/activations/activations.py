@@ -5,6 +5,8 @@ array, a Python list or a symbolic ``KerasTensor``) with the same name,
 arguments and defaults as in Keras 3.
 """
 
+import weakref
+
 from lamina import ops
 from lamina.backend.common.keras_tensor import KerasTensor
 
@@ -15,13 +17,33 @@ def _tensor(x):
     return ops.convert_to_tensor(x)
 
 
+_LOGITS = {}  # id(output) -> (weak reference to output, logits), for outputs that take no attribute
+
+
 def _cache_logits(output, logits):
-    # Losses read ``_keras_logits`` to compute crossentropies from logits (as Keras).
+    # Losses read the logits of a softmax/sigmoid output to compute crossentropies from them (as
+    # Keras). A torch tensor carries them as ``_keras_logits``; a JAX array or tracer takes no
+    # attribute, so a weak side table holds them while the output lives.
     try:
         output._keras_logits = logits
     except (AttributeError, TypeError):
-        pass
+        key = id(output)
+        try:
+            ref = weakref.ref(output, lambda _, key=key: _LOGITS.pop(key, None))
+        except TypeError:
+            return output
+        _LOGITS[key] = (ref, logits)
     return output
+
+
+def logits_of(output):
+    """The logits a softmax/sigmoid ``output`` was computed from, or None."""
+    logits = getattr(output, "_keras_logits", None)
+    if logits is None:
+        entry = _LOGITS.get(id(output))
+        if entry is not None and entry[0]() is output:
+            logits = entry[1]
+    return logits
 
 
 def _check_number(fn, name, value, allow_none=False):

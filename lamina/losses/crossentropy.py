@@ -9,6 +9,7 @@ raise a clear error before training starts.
 import warnings
 
 from lamina import config, ops
+from lamina.activations.activations import logits_of
 
 _FLOATS = ("float16", "bfloat16", "float32", "float64")
 
@@ -23,7 +24,7 @@ def _logits_of(y_pred, from_logits):
     (``_keras_logits``); the crossentropy is then computed from them, which is one fused,
     numerically stable kernel and keeps a gradient where clipped probabilities would not."""
     if not from_logits:
-        logits = getattr(y_pred, "_keras_logits", None)
+        logits = logits_of(y_pred)
         if logits is not None and tuple(logits.shape) == tuple(y_pred.shape):
             return logits, True
     return y_pred, from_logits
