@@ -148,6 +148,7 @@ from lamina.layers.preprocessing import (  # noqa: F401
 )
 from lamina.layers.core.einsum_dense import EinsumDense  # noqa: F401
 from lamina.layers.rnn.time_distributed import TimeDistributed  # noqa: F401
+from lamina.layers.rnn.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D  # noqa: F401
 from lamina.layers.attention import (  # noqa: F401
     AdditiveAttention,
     Attention,

@@ -52,6 +52,12 @@ class Model(SavingMixin, Trainer, Layer):
         """The model's direct sub-layers, in the order they were assigned."""
         return self._layers
 
+    def reset_states(self):
+        """Set the states of every stateful layer (e.g. ``LSTM(stateful=True)``) back to zeros."""
+        for layer in self._flatten_layers()[1:]:
+            if getattr(layer, "stateful", False) and callable(getattr(layer, "reset_states", None)):
+                layer.reset_states()
+
     def get_layer(self, name=None, index=None):
         """Return a layer by ``name`` or by ``index`` (in ``model.layers``)."""
         if index is not None and name is not None:

@@ -11,9 +11,15 @@ import jax.numpy as jnp
 from lamina.backend.jax.core import convert_to_tensor
 
 
+def _expand_to(m, x):
+    """The boolean ``(batch,)`` mask ``m`` reshaped to broadcast against ``x`` ``(batch, ...)``."""
+    return jnp.reshape(m, (-1,) + (1,) * (x.ndim - 1))
+
+
 def rnn(step_fn, inputs, initial_states, mask=None, go_backwards=False, return_sequences=True,
-        zero_output_for_mask=False):
-    """Run ``step_fn`` over the time axis (axis 1) of ``inputs`` with ``jax.lax.scan``.
+        zero_output_for_mask=False, unroll=False):
+    """Run ``step_fn`` over the time axis (axis 1) of ``inputs`` with ``jax.lax.scan``
+    (or, with ``unroll=True``, a Python loop over the timesteps).
 
     Args:
         step_fn: ``step_fn(x_t, states) -> (output_t, new_states)``, ``states`` a list.
@@ -24,6 +30,7 @@ def rnn(step_fn, inputs, initial_states, mask=None, go_backwards=False, return_s
             ``zero_output_for_mask``).
         go_backwards: iterate from the last timestep; outputs come in iteration order.
         return_sequences: whether to stack every step's output.
+        unroll: a Python loop instead of ``lax.scan`` (same numbers; the timesteps must be known).
 
     Returns:
         ``(last_output, outputs or None, final_states)``.
@@ -45,8 +52,8 @@ def rnn(step_fn, inputs, initial_states, mask=None, go_backwards=False, return_s
         out, new_states = step_fn(x_t, prev_states)
         new_states = list(new_states)
         if m_t is not None:
-            m = m_t[:, None]
-            new_states = [jnp.where(m, n, s) for n, s in zip(new_states, prev_states)]
+            new_states = [jnp.where(_expand_to(m_t, n), n, s) for n, s in zip(new_states, prev_states)]
+            m = _expand_to(m_t, out)
             emitted = jnp.where(m, out, jnp.zeros_like(out) if zero_output_for_mask else prev_out)
             out = jnp.where(m, out, prev_out)
         else:
@@ -55,6 +62,14 @@ def rnn(step_fn, inputs, initial_states, mask=None, go_backwards=False, return_s
         return (new_states, out.astype(prev_out.dtype)), (emitted if return_sequences else None)
 
     prev0 = jnp.zeros(out_spec.shape, out_spec.dtype)
+    if unroll:
+        carry, emitted = (states, prev0), []
+        for t in range(xs.shape[0]):
+            carry, e = body(carry, xs[t] if ms is None else (xs[t], ms[t]))
+            emitted.append(e)
+        final_states, last = carry
+        seq = jnp.stack(emitted, axis=1) if return_sequences else None
+        return last, seq, list(final_states)
     (final_states, last), outs = jax.lax.scan(body, (states, prev0), xs if ms is None else (xs, ms))
     seq = jnp.swapaxes(outs, 0, 1) if return_sequences else None
     return last, seq, list(final_states)

@@ -11,9 +11,14 @@ import torch
 from lamina.backend.torch.core import convert_to_tensor
 
 
+def _expand_to(m, x):
+    """The boolean ``(batch,)`` mask ``m`` reshaped to broadcast against ``x`` ``(batch, ...)``."""
+    return m.reshape((-1,) + (1,) * (x.dim() - 1))
+
+
 def rnn(step_fn, inputs, initial_states, mask=None, go_backwards=False, return_sequences=True,
-        zero_output_for_mask=False):
-    """Run ``step_fn`` over the time axis (axis 1) of ``inputs``.
+        zero_output_for_mask=False, unroll=False):
+    """Run ``step_fn`` over the time axis (axis 1) of ``inputs`` (a Python loop over the timesteps).
 
     Args:
         step_fn: ``step_fn(x_t, states) -> (output_t, new_states)``, ``states`` a list.
@@ -24,6 +29,7 @@ def rnn(step_fn, inputs, initial_states, mask=None, go_backwards=False, return_s
             ``zero_output_for_mask``).
         go_backwards: iterate from the last timestep; outputs come in iteration order.
         return_sequences: whether to stack every step's output.
+        unroll: accepted for the same signature as JAX (this loop is already unrolled).
 
     Returns:
         ``(last_output, outputs or None, final_states)``.
@@ -39,10 +45,10 @@ def rnn(step_fn, inputs, initial_states, mask=None, go_backwards=False, return_s
         out, new_states = step_fn(inputs[:, t], states)
         new_states = list(new_states)
         if mask is not None:
-            m = mask[:, t].unsqueeze(-1)
+            m = _expand_to(mask[:, t], out)
             if last is None:
                 last = torch.zeros_like(out)
-            new_states = [torch.where(m, n, s) for n, s in zip(new_states, states)]
+            new_states = [torch.where(_expand_to(mask[:, t], n), n, s) for n, s in zip(new_states, states)]
             emitted = torch.where(m, out, torch.zeros_like(out) if zero_output_for_mask else last)
             last = torch.where(m, out, last)
         else:

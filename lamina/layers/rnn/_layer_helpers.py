@@ -30,7 +30,8 @@ class CellOwningRNN(RNN):
 
     def _can_fuse(self, training):
         """Whether the engine has a fused kernel and this configuration has its math."""
-        return (self.use_fused_kernel and engine_rnn().has_fused_kernels() and self._default_math()
+        return (self.use_fused_kernel and not self.unroll and engine_rnn().has_fused_kernels()
+                and self._default_math()
                 and not (training and self.cell.recurrent_dropout > 0))
 
     def _drop_inputs(self, sequences, training):

@@ -58,6 +58,10 @@ class Bidirectional(Layer):
         self.merge_mode = merge_mode
         self.return_sequences = self.forward_layer.return_sequences
         self.return_state = self.forward_layer.return_state
+        self.stateful = self.forward_layer.stateful
+        if self.backward_layer.stateful != self.stateful:
+            raise ValueError(f"{who}: backward_layer.stateful must equal layer.stateful ({self.stateful}), "
+                             f"but received {self.backward_layer.stateful}.")
         self.supports_masking = True
         self._initial_weights = weights
 
@@ -115,6 +119,18 @@ class Bidirectional(Layer):
         if self.return_state:
             return (out if self.merge_mode is None else [out]) + states
         return out
+
+    def reset_state(self):
+        """Set the states of both directions back to zeros (stateful layers only)."""
+        self.reset_states()
+
+    def reset_states(self):
+        """Set the states of both directions back to zeros (stateful layers only)."""
+        if not self.stateful:
+            raise AttributeError(f"Layer '{self.name}' (Bidirectional) is not stateful: reset_states() needs "
+                                 "a wrapped layer with stateful=True.")
+        self.forward_layer.reset_states()
+        self.backward_layer.reset_states()
 
     def compute_mask(self, inputs, previous_mask=None):
         if isinstance(previous_mask, (list, tuple)):

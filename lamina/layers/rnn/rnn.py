@@ -34,8 +34,16 @@ class RNN(Layer):
             instead of the last one.
         return_state: also return the final states: ``[output, *states]``.
         go_backwards: process the sequence backwards (and return the reversed outputs).
-        stateful: not supported yet (raises).
-        unroll: accepted for Keras compatibility (the numbers are the same).
+        stateful: keep the final states of each batch as the initial states of the
+            next call (sample ``i`` of a batch continues sample ``i`` of the previous
+            one). Needs a fixed batch size (e.g. ``Input(batch_shape=...)``); the
+            states live in non-trainable Variables of the layer (as in Keras, not
+            among its weights nor in saved weights) and ``reset_state()`` sets them
+            back to zeros.
+        unroll: run the time loop as a Python loop over the timesteps (on JAX no
+            ``lax.scan``; on PyTorch no fused kernel): same numbers, longer
+            compilation, sometimes faster for very short sequences. Needs a
+            known number of timesteps.
         zero_output_for_mask: output zeros at masked timesteps instead of the previous output.
 
     Call arguments:
@@ -62,14 +70,12 @@ class RNN(Layer):
                 f"Layer '{self.name}' (RNN): `cell` must have a `state_size` attribute and a "
                 f"`call(inputs, states)` method, but received cell={cell!r}."
             )
-        if stateful:
-            raise NotImplementedError(f"Layer '{self.name}' ({type(self).__name__}): stateful=True is not "
-                                      "supported yet.")
         self.cell = cell
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
-        self.stateful = False
+        self.stateful = bool(stateful)
+        self.states = None
         self.unroll = bool(unroll)
         self.zero_output_for_mask = bool(zero_output_for_mask)
         self.supports_masking = True
@@ -89,7 +95,68 @@ class RNN(Layer):
         if not self.cell.built:
             self.cell.build((sequences_shape[0],) + sequences_shape[2:])
             self.cell.built = True
+        if self.stateful and self.states is None:
+            self._create_state_variables(sequences_shape)
         self.built = True
+
+    # ---- stateful ------------------------------------------------------------
+
+    def _create_state_variables(self, sequences_shape):
+        batch = sequences_shape[0]
+        if batch is None:
+            raise ValueError(
+                f"Layer '{self.name}' ({type(self).__name__}) has stateful=True, which needs a fixed batch "
+                f"size, but received input shape {tuple(sequences_shape)} whose batch size is unknown. Hint: "
+                "give the model `Input(batch_shape=(batch_size, timesteps, features))` (or `batch_input_shape=` "
+                "/ `batch_size=` on the first layer)."
+            )
+        # Role "seed" (there is no "state" role yet): non-trainable state threaded through compiled
+        # steps like the other non-trainable variables, but (as in Keras) not among the layer's
+        # weights nor in saved weight files.
+        states = []
+        for i, z in enumerate(self.get_initial_state(batch)):
+            v = backend.Variable(z, dtype=self.variable_dtype, trainable=False, role="seed",
+                                 name=f"rnn_state_{i}" if i else "rnn_state")
+            v.path = f"{self.name}/{v.name}"
+            self._own_variables.append(v)
+            states.append(v)
+        self.states = states
+
+    def _check_stateful_batch(self, batch_size):
+        expected = self.states[0].shape[0]
+        if batch_size != expected:
+            raise ValueError(
+                f"Layer '{self.name}' ({type(self).__name__}) is stateful with batch size {expected} (its states "
+                f"have shape {tuple(self.states[0].shape)}), but received a batch of {batch_size} samples. "
+                "Hint: every batch of a stateful RNN must have the same size; pick a number of samples "
+                "divisible by the batch size (and shuffle=False), or call the model on batches of "
+                f"{expected}."
+            )
+
+    def reset_state(self):
+        """Set the states of a stateful layer back to zeros."""
+        self.reset_states()
+
+    def reset_states(self, states=None):
+        """Set the states of a stateful layer to zeros, or to ``states`` (arrays, one per state)."""
+        if not self.stateful:
+            raise AttributeError(f"Layer '{self.name}' ({type(self).__name__}) is not stateful: "
+                                 "reset_states() needs stateful=True.")
+        if self.states is None:
+            return
+        if states is None:
+            for v in self.states:
+                v.assign(ops.zeros(v.shape, dtype=v.dtype))
+            return
+        states = _as_list(states)
+        if len(states) != len(self.states):
+            raise ValueError(f"Layer '{self.name}' ({type(self).__name__}) expects {len(self.states)} state "
+                             f"arrays in reset_states(states=...), but received {len(states)}.")
+        for v, value in zip(self.states, states):
+            if tuple(ops.shape(value)) != tuple(v.shape):
+                raise ValueError(f"Layer '{self.name}' ({type(self).__name__}): state '{v.name}' has shape "
+                                 f"{tuple(v.shape)}, but reset_states received shape {tuple(ops.shape(value))}.")
+            v.assign(value)
 
     def _output_size(self):
         size = getattr(self.cell, "output_size", None)
@@ -100,10 +167,19 @@ class RNN(Layer):
                 and sequences_shape[0] is not None:
             sequences_shape = sequences_shape[0]
         batch, timesteps = sequences_shape[0], sequences_shape[1]
+        self._check_unroll(timesteps)
         out = (batch, timesteps, self._output_size()) if self.return_sequences else (batch, self._output_size())
         if self.return_state:
             return [out] + [(batch, s) for s in _state_sizes(self.cell)]
         return out
+
+    def _check_unroll(self, timesteps):
+        if self.unroll and timesteps is None:
+            raise ValueError(
+                f"Layer '{self.name}' ({type(self).__name__}) has unroll=True, which needs a known number of "
+                "timesteps, but the time dimension is undefined. Hint: give the model "
+                "`Input(shape=(timesteps, features))` with a fixed number of timesteps, or use unroll=False."
+            )
 
     def compute_output_spec(self, sequences, initial_state=None, mask=None, training=None):
         from lamina.layers.layer import _shapes_to_keras_tensors
@@ -133,7 +209,13 @@ class RNN(Layer):
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
         batch_size = ops.shape(sequences)[0]
-        if initial_state is None:
+        self._check_unroll(ops.shape(sequences)[1])
+        if self.stateful:
+            self._check_stateful_batch(batch_size)
+        if initial_state is None and self.stateful:
+            # a copy: the Variables are updated in place after the call, and autograd may still need these
+            initial_state = [ops.cast(ops.copy(v.value), self.compute_dtype) for v in self.states]
+        elif initial_state is None:
             initial_state = self.get_initial_state(batch_size)
         else:
             initial_state = _as_list(initial_state)
@@ -160,7 +242,11 @@ class RNN(Layer):
                     return out, _as_list(new)
             last, outputs, states = engine_rnn().rnn(
                 step, projected, initial_state, mask=mask, go_backwards=self.go_backwards,
-                return_sequences=self.return_sequences, zero_output_for_mask=self.zero_output_for_mask)
+                return_sequences=self.return_sequences, zero_output_for_mask=self.zero_output_for_mask,
+                unroll=self.unroll)
+        if self.stateful:
+            for v, new in zip(self.states, states):
+                v.assign(ops.stop_gradient(ops.cast(new, v.dtype)))
         output = outputs if self.return_sequences else last
         if self.return_state:
             return [output] + list(states)
