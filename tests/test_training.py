@@ -455,6 +455,30 @@ def test_steps_per_execution_and_run_eagerly_give_the_same_weights():
     assert int(np.asarray(model.optimizer.iterations)) == 37
 
 
+def test_steps_fused_in_one_compiled_call_give_the_same_weights(monkeypatch):
+    # On the CPU the JAX trainer runs one step per compiled call; on accelerators it fuses
+    # steps_per_execution steps with lax.scan. Force the fused path here and compare.
+    from lamina.backend import engine
+
+    if not hasattr(engine.trainer, "FUSE_STEPS_ON_CPU"):
+        pytest.skip("fusing steps into one compiled call is a JAX trainer feature")
+    rng, x = _data(n=20 * 8 + 3)
+    y = rng.integers(0, 3, size=(len(x),))
+    model = _dense(4, 3, activation="softmax", hidden=8)
+    start = _weights(model)
+    results = []
+    for fuse in (False, True):
+        monkeypatch.setattr(engine.trainer, "FUSE_STEPS_ON_CPU", fuse)
+        model.set_weights(start)
+        model.compile(optimizer=lamina.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"], steps_per_execution=4)
+        lamina.utils.set_random_seed(7)
+        history = model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+        results.append((_weights(model), history.history["loss"][0]))
+    _assert_weights_close(results[1][0], results[0][0])
+    assert results[1][1] == pytest.approx(results[0][1], rel=1e-5)
+
+
 def test_steps_per_execution_is_validated():
     model = _dense(4, 1)
     with pytest.raises(ValueError, match="steps_per_execution"):
