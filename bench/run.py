@@ -1,6 +1,6 @@
 """Run every benchmark, each runner in its own process, and write the table to BENCHMARKS.md.
 
-Usage: python bench/run.py [--out BENCHMARKS.md] [--only mnist_mlp|input_pipeline]
+Usage: python bench/run.py [--out BENCHMARKS.md] [--only mnist_mlp|input_pipeline|imdb_lstm|transformer_block]
 Keras 3 runners are included when `keras` is importable (install it only in the benchmark
 environment: pip install -r bench/requirements-bench.txt).
 """
@@ -31,6 +31,21 @@ RUNNERS = {
 # Benchmarks that run only some of the runners (the others run all of RUNNERS).
 BENCH_RUNNERS = {
     "input_pipeline": ("lamina-torch", "lamina-jax"),
+    "imdb_lstm": ("lamina-torch", "lamina-jax", "keras-torch", "keras-jax", "torch-loop"),
+    "transformer_block": ("lamina-torch", "lamina-jax", "keras-torch", "keras-jax", "torch-loop"),
+    "cifar10_cnn": ("lamina-torch", "lamina-jax", "keras-torch", "keras-jax", "torch-loop"),
+}
+
+# Section titles and warm-up column headers of the benchmarks that are not the MNIST MLP.
+TITLES = {
+    "imdb_lstm": ("tutorial IMDB LSTM (Embedding 10000x128, LSTM 128, Dense 1), maxlen 200, batch 32, "
+                  "64 timed steps after 16 warm-up steps", "warm-up, 16 steps"),
+    "transformer_block": ("Transformer encoder block (Embedding 32, MultiHeadAttention 2 heads x 32, LayerNorm, "
+                          "FFN 64, GlobalAveragePooling1D, Dense 1) on IMDB, maxlen 200, batch 32, 96 timed "
+                          "steps after 16 warm-up steps", "warm-up, 16 steps"),
+    "cifar10_cnn": ("tutorial CIFAR-10 CNN (Conv2D 32 - MaxPool - Conv2D 64 - MaxPool - Flatten - Dense 10, "
+                    "Adam) on random 32x32x3 data, batch 32, 100 timed steps after 20 warm-up steps",
+                    "warm-up, 20 steps"),
 }
 
 
@@ -78,13 +93,15 @@ def main():
         return "n/a"
 
     lines = [
-        f"## {args.only}: tutorial MNIST MLP, batch 32, one epoch of 60,000 samples (1,875 steps)",
+        f"## {args.only}: " + TITLES.get(args.only, ("tutorial MNIST MLP, batch 32, one epoch of 60,000 samples "
+                                                     "(1,875 steps)",))[0],
         "",
         f"Date: {datetime.date.today()}; machine: {platform.machine()}, {os.cpu_count()} CPU cores, "
         f"{platform.system()}; versions: {versions()}",
         f"Command: `python bench/run.py --only {args.only}`",
         "",
-        "| runner | ms/step | first (warm-up) epoch, 3,200 samples | final loss |",
+        f"| runner | ms/step | {TITLES.get(args.only, (None, 'first (warm-up) epoch, 3,200 samples'))[1]} | "
+        "final loss |",
         "|---|---:|---:|---:|",
     ]
     for r in rows:

@@ -110,6 +110,8 @@ def _reconstruct(subtype, shape, dtype):
 
 
 def _make_dtype(spec, align=False, copy=True):
+    if isinstance(spec, bytes):  # Python 2 pickles (the real CIFAR batches) name the dtype with a byte string
+        spec = spec.decode("latin-1")
     if not isinstance(spec, str) or spec.lstrip("<>|=") not in {
             "O8", "O4", "u1", "i1", "i2", "i4", "i8", "u2", "u4", "u8", "f4", "f8", "b1"}:
         raise pickle.UnpicklingError(f"refused dtype {spec!r} in a data pickle")
