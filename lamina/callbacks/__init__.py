@@ -1,5 +1,6 @@
 """``lamina.callbacks``: hooks into fit/evaluate/predict."""
 
+from lamina.callbacks.backup_and_restore import BackupAndRestore  # noqa: F401
 from lamina.callbacks.callback import Callback, CallbackList, History, ProgbarLogger  # noqa: F401
 from lamina.callbacks.csv_logger import CSVLogger  # noqa: F401
 from lamina.callbacks.early_stopping import EarlyStopping  # noqa: F401

@@ -4,18 +4,25 @@ Batches are read and placed on the device by a background ``Prefetcher``; the st
 function runs them with ``run_batches`` (train/test) or ``predict_batch``.
 """
 
+import itertools
 import warnings
 
 from lamina.training.data_adapters import Prefetcher
 
 
-def run_epoch(model, fn, data, cbs, per_call, steps, kind, needs_logs):
-    """One pass of training (``kind="train"``) or evaluation (``"test"``); returns the steps run."""
+def run_epoch(model, fn, data, cbs, per_call, steps, kind, needs_logs, skip=0):
+    """One pass of training (``kind="train"``) or evaluation (``"test"``); returns the steps run.
+
+    ``skip``: read and drop the epoch's first ``skip`` batches (resuming inside an epoch; exact when
+    the source yields the same batches in the same order again, e.g. an unshuffled PyDataset)."""
     begin = cbs.on_train_batch_begin if kind == "train" else cbs.on_test_batch_begin
     end = cbs.on_train_batch_end if kind == "train" else cbs.on_test_batch_end
     data.on_epoch_begin()
-    pre = Prefetcher(data.epoch_batches(steps), fn.place_batches, group=per_call)
-    step = 0
+    batches = data.epoch_batches(steps)
+    if skip:
+        batches = itertools.islice(batches, skip, None)
+    pre = Prefetcher(batches, fn.place_batches, group=per_call)
+    step = skip
     try:
         for placed, n in pre:
             begin(step)

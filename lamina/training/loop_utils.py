@@ -30,9 +30,11 @@ def host_seed():
     return int(state[0])
 
 
-def index_blocks(order, batch_size, steps, steps_per_call):
-    """Yield lists of index arrays: ``steps_per_call`` full batches at a time; a short last batch alone."""
-    batches = [order[i * batch_size:(i + 1) * batch_size] for i in range(steps)]
+def index_blocks(order, batch_size, steps, steps_per_call, skip=0):
+    """Yield lists of index arrays: ``steps_per_call`` full batches at a time; a short last batch alone.
+
+    ``skip``: leave out the first ``skip`` batches (already trained on before a resume)."""
+    batches = [order[i * batch_size:(i + 1) * batch_size] for i in range(skip, steps)]
     batches = [b for b in batches if len(b)]
     i = 0
     while i < len(batches):

@@ -11,7 +11,7 @@ import numpy as np
 
 from lamina import backend, tree
 from lamina.callbacks.callback import CallbackList, History, ProgbarLogger
-from lamina.training import data_adapters, iterable_loop, loop_utils
+from lamina.training import data_adapters, iterable_loop, loop_utils, resume
 from lamina.training.compile_utils import CompiledLoss, CompiledMetrics, _output_names
 
 
@@ -31,6 +31,7 @@ class Trainer:
         self._output_loss_trackers = []
         self._last_output_losses = []
         self._in_fit = False
+        self._train_loop = None
 
     # ---- compile -------------------------------------------------------------
 
@@ -190,9 +191,18 @@ class Trainer:
     def _build_from_sample(self, data):
         sample = loop_utils.first_batch(data.x, data.batch_size)
         self(sample)
+        # Building ran the model once; fresh stateful layers start training from zero states.
+        for layer in self._flatten_layers()[1:]:
+            if getattr(layer, "stateful", False) and callable(getattr(layer, "reset_states", None)):
+                layer.reset_states()
 
     def _predict_sample(self, sample_x):
-        return self(sample_x, training=False)
+        """The outputs for a sample batch, leaving non-trainable state (e.g. RNN states) untouched."""
+        saved = [(v, backend.convert_to_numpy(v.value)) for v in self.non_trainable_variables]
+        out = self(sample_x, training=False)
+        for v, value in saved:
+            v.assign(value)
+        return out
 
     def _check_targets(self, data):
         """Check labels once, on the host, before training: clear errors instead of NaNs or garbage."""
@@ -288,7 +298,8 @@ class Trainer:
         cbs = self._make_callbacks(callbacks, verbose, epochs, steps)
         train_fn = self._get_step("train")
         placed = train_fn.place(data) if data.is_array else None
-        rng = np.random.default_rng(loop_utils.host_seed())
+        # The host generator that shuffles; a resuming callback (BackupAndRestore) may reposition it.
+        position = self._train_loop = resume.LoopPosition(np.random.default_rng(loop_utils.host_seed()))
         self.stop_training = False
         self._in_fit = True
         needs_batch_logs = cbs.needs_batch_logs("on_train_batch_end")
@@ -298,18 +309,18 @@ class Trainer:
         cbs.on_train_begin()
         epoch_logs = {}
         try:
-            for epoch in range(initial_epoch, epochs):
+            for epoch in range(position.first_epoch(initial_epoch), epochs):
                 self.reset_metrics()
+                skip = position.begin_epoch(self, epoch)  # > 0 only when resuming inside this epoch
                 cbs.on_epoch_begin(epoch)
                 if not data.is_array:
                     if not iterable_loop.run_epoch(self, train_fn, data, cbs, per_call, steps_per_epoch, "train",
-                                                   needs_batch_logs):
+                                                   needs_batch_logs, skip=skip):
                         break  # the source is exhausted (warned): no empty epoch in the history
                 else:
-                    order = rng.permutation(data.num_samples) if shuffle and shuffle != "batch" else \
-                        np.arange(data.num_samples)
-                    step = 0
-                    for block in loop_utils.index_blocks(order, data.batch_size, steps, per_call):
+                    order = position.epoch_order(data.num_samples, shuffle and shuffle != "batch")
+                    step = skip
+                    for block in loop_utils.index_blocks(order, data.batch_size, steps, per_call, skip=skip):
                         cbs.on_train_batch_begin(step)
                         train_fn(placed, block)
                         step += len(block)
@@ -327,6 +338,7 @@ class Trainer:
                     break
         finally:
             self._in_fit = False
+            self._train_loop = None
             data.close()
             if val is not None:
                 val.close()
