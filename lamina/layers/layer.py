@@ -468,6 +468,7 @@ class Layer(Operation):
     def build_from_config(self, config):
         if config and config.get("input_shape") is not None and not self.built:
             self.build(config["input_shape"])
+            self._build_shapes = config["input_shape"]
             self.built = True
 
     # ---- graph helpers ---------------------------------------------------------

@@ -2,55 +2,65 @@
 
 Safe mode (the default) refuses any config holding code: Keras's serialized
 bytecode (``__lambda__``) is refused always, since lamina never runs code read
-from a file; a ``Lambda`` layer is refused unless ``safe_mode=False`` *and* its
-function name is one the user registered (``register_serializable``) or passed
-in ``custom_objects``. Class names resolve only through lamina's registry.
+from a file. A ``Lambda`` layer whose function name the user registered
+(``register_serializable``) loads in safe mode, by that name; another Lambda is
+refused unless ``safe_mode=False`` *and* its function is passed in
+``custom_objects``. Class and function names resolve only through lamina's
+registry and the user's objects.
 """
 
 from lamina.saving.file_safety import file_error
 from lamina.saving.keras_compat import adapt_config, find_code
-from lamina.saving.serialization import CustomObjectScope, deserialize_object, get_registered_object
+from lamina.saving.serialization import (CustomObjectScope, deserialize_object, function_names,
+                                        get_registered_object, resolve_function)
 
 
-def _resolve_lambdas(config, custom_objects, source):
-    """With safe_mode=False: put the user's registered function into each Lambda config."""
+def _registered_lambda(layer_config):
+    """True when a Lambda's function names an object registered with ``register_serializable``."""
+    fn_config = (layer_config or {}).get("function") if isinstance(layer_config, dict) else None
+    return any(callable(get_registered_object(name)) for name in function_names(fn_config))
+
+
+def _check_lambdas(config, custom_objects, source):
+    """With safe_mode=False: every Lambda's function must be registered or in ``custom_objects``."""
     if isinstance(config, list):
-        return [_resolve_lambdas(c, custom_objects, source) for c in config]
+        for c in config:
+            _check_lambdas(c, custom_objects, source)
+        return
     if not isinstance(config, dict):
-        return config
+        return
     if config.get("class_name") == "Lambda" and isinstance(config.get("config"), dict):
-        inner = dict(config["config"])
-        fn_name = inner.get("function")
-        fn = get_registered_object(fn_name, custom_objects) if isinstance(fn_name, str) else None
-        if fn is None or not callable(fn):
-            raise file_error(source, f"Lambda layer '{inner.get('name')}' uses the function {fn_name!r:.80}, "
-                             "which is not a registered object. lamina never loads code from a file: define "
-                             "the function in your program and pass custom_objects={'" + str(fn_name)[:40] +
-                             "': fn} (with safe_mode=False).")
-        inner["function"] = fn
-        return dict(config, config=inner)
-    return {k: _resolve_lambdas(v, custom_objects, source) for k, v in config.items()}
+        inner = config["config"]
+        try:
+            resolve_function(inner.get("function"), custom_objects, who=f"Lambda layer '{inner.get('name')}'")
+        except ValueError as e:
+            raise file_error(source, f"{e} (with safe_mode=False).") from None
+        return
+    for v in config.values():
+        _check_lambdas(v, custom_objects, source)
 
 
 def check_and_adapt(config, source, custom_objects=None, safe_mode=True):
     """Refuse code in ``config`` (see module doc) and adapt a Keras config to lamina's layout."""
     if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
         raise file_error(source, "its model config is not an object config (a dict with a 'class_name').")
-    found = find_code(config)
+    found = find_code(config, allow_lambda=_registered_lambda)
     if found:
         bytecode = "__lambda__" in found
         if safe_mode or bytecode:
             hint = ("lamina never runs bytecode stored in a file, even with safe_mode=False; re-create the "
                     "layer in code." if bytecode else
-                    "Loading it would run Python code. If you trust the file, define the function in your "
-                    "program and load with safe_mode=False, custom_objects={'<function name>': fn}.")
+                    "Loading it would run Python code that is not registered. Register the function with "
+                    "@lamina.saving.register_serializable() (it then loads in safe mode by its registered "
+                    "name), or, if you trust the file, define it in your program and load with "
+                    "safe_mode=False, custom_objects={'<function name>': fn}.")
             raise file_error(source, f"it contains {found}. {hint}")
     try:
         config = adapt_config(config, "model config")
     except ValueError as e:
         raise file_error(source, str(e)) from None
     if found:
-        config = _resolve_lambdas(config, custom_objects, source)
+        _check_lambdas(config, custom_objects, source)
     return config
 
 

@@ -155,7 +155,7 @@ def h5_errors(path):
     """Turn the errors h5py raises on a damaged file (KeyError, OSError...) into a ``FileLoadError``."""
     try:
         yield
-    except (KeyError, OSError, RuntimeError, TypeError, IndexError) as e:
+    except (KeyError, OSError, RuntimeError, TypeError, IndexError, UnicodeError) as e:
         if isinstance(e, FileNotFoundError):
             raise
         raise file_error(path, f"its HDF5 structure is damaged ({type(e).__name__}: {e}).") from None
@@ -185,14 +185,17 @@ def read_dataset(dataset, path, where, expected_shape, expected_dtype=None, targ
 
     if not isinstance(dataset, h5py.Dataset):
         raise file_error(path, f"'{where}' is a {type(dataset).__name__}, not a weight array.")
-    shape = tuple(dataset.shape or ())
+    try:  # a damaged header makes even the shape or dtype unreadable
+        shape, dtype = tuple(dataset.shape or ()), dataset.dtype
+    except (OSError, ValueError, KeyError, RuntimeError, TypeError) as e:
+        raise file_error(path, f"weight '{where}' has a damaged header ({type(e).__name__}: {e}).") from None
     if shape != tuple(expected_shape):
         variable = f"variable '{target}'" if target else "variable"
         raise file_error(path, f"weight '{where}' has shape {shape}, but the model's {variable} has shape "
                          f"{tuple(expected_shape)}.")
-    if dataset.dtype.kind not in "biuf":
-        raise file_error(path, f"weight '{where}' has dtype {dataset.dtype}, which is not numeric.")
-    nbytes = int(np.prod(shape, dtype=np.int64)) * dataset.dtype.itemsize
+    if dtype.kind not in "biuf":
+        raise file_error(path, f"weight '{where}' has dtype {dtype}, which is not numeric.")
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     try:
         if nbytes and dataset.chunks is None and dataset.id.get_storage_size() < nbytes:
             raise file_error(path, f"weight '{where}' declares {nbytes} bytes but stores "

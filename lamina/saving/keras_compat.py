@@ -88,8 +88,11 @@ def _adapt_nodes(layer):
     return dict(layer, inbound_nodes=new_nodes)
 
 
-def find_code(config, trail="config"):
+def find_code(config, trail="config", allow_lambda=None):
     """Return a description of the first serialized code in ``config`` (None when there is none).
+
+    ``allow_lambda(layer_config)`` may accept a Lambda layer (one whose function the
+    user registered); serialized bytecode is always reported.
 
     Example:
     >>> from lamina.saving.keras_compat import find_code
@@ -100,16 +103,16 @@ def find_code(config, trail="config"):
         name = config.get("class_name")
         if name == "__lambda__":
             return f"serialized Python bytecode ('__lambda__') at {trail}"
-        if name == "Lambda":
+        if name == "Lambda" and not (allow_lambda and allow_lambda(config.get("config"))):
             layer = (config.get("config") or {}).get("name", "?")
             return f"a Lambda layer ('{layer}') at {trail}, whose function is Python code"
         for k, v in config.items():
-            found = find_code(v, f"{trail}.{k}")
+            found = find_code(v, f"{trail}.{k}", allow_lambda)
             if found:
                 return found
     elif isinstance(config, list):
         for i, v in enumerate(config):
-            found = find_code(v, f"{trail}[{i}]")
+            found = find_code(v, f"{trail}[{i}]", allow_lambda)
             if found:
                 return found
     return None

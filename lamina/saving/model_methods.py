@@ -21,11 +21,12 @@ class SavingMixin:
 
         save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
 
-    def save_weights(self, filepath, overwrite=True):
-        """Save the weights to ``filepath`` (``.weights.h5``); see ``lamina.saving.save_weights``."""
+    def save_weights(self, filepath, overwrite=True, max_shard_size=None):
+        """Save the weights to ``filepath`` (``.weights.h5``, or ``.weights.json`` shards with ``max_shard_size``
+        in GB); see ``lamina.saving.save_weights``."""
         from lamina.saving.saving_api import save_weights
 
-        save_weights(self, filepath, overwrite=overwrite)
+        save_weights(self, filepath, overwrite=overwrite, max_shard_size=max_shard_size)
 
     def load_weights(self, filepath, skip_mismatch=False, **kwargs):
         """Load weights from a ``.weights.h5``, ``.keras`` or Keras 2 ``.h5`` file; see ``lamina.saving.load_weights``."""

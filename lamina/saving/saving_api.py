@@ -6,6 +6,7 @@ Formats, chosen by the file name:
   weights and optimizer state). The default and recommended format.
 * ``.h5`` / ``.hdf5``: tf.keras 2's HDF5 layout, for programs written for Keras 2.
 * ``.weights.h5``: weights (and optimizer state) in Keras 3's layout.
+* ``.weights.json``: sharded weights (``max_shard_size``): an index plus ``.weights.h5`` shards.
 
 Loading is safe by default: no code from the file is run, only registered classes
 are created, shapes are checked before reading, and a damaged or foreign file
@@ -26,7 +27,7 @@ True
 import os
 import warnings
 
-from lamina.saving import keras_archive, legacy_h5, weights_store
+from lamina.saving import keras_archive, legacy_h5, sharded_weights, weights_store
 from lamina.saving.file_safety import atomic_write, file_error, h5_errors, open_h5
 
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -106,10 +107,11 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         custom_objects: a dict mapping names in the file to your classes and
             functions (see also ``register_serializable``).
         compile: restore the compile settings and optimizer state, if saved.
-        safe_mode: refuse files that hold code (Lambda layers). With
-            ``safe_mode=False`` a Lambda layer is accepted only when its
-            function name is in ``custom_objects`` or registered; code stored
-            in a file is never run.
+        safe_mode: refuse files that hold code: a Lambda layer loads only
+            when its function is registered (``register_serializable``) under
+            the name in the file. With ``safe_mode=False`` a Lambda's function
+            may also come from ``custom_objects``; code stored in a file is
+            never run.
 
     Returns:
         The model.
@@ -129,26 +131,34 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
                      "match either format); the file is corrupt or in another format.")
 
 
-def save_weights(model, filepath, overwrite=True):
+def save_weights(model, filepath, overwrite=True, max_shard_size=None):
     """Save the model's weights (and optimizer state) to ``filepath``.
 
     ``*.weights.h5`` gets Keras 3's layout; another ``.h5``/``.hdf5`` name gets
-    tf.keras 2's weights-only layout.
+    tf.keras 2's weights-only layout. With ``max_shard_size`` (in GB) the name
+    must end in ``.weights.json``: a JSON index plus ``<name>_NNNNN.weights.h5``
+    shards next to it, as Keras 3 writes (see ``sharded_weights``).
     """
     filepath = _path(filepath, "save_weights")
     _check_overwrite(filepath, overwrite, "save_weights")
-    if filepath.endswith(".weights.h5"):
+    if filepath.endswith(".weights.json"):
+        sharded_weights.save_sharded(model, filepath, 5 if max_shard_size is None else max_shard_size)
+    elif max_shard_size is not None:
+        raise ValueError(f"save_weights: with max_shard_size the file name must end in '.weights.json' (an index "
+                         f"of '.weights.h5' shards), but received '{filepath}'.")
+    elif filepath.endswith(".weights.h5"):
         with atomic_write(filepath) as tmp:
             with open_h5(tmp, filepath, "w") as f:
                 weights_store.save_to_h5(model, f)
     elif filepath.endswith((".h5", ".hdf5")):
         legacy_h5.save_weights_legacy(model, filepath)
     else:
-        raise ValueError(f"save_weights: the file name must end in '.weights.h5', but received '{filepath}'.")
+        raise ValueError(f"save_weights: the file name must end in '.weights.h5' (or '.weights.json' with "
+                         f"max_shard_size), but received '{filepath}'.")
 
 
 def load_weights(model, filepath, skip_mismatch=False, **kwargs):
-    """Load weights into ``model`` from a ``.weights.h5``, ``.keras`` or Keras 2 ``.h5`` file.
+    """Load weights into ``model`` from a ``.weights.h5``, ``.keras``, Keras 2 ``.h5`` or sharded ``.weights.json`` file.
 
     Args:
         model: the (built) model to fill.
@@ -166,6 +176,10 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
     if not getattr(model, "built", True):
         raise ValueError(f"load_weights: model '{model.name}' is not built yet, so it has no weights to load "
                          "into. Call it on data or call model.build(input_shape) first.")
+    if filepath.endswith(".json"):
+        if not os.path.isfile(filepath):
+            raise FileNotFoundError(f"No file or directory found at '{filepath}'.")
+        return sharded_weights.load_sharded(model, filepath, skip_mismatch=skip_mismatch)
     kind = _sniff(filepath)
     if kind == "zip":
         return keras_archive.load_weights_from_keras(model, filepath, skip_mismatch=skip_mismatch)

@@ -7,6 +7,7 @@ and ``custom_objects`` the caller passes.
 
 import difflib
 import threading
+import types
 
 _REGISTERED = {}
 _SCOPE = threading.local()
@@ -33,9 +34,62 @@ def register_serializable(package="Custom", name=None):
 
 
 def get_registered_name(obj):
-    """Return the name ``obj``'s class is registered under (its class name if not registered)."""
+    """Return the name ``obj`` (a class, instance or function) is registered under (else its own name)."""
+    if isinstance(obj, (types.FunctionType, types.BuiltinFunctionType)):
+        return getattr(obj, "__dict__", {}).get("_registered_name", obj.__name__)
     cls = obj if isinstance(obj, type) else type(obj)
     return cls.__dict__.get("_registered_name", cls.__name__)
+
+
+def serialize_function(fn):
+    """Config of a plain function, in Keras 3's form: its (registered) name, never its code.
+
+    Example:
+    >>> import lamina
+    >>> @lamina.saving.register_serializable(package="demo")
+    ... def triple(x):
+    ...     return x * 3
+    >>> lamina.saving.serialization.serialize_function(triple)["config"]
+    'demo>triple'
+    """
+    name = get_registered_name(fn) if callable(fn) else str(fn)
+    return {"module": getattr(fn, "__module__", None), "class_name": "function", "config": name,
+            "registered_name": name}
+
+
+def function_names(config):
+    """The names a function config (``serialize_function``'s dict, or a bare name) may be registered under."""
+    if isinstance(config, str):
+        return [config]
+    if isinstance(config, dict) and config.get("class_name") == "function":
+        return [n for n in (config.get("config"), config.get("registered_name")) if isinstance(n, str)]
+    return []
+
+
+def resolve_function(config, custom_objects=None, who="a config"):
+    """Return the registered function a function config names (a callable passes through).
+
+    Only functions registered with ``register_serializable``, in an active
+    ``custom_object_scope`` or in ``custom_objects`` resolve; code is never loaded.
+
+    Raises:
+        ValueError: for serialized bytecode, or a name that is not registered.
+    """
+    if callable(config):
+        return config
+    if isinstance(config, dict) and config.get("class_name") == "__lambda__":
+        raise ValueError(f"{who} holds serialized Python bytecode ('__lambda__'); lamina never runs code "
+                         "stored in a config. Re-create the layer in code.")
+    names = function_names(config)
+    for name in names:
+        fn = get_registered_object(name, custom_objects)
+        if callable(fn):
+            return fn
+    shown = names[0] if names else config
+    raise ValueError(
+        f"{who} uses the function {shown!r:.80}, which is not a registered object. lamina never loads code "
+        "from a config: define the function in your program and register it with "
+        "@lamina.saving.register_serializable() (or pass custom_objects={'" + str(shown)[:40] + "': fn}).")
 
 
 def get_registered_object(name, custom_objects=None):

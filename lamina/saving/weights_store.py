@@ -95,20 +95,29 @@ def _vars_path(path):
     return f"{path}/vars" if path else "vars"
 
 
-def save_to_h5(model, f, include_optimizer=True):
-    """Write the model's variables (and its optimizer's) into the open h5py File ``f``."""
+def entries(model, include_optimizer=True):
+    """Yield ``(group path, object name, [arrays])`` for every variable group ``save_to_h5`` writes."""
     for path, layer in walk(model):
-        group = f.create_group(_vars_path(path))
-        group.attrs["name"] = np.bytes_(layer.name.encode("utf8"))
-        for i, v in enumerate(own_variables(layer)):
-            group.create_dataset(str(i), data=np.asarray(v.numpy()))
+        yield _vars_path(path), layer.name, [np.asarray(v.numpy()) for v in own_variables(layer)]
     optimizer = getattr(model, "optimizer", None)
     if include_optimizer and optimizer is not None and hasattr(optimizer, "variables"):
-        group = f.create_group("optimizer/vars")
-        group.attrs["name"] = np.bytes_(optimizer.name.encode("utf8"))
         variables = optimizer.variables
-        for i, j in enumerate(optimizer_keras_order(optimizer)):
-            group.create_dataset(str(i), data=np.asarray(variables[j].numpy()))
+        yield "optimizer/vars", optimizer.name, [np.asarray(variables[j].numpy())
+                                                 for j in optimizer_keras_order(optimizer)]
+
+
+def write_entry(f, path, name, arrays):
+    """Write one variable group (``entries``' item) into the open h5py File ``f``."""
+    group = f.create_group(path)
+    group.attrs["name"] = np.bytes_(name.encode("utf8"))
+    for i, value in enumerate(arrays):
+        group.create_dataset(str(i), data=value)
+
+
+def save_to_h5(model, f, include_optimizer=True):
+    """Write the model's variables (and its optimizer's) into the open h5py File ``f``."""
+    for path, name, arrays in entries(model, include_optimizer):
+        write_entry(f, path, name, arrays)
 
 
 def _group(f, key):

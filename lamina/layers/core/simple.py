@@ -202,8 +202,10 @@ class Lambda(Layer):
             cannot be traced.
         arguments: extra keyword arguments passed to ``function``.
 
-    Note: a Lambda's function is Python code and is not saved as such; lamina
-    refuses to load one from a file unless unsafe deserialization is enabled.
+    Note: a Lambda's function is Python code and is never saved as such: its
+    config holds the function's name. A function registered with
+    ``lamina.saving.register_serializable`` loads by that name (also in safe
+    mode); any other function is refused unless the user passes it.
 
     Example:
     >>> import lamina
@@ -242,8 +244,23 @@ class Lambda(Layer):
         return self._mask
 
     def get_config(self):
-        return {**super().get_config(), "function": getattr(self.function, "__name__", "lambda"),
-                "arguments": self.arguments}
+        from lamina.saving.serialization import serialize_function
+
+        config = {**super().get_config(), "function": serialize_function(self.function),
+                  "arguments": self.arguments}
+        if self._output_shape is not None and not callable(self._output_shape):
+            config["output_shape"] = list(self._output_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Rebuild from a config; the function is looked up by its registered name, never loaded as code."""
+        from lamina.saving.serialization import resolve_function
+
+        config = dict(config)
+        config["function"] = resolve_function(config.get("function"), custom_objects,
+                                              who=f"Lambda layer '{config.get('name')}'")
+        return cls(**config)
 
 
 class Masking(Layer):
