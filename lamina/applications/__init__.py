@@ -1,0 +1,21 @@
+"""``lamina.applications``: Keras's pretrained ImageNet architectures, with Keras's layer names and weight layouts.
+
+``weights="imagenet"`` downloads Keras's published weight file through ``lamina.utils.get_file`` (into the
+``models`` cache folder, checked against its published hash where Keras publishes one); ``weights=path`` loads a
+local Keras ``.h5``/``.weights.h5`` file. Each family module (``vgg16``, ``resnet50``, ``mobilenet_v2``, ...)
+also exports ``preprocess_input`` and ``decode_predictions``.
+
+Example:
+>>> from lamina.applications import VGG16
+>>> VGG16(weights=None).count_params()
+138357544
+"""
+
+from lamina.applications import imagenet_utils  # noqa: F401
+from lamina.applications import mobilenet, mobilenet_v2, resnet, resnet50, resnet_v2, vgg16, vgg19  # noqa: F401
+from lamina.applications.mobilenet import MobileNet  # noqa: F401
+from lamina.applications.mobilenet_v2 import MobileNetV2  # noqa: F401
+from lamina.applications.resnet import ResNet50, ResNet101, ResNet152  # noqa: F401
+from lamina.applications.resnet_v2 import ResNet50V2, ResNet101V2, ResNet152V2  # noqa: F401
+from lamina.applications.vgg16 import VGG16  # noqa: F401
+from lamina.applications.vgg19 import VGG19  # noqa: F401
