@@ -1,0 +1,97 @@
+"""Running one trial's fit: the per-epoch tracking callback, best-epoch weights and the trial's score."""
+
+import math
+import numbers
+
+from lamina.callbacks import Callback
+from lamina.tuner.errors import FailedTrialError, FatalValueError
+from lamina.tuner.objective import DEFAULT_OBJECTIVE_NAME
+
+
+def _as_float(v):
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def objective_values(objectives, logs):
+    """The objectives' values in one epoch's ``logs``; a fatal error names a metric fit did not report."""
+    out = []
+    for o in objectives:
+        name = o.name
+        if name == DEFAULT_OBJECTIVE_NAME:
+            name = "val_loss" if "val_loss" in logs else "loss"
+        if name not in logs:
+            raise FatalValueError(
+                f"Objective '{o.name}' is not among the metrics fit reported: {sorted(logs)}. Compile the model "
+                "with that metric (and pass validation data for a 'val_' metric), or choose another objective.")
+        out.append(float(logs[name]))
+    return out
+
+
+def scalar(objectives, values):
+    """One number to minimize for a list of objective values (Keras Tuner's multi-objective sum)."""
+    return sum(o.signed(v) for o, v in zip(objectives, values))
+
+
+class TrialTracker(Callback):
+    """Follows the objective epoch by epoch: saves the best epoch's weights and reports to a pruner."""
+
+    def __init__(self, objectives, weights_path, optuna_trial=None):
+        super().__init__()
+        self.objectives = objectives
+        self.weights_path = weights_path
+        self.optuna_trial = optuna_trial
+        self.best = None  # (scalar, values, logs, epoch)
+        self.pruned = False
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = {k: f for k, f in ((k, _as_float(v)) for k, v in (logs or {}).items()) if f is not None}
+        values = objective_values(self.objectives, logs)
+        s = scalar(self.objectives, values)
+        if not math.isnan(s) and (self.best is None or s < self.best[0]):
+            self.best = (s, values, logs, epoch)
+            self.model.save_weights(self.weights_path)
+        if self.optuna_trial is not None:
+            self.optuna_trial.report(values[0], epoch)
+            if self.optuna_trial.should_prune():
+                self.pruned = True
+                self.model.stop_training = True
+
+
+def score_result(objectives, result, tracker, model):
+    """``(values, metrics, best_step)`` for what ``HyperModel.fit`` returned.
+
+    A History (or None) is scored at its best epoch, whose weights the tracker saved; a dict of metrics or a
+    number is taken as the trial's final result and the model's final weights are saved.
+    """
+    if isinstance(result, numbers.Real) and not isinstance(result, bool):
+        if len(objectives) > 1:
+            raise FatalValueError("fit returned a single number, but the objective lists several metrics; "
+                                  "return a dict of metrics instead.")
+        model.save_weights(tracker.weights_path)
+        return [float(result)], {objectives[0].name: float(result)}, None
+    if isinstance(result, dict):
+        logs = {k: f for k, f in ((k, _as_float(v)) for k, v in result.items()) if f is not None}
+        values = objective_values(objectives, logs)
+        model.save_weights(tracker.weights_path)
+        return values, logs, None
+    if tracker.best is not None:
+        _, values, logs, epoch = tracker.best
+        return values, logs, epoch
+    history = getattr(result, "history", None)
+    if isinstance(history, dict) and history:
+        epochs = len(next(iter(history.values())))
+        best = None
+        for e in range(epochs):
+            logs = {k: float(v[e]) for k, v in history.items() if e < len(v)}
+            values = objective_values(objectives, logs)
+            s = scalar(objectives, values)
+            if not math.isnan(s) and (best is None or s < best[0]):
+                best = (s, values, logs, e)
+        if best is not None:
+            model.save_weights(tracker.weights_path)
+            return best[1], best[2], best[3]
+    raise FailedTrialError(f"The trial produced no usable objective value (fit returned {result!r}, and no epoch "
+                           "reported a finite objective).")
