@@ -56,7 +56,7 @@ def test_functional_two_inputs_shared_dense_two_outputs():
     # dict inputs by name
     y1d, _ = model({"a": xa, "b": xb})
     np.testing.assert_allclose(_np(y1d), _np(y1))
-    assert [l.name for l in model.layers][:3] == ["a", "b", "shared"]
+    assert [l.name for l in model.layers][:3] == ["a", "b", "shared"]  # Keras order (by depth)
 
 
 def test_functional_dict_inputs_and_outputs():
@@ -205,3 +205,22 @@ def test_masks_propagate_through_functional_and_sequential():
     seq = lamina.Sequential([layers.Masking(0.0), layers.Dense(1, kernel_initializer="ones"), MaskProbe()])
     seq(x)
     assert seen[-1] == [[True, False, True]]
+
+
+def test_functional_layers_are_listed_in_keras_order():
+    # Keras 3 lists a functional model's layers by decreasing depth, ties by the order a walk back
+    # from the outputs first meets them; its weight files key layers by that order. The expected
+    # lists are what Keras 3.15 prints for these graphs.
+    a, b, c = lamina.Input((3,), name="a"), lamina.Input((3,), name="b"), lamina.Input((3,), name="c")
+    shared = layers.Dense(4, name="shared")
+    ha, hb = shared(a), shared(b)
+    x = layers.Dense(4, name="x2")(layers.Dense(4, name="x1")(c))
+    z = layers.Add(name="add")([x, layers.Dense(4, name="y1")(ha), hb])
+    model = lamina.Model([a, b, c], [layers.Dense(1, name="out1")(ha), layers.Dense(2, name="out2")(
+        layers.Dense(4, name="d4")(z))])
+    assert [l.name for l in model.layers] == ["a", "c", "shared", "x1", "b", "x2", "y1", "add", "d4",
+                                              "out1", "out2"]
+    x = lamina.Input((4,), name="x")
+    unused = lamina.Input((2,), name="unused")
+    model = lamina.Model([x, unused], layers.Dense(1, name="o")(layers.Dense(3, name="h")(x)))
+    assert [l.name for l in model.layers] == ["x", "h", "unused", "o"]

@@ -281,11 +281,8 @@ def pooled_or_flat(x, pooling):
 
 
 def finish_model(model, weights, file_name=None, origin=None, file_hash=None):
-    """List ``model``'s layers in Keras's order, then load ``weights`` into it: ``"imagenet"`` downloads
-    ``origin`` (cached under ``models/``, checked against ``file_hash`` when Keras publishes one)."""
-    from lamina.applications._layer_order import apply_keras_order
-
-    apply_keras_order(model)
+    """Load ``weights`` into ``model``: ``"imagenet"`` downloads ``origin`` (cached under ``models/``,
+    checked against ``file_hash`` when Keras publishes one)."""
     if weights == "imagenet":
         from lamina.utils.file_utils import get_file
 

@@ -4,6 +4,7 @@ from lamina import backend, ops, tree
 from lamina.backend.common.keras_tensor import KerasTensor
 from lamina.layers.core.input_layer import InputLayer
 from lamina.layers.layer import Layer, _overrides
+from lamina.models.layer_order import keras_layer_order
 from lamina.models.model import Model
 
 
@@ -119,7 +120,9 @@ class Functional(Model):
         nodes = _topological_steps(self.inputs, self.outputs)
         self._steps = [_Step(n) for n in nodes]
         self._input_layers = [t._history.operation for t in self.inputs]
-        ops_in_order = self._input_layers + [n.operation for n in nodes]
+        # Keras 3's order (by depth), which its weight files rely on; call order as the fallback.
+        ops_in_order = keras_layer_order(self.inputs, self.outputs) + self._input_layers + \
+            [n.operation for n in nodes]
         seen, layers = set(), []
         for op in ops_in_order:
             if isinstance(op, Layer) and id(op) not in seen:
@@ -133,7 +136,7 @@ class Functional(Model):
 
     @property
     def layers(self):
-        """Every layer of the graph, InputLayers first, in call order."""
+        """Every layer of the graph in Keras's order: by decreasing depth (inputs are deepest)."""
         return list(self._graph_layers)
 
     @property

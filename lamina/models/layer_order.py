@@ -1,10 +1,9 @@
-"""Keras 3's order of a functional model's layers, for the application models.
+"""Keras 3's order of a functional model's layers.
 
 Keras lists a functional model's layers by decreasing depth (longest path to an output), ties broken by the
 order a depth-first walk from the outputs first meets them. Keras 3 ``.weights.h5`` files key layers by class
-name and position in that list, so a lamina model must list its layers the same way to read them. lamina's
-``Functional`` lists layers in call order, which differs for branched graphs (ResNet's shortcut convolutions);
-``apply_keras_order`` re-lists an application model's layers in Keras's order (its computation is unchanged).
+name and position in that list, so ``Functional`` lists its layers the same way to read them (call order
+differs for branched graphs, e.g. ResNet's shortcut convolutions).
 """
 
 
@@ -41,9 +40,9 @@ def keras_layer_order(inputs, outputs):
             node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
     for t in inputs:
         op = t._history.operation
-        if id(op) not in op_depth:
+        if id(op) not in op_depth:  # an input no output depends on
             op_depth[id(op)], ops[id(op)] = 0, op
-        index[id(op)] = -1
+            index[id(op)] = -1
     by_depth = {}
     for key, depth in op_depth.items():
         by_depth.setdefault(depth, []).append(ops[key])
@@ -51,19 +50,3 @@ def keras_layer_order(inputs, outputs):
     for depth in sorted(by_depth, reverse=True):
         ordered.extend(sorted(by_depth[depth], key=lambda op: index[id(op)]))
     return ordered
-
-
-def apply_keras_order(model):
-    """Re-list ``model.layers`` (and so its weights) in Keras 3's order; returns ``model``."""
-    from lamina.layers.layer import Layer
-
-    order = {id(op): i for i, op in enumerate(keras_layer_order(model.inputs, model.outputs))}
-    current = model._graph_layers
-    if set(order) >= {id(layer) for layer in current}:
-        rank = {id(layer): order[id(layer)] for layer in current}
-        model._graph_layers = sorted(current, key=lambda layer: rank[id(layer)])
-        graph = {id(layer) for layer in current}
-        tracked = [t for t in model._tracked if id(t) not in graph]
-        model._tracked[:] = tracked + [l for l in model._graph_layers if isinstance(l, Layer) and
-                                       l not in model._input_layers]
-    return model
