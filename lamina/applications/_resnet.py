@@ -140,3 +140,28 @@ def build_resnet(depth, preact, include_top, weights, input_tensor, input_shape,
     file_name = f"{weights_name}_weights_tf_dim_ordering_tf_kernels{top}.h5"
     return imagenet_utils.finish_model(model, weights, file_name, BASE_WEIGHTS_PATH + file_name,
                                         WEIGHTS_HASHES[weights_name][0 if include_top else 1])
+
+
+_DOC = """Instantiate the {name} architecture.
+
+    Args:
+        include_top: whether to include the global-average-pooling + "predictions" top.
+        weights: None (random initialization), "imagenet" (Keras's published ImageNet weights, downloaded
+            into the cache), or the path of a weights file to load.
+        input_tensor: optional output of ``lamina.Input()`` to use as the model's input.
+        input_shape: optional shape tuple, only when ``include_top=False`` (otherwise (224, 224, 3));
+            height and width at least 32.
+        pooling: for ``include_top=False``: None (4D output), "avg" or "max" (global pooling, 2D output).
+        classes: number of classes, only without "imagenet" weights or with ``include_top=False``.
+        classifier_activation: activation of the "predictions" layer (None or "softmax" with pretrained weights).
+        name: the model's name.
+
+    Returns:
+        A ``lamina.Model``.
+    """
+
+
+def resnet_doc(fn):
+    """Give a ResNet constructor the shared docstring (the constructors differ only in depth and version)."""
+    fn.__doc__ = _DOC.format(name=fn.__name__)
+    return fn

@@ -38,3 +38,27 @@ def build_vgg(convs_per_block, weights_name, hashes, include_top, weights, input
     file_name = f"{weights_name}_weights_tf_dim_ordering_tf_kernels{top}.h5"
     return imagenet_utils.finish_model(model, weights, file_name, f"{_BASE}{weights_name}/{file_name}",
                                         hashes[0 if include_top else 1])
+
+
+_DOC = """Instantiate the {name} architecture (default input 224x224x3; minimum 32x32).
+
+    Args:
+        include_top: whether to include the three fully-connected layers at the top.
+        weights: None (random initialization), "imagenet" (Keras's published ImageNet weights, downloaded
+            into the cache), or the path of a weights file to load.
+        input_tensor: optional output of ``lamina.Input()`` to use as the model's input.
+        input_shape: optional shape tuple, only when ``include_top=False`` (otherwise (224, 224, 3)).
+        pooling: for ``include_top=False``: None (4D output), "avg" or "max" (global pooling, 2D output).
+        classes: number of classes, only without "imagenet" weights or with ``include_top=False``.
+        classifier_activation: activation of the "predictions" layer (None or "softmax" with pretrained weights).
+        name: the model's name.
+
+    Returns:
+        A ``lamina.Model``.
+    """
+
+
+def vgg_doc(fn):
+    """Give a VGG constructor the shared docstring."""
+    fn.__doc__ = _DOC.format(name=fn.__name__)
+    return fn

@@ -7,74 +7,26 @@ Example:
 """
 
 from lamina.applications import imagenet_utils
-from lamina.applications._resnet import build_resnet
+from lamina.applications._resnet import build_resnet, resnet_doc
 
 
+@resnet_doc
 def ResNet50V2(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None, classes=1000,
                classifier_activation="softmax", name="resnet50v2"):
-    """Instantiate the ResNet50V2 architecture.
-
-    Args:
-        include_top: whether to include the global-average-pooling + "predictions" top.
-        weights: None (random initialization), "imagenet" (Keras's published ImageNet weights, downloaded
-            into the cache), or the path of a weights file to load.
-        input_tensor: optional output of ``lamina.Input()`` to use as the model's input.
-        input_shape: optional shape tuple, only when ``include_top=False`` (otherwise (224, 224, 3));
-            height and width at least 32.
-        pooling: for ``include_top=False``: None (4D output), "avg" or "max" (global pooling, 2D output).
-        classes: number of classes, only without "imagenet" weights or with ``include_top=False``.
-        classifier_activation: activation of the "predictions" layer (None or "softmax" with pretrained weights).
-        name: the model's name.
-
-    Returns:
-        A ``lamina.Model``.
-    """
     return build_resnet(50, True, include_top, weights, input_tensor, input_shape, pooling, classes,
                         classifier_activation, name)
 
 
+@resnet_doc
 def ResNet101V2(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None, classes=1000,
                classifier_activation="softmax", name="resnet101v2"):
-    """Instantiate the ResNet101V2 architecture.
-
-    Args:
-        include_top: whether to include the global-average-pooling + "predictions" top.
-        weights: None (random initialization), "imagenet" (Keras's published ImageNet weights, downloaded
-            into the cache), or the path of a weights file to load.
-        input_tensor: optional output of ``lamina.Input()`` to use as the model's input.
-        input_shape: optional shape tuple, only when ``include_top=False`` (otherwise (224, 224, 3));
-            height and width at least 32.
-        pooling: for ``include_top=False``: None (4D output), "avg" or "max" (global pooling, 2D output).
-        classes: number of classes, only without "imagenet" weights or with ``include_top=False``.
-        classifier_activation: activation of the "predictions" layer (None or "softmax" with pretrained weights).
-        name: the model's name.
-
-    Returns:
-        A ``lamina.Model``.
-    """
     return build_resnet(101, True, include_top, weights, input_tensor, input_shape, pooling, classes,
                         classifier_activation, name)
 
 
+@resnet_doc
 def ResNet152V2(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None, classes=1000,
                classifier_activation="softmax", name="resnet152v2"):
-    """Instantiate the ResNet152V2 architecture.
-
-    Args:
-        include_top: whether to include the global-average-pooling + "predictions" top.
-        weights: None (random initialization), "imagenet" (Keras's published ImageNet weights, downloaded
-            into the cache), or the path of a weights file to load.
-        input_tensor: optional output of ``lamina.Input()`` to use as the model's input.
-        input_shape: optional shape tuple, only when ``include_top=False`` (otherwise (224, 224, 3));
-            height and width at least 32.
-        pooling: for ``include_top=False``: None (4D output), "avg" or "max" (global pooling, 2D output).
-        classes: number of classes, only without "imagenet" weights or with ``include_top=False``.
-        classifier_activation: activation of the "predictions" layer (None or "softmax" with pretrained weights).
-        name: the model's name.
-
-    Returns:
-        A ``lamina.Model``.
-    """
     return build_resnet(152, True, include_top, weights, input_tensor, input_shape, pooling, classes,
                         classifier_activation, name)
 

@@ -7,30 +7,15 @@ Example:
 """
 
 from lamina.applications import imagenet_utils
-from lamina.applications._vgg import build_vgg
+from lamina.applications._vgg import build_vgg, vgg_doc
 
 # Keras's published weight files (md5 hashes as published in Keras's applications source).
 WEIGHTS_HASHES = ("64373286793e3c8b2b4e3219cbf3544b", "6d6bbae143d832006294945121d1f1fc")
 
 
+@vgg_doc
 def VGG16(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None, classes=1000,
           classifier_activation="softmax", name="vgg16"):
-    """Instantiate the VGG16 architecture (default input 224x224x3; minimum 32x32).
-
-    Args:
-        include_top: whether to include the three fully-connected layers at the top.
-        weights: None (random initialization), "imagenet" (Keras's published ImageNet weights, downloaded
-            into the cache), or the path of a weights file to load.
-        input_tensor: optional output of ``lamina.Input()`` to use as the model's input.
-        input_shape: optional shape tuple, only when ``include_top=False`` (otherwise (224, 224, 3)).
-        pooling: for ``include_top=False``: None (4D output), "avg" or "max" (global pooling, 2D output).
-        classes: number of classes, only without "imagenet" weights or with ``include_top=False``.
-        classifier_activation: activation of the "predictions" layer (None or "softmax" with pretrained weights).
-        name: the model's name.
-
-    Returns:
-        A ``lamina.Model``.
-    """
     return build_vgg((2, 2, 3, 3, 3), "vgg16", WEIGHTS_HASHES, include_top, weights, input_tensor,
                      input_shape, pooling, classes, classifier_activation, name)
 

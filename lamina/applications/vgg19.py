@@ -6,40 +6,15 @@ Example:
 (None, 1, 1, 512)
 """
 
-from lamina.applications import imagenet_utils
-from lamina.applications._vgg import build_vgg
+from lamina.applications._vgg import build_vgg, vgg_doc
+from lamina.applications.vgg16 import decode_predictions, preprocess_input  # noqa: F401  (the same as VGG16)
 
 # Keras's published weight files (md5 hashes as published in Keras's applications source).
 WEIGHTS_HASHES = ("cbe5617147190e668d6c5d5026f83318", "253f8cb515780f3b799900260a226db6")
 
 
+@vgg_doc
 def VGG19(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None, classes=1000,
           classifier_activation="softmax", name="vgg19"):
-    """Instantiate the VGG19 architecture (default input 224x224x3; minimum 32x32).
-
-    Args:
-        include_top: whether to include the three fully-connected layers at the top.
-        weights: None (random initialization), "imagenet" (Keras's published ImageNet weights, downloaded
-            into the cache), or the path of a weights file to load.
-        input_tensor: optional output of ``lamina.Input()`` to use as the model's input.
-        input_shape: optional shape tuple, only when ``include_top=False`` (otherwise (224, 224, 3)).
-        pooling: for ``include_top=False``: None (4D output), "avg" or "max" (global pooling, 2D output).
-        classes: number of classes, only without "imagenet" weights or with ``include_top=False``.
-        classifier_activation: activation of the "predictions" layer (None or "softmax" with pretrained weights).
-        name: the model's name.
-
-    Returns:
-        A ``lamina.Model``.
-    """
     return build_vgg((2, 2, 4, 4, 4), "vgg19", WEIGHTS_HASHES, include_top, weights, input_tensor,
                      input_shape, pooling, classes, classifier_activation, name)
-
-
-def preprocess_input(x, data_format=None):
-    """Caffe-style preprocessing: RGB -> BGR and ImageNet mean subtraction (pixels in [0, 255] in)."""
-    return imagenet_utils.preprocess_input(x, data_format=data_format, mode="caffe")
-
-
-def decode_predictions(preds, top=5):
-    """See ``lamina.applications.imagenet_utils.decode_predictions``."""
-    return imagenet_utils.decode_predictions(preds, top=top)
