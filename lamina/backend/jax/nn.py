@@ -3,6 +3,7 @@
 import jax
 import jax.numpy as jnp
 
+from lamina.backend.common.attention import check_attention_shapes
 from lamina.backend.jax.core import convert_to_tensor, to_engine_dtype
 from lamina.backend.jax.nn_conv import (  # noqa: F401  (convolution and pooling)
     adaptive_average_pool,
@@ -324,16 +325,7 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, i
     q = _float(query)
     k = convert_to_tensor(key).astype(q.dtype)
     v = convert_to_tensor(value).astype(q.dtype)
-    if q.ndim != 4 or k.ndim != 4 or v.ndim != 4:
-        raise ValueError(
-            "dot_product_attention expects query, key and value of rank 4 (batch, seq, heads, head_dim), "
-            f"but received shapes {tuple(q.shape)}, {tuple(k.shape)}, {tuple(v.shape)}.")
-    N, K = q.shape[2], k.shape[2]
-    if k.shape[-1] != q.shape[-1] or tuple(v.shape[:3]) != tuple(k.shape[:3]) or N % K:
-        raise ValueError(
-            "dot_product_attention expects key (batch, S, K, head_dim) matching query's head_dim, value "
-            "(batch, S, K, value_dim), and K dividing the number of query heads, but received query "
-            f"{tuple(q.shape)}, key {tuple(k.shape)}, value {tuple(v.shape)}.")
+    check_attention_shapes(q.shape, k.shape, v.shape)
     if scale is None:
         scale = 1.0 / float(q.shape[-1]) ** 0.5
     mask = None if mask is None else _to_rank4(jnp.asarray(convert_to_tensor(mask), bool))

@@ -3,6 +3,7 @@
 import torch
 import torch.nn.functional as F
 
+from lamina.backend.common.attention import check_attention_shapes
 from lamina.backend.torch.core import convert_to_tensor, to_engine_dtype
 from lamina.backend.torch.nn_conv import (  # noqa: F401  (convolution and pooling)
     adaptive_average_pool,
@@ -367,17 +368,9 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, i
     q = _float(query)
     k = convert_to_tensor(key).to(q.dtype)
     v = convert_to_tensor(value).to(q.dtype)
-    if q.ndim != 4 or k.ndim != 4 or v.ndim != 4:
-        raise ValueError(
-            "dot_product_attention expects query, key and value of rank 4 (batch, seq, heads, head_dim), "
-            f"but received shapes {tuple(q.shape)}, {tuple(k.shape)}, {tuple(v.shape)}.")
+    check_attention_shapes(q.shape, k.shape, v.shape)
     T, N = q.shape[1], q.shape[2]
     S, K = k.shape[1], k.shape[2]
-    if k.shape[-1] != q.shape[-1] or tuple(v.shape[:3]) != tuple(k.shape[:3]) or N % K:
-        raise ValueError(
-            "dot_product_attention expects key (batch, S, K, head_dim) matching query's head_dim, value "
-            "(batch, S, K, value_dim), and K dividing the number of query heads, but received query "
-            f"{tuple(q.shape)}, key {tuple(k.shape)}, value {tuple(v.shape)}.")
     qt, kt, vt = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)
     qt, attn, is_causal = _attention_mask_bias(qt, bias, mask, bool(is_causal), T, S)
     kwargs = {"attn_mask": attn, "is_causal": is_causal, "scale": scale}
