@@ -124,3 +124,29 @@ class Model(SavingMixin, Trainer, Layer):
 
         return json.dumps(serialize_object(self), **kwargs)
 
+
+    # ---- deployment (#13) ----------------------------------------------------
+
+    def export(self, filepath, format="onnx", verbose=True, input_signature=None, **kwargs):
+        """Write the model's inference function to ``filepath`` as a standalone program.
+
+        ``format`` is ``"onnx"`` (runs in ONNX Runtime), ``"torch"`` (a ``torch.export``
+        program) or ``"jax"`` (serialized StableHLO from ``jax.export``); the batch
+        dimension stays dynamic. Any format works from either backend. See
+        ``lamina.export.export_model``.
+        """
+        from lamina.export import export_model
+
+        return export_model(self, filepath, format=format, verbose=verbose,
+                            input_signature=input_signature, **kwargs)
+
+    def quantize(self, mode, **kwargs):
+        """Quantize the weights of every Dense, EinsumDense, Conv and Embedding layer in place.
+
+        ``mode="int8"``: int8 weights with per-channel scales (weight-only for
+        Embedding, dynamic int8 activations for Dense/Conv). See
+        ``lamina.quantizers.quantize_model``.
+        """
+        from lamina.quantizers import quantize_model
+
+        return quantize_model(self, mode, **kwargs)
