@@ -9,6 +9,7 @@ import numpy as np
 
 from lamina import backend
 from lamina.callbacks.callback import Callback
+from lamina.distribution import _loop as distribution_loop
 from lamina.saving import backup_archive
 
 LATEST = "latest.backup.zip"
@@ -98,7 +99,8 @@ class BackupAndRestore(Callback):
         self._batches_since_save = 0
         self._step = self._resume_step = 0
         self._nan_seen = False
-        self._remove_partial_saves()
+        if distribution_loop.is_chief():
+            self._remove_partial_saves()
         state = self._restore()
         if state is None:
             return
@@ -175,6 +177,8 @@ class BackupAndRestore(Callback):
                         "host_rng": position.next_epoch_rng_state() if position is not None else None}, logs)
 
     def _save(self, training_state, logs):
+        if not distribution_loop.is_chief():
+            return  # every process restores from the backup; only rank 0 writes it
         if self._nan_seen or not self._weights_finite():
             self._nan_seen = True
             warnings.warn(f"BackupAndRestore: not backing up at epoch {training_state['epoch']}, step "
@@ -201,7 +205,8 @@ class BackupAndRestore(Callback):
     def on_train_end(self, logs=None):
         if logs and not _finite_loss(logs):
             self._nan_seen = True
-        if not self.delete_checkpoint or self._nan_seen or not self._weights_finite():
+        if not self.delete_checkpoint or self._nan_seen or not distribution_loop.is_chief() or \
+                not self._weights_finite():
             return
         for path in (self.latest_path, self.previous_path):
             if os.path.isfile(path):

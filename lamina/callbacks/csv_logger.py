@@ -35,6 +35,8 @@ class CSVLogger(Callback):
     1,0.0,NA
     """
 
+    _chief_only = True  # in a multi-process run only rank 0 writes
+
     def __init__(self, filename, separator=",", append=False):
         super().__init__()
         self.sep = separator

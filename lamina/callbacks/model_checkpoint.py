@@ -40,6 +40,8 @@ class ModelCheckpoint(Callback):
     ['w01.weights.h5', 'w02.weights.h5']
     """
 
+    _chief_only = True  # in a multi-process run only rank 0 writes
+
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False,
                  mode="auto", save_freq="epoch", initial_value_threshold=None):
         super().__init__()

@@ -167,8 +167,10 @@ class Optimizer:
     def add_variable_from_reference(self, reference_variable, name=None, initializer="zeros"):
         """Create a slot Variable with the shape and dtype of ``reference_variable``."""
         ref_name = str(getattr(reference_variable, "path", None) or reference_variable.name).replace("/", "_")
-        return self.add_variable(tuple(reference_variable.shape), initializer=initializer,
+        slot = self.add_variable(tuple(reference_variable.shape), initializer=initializer,
                                  dtype=reference_variable.dtype, name=f"{ref_name}_{name}")
+        slot._reference = reference_variable  # a distribution lays the slot out as its variable
+        return slot
 
     @property
     def variables(self):

@@ -11,6 +11,7 @@ import numpy as np
 
 from lamina import backend, tree
 from lamina.callbacks.callback import CallbackList, History, ProgbarLogger
+from lamina.distribution import _loop as distribution_loop
 from lamina.training import data_adapters, iterable_loop, loop_utils, resume
 from lamina.training.compile_utils import CompiledLoss, CompiledMetrics, _output_names
 
@@ -150,8 +151,14 @@ class Trainer:
         if y is not None and self.compiled_metrics is not None:
             self.compiled_metrics.update_state(y, y_pred, sample_weight)
 
-    def _current_logs(self):
-        """Fetch metric results from the device (the only place logs are synchronised)."""
+    def _current_logs(self, aggregate=False):
+        """Fetch metric results from the device (the only place logs are synchronised).
+
+        ``aggregate``: epoch and evaluation logs of a multi-process run are over all
+        processes' batches (every process must ask at the same point)."""
+        if aggregate:
+            with distribution_loop.summed_metrics(self):
+                return self._current_logs()
         logs = {}
         for m in self.metrics:
             result = m.result()
@@ -235,6 +242,10 @@ class Trainer:
                 )
 
     def _make_callbacks(self, callbacks, verbose, epochs, steps):
+        if not distribution_loop.is_chief():
+            verbose = 0  # only rank 0 prints, and writes logs and checkpoints
+            if isinstance(callbacks, (list, tuple)):
+                callbacks = [c for c in callbacks if not getattr(c, "_chief_only", False)]
         cbs = CallbackList(callbacks)
         if not any(isinstance(c, History) for c in cbs.callbacks):
             cbs.append(History())
@@ -299,7 +310,8 @@ class Trainer:
         train_fn = self._get_step("train")
         placed = train_fn.place(data) if data.is_array else None
         # The host generator that shuffles; a resuming callback (BackupAndRestore) may reposition it.
-        position = self._train_loop = resume.LoopPosition(np.random.default_rng(loop_utils.host_seed()))
+        position = self._train_loop = resume.LoopPosition(
+            np.random.default_rng(distribution_loop.agree_on_seed(loop_utils.host_seed())))
         self.stop_training = False
         self._in_fit = True
         needs_batch_logs = cbs.needs_batch_logs("on_train_batch_end")
@@ -328,7 +340,7 @@ class Trainer:
                         if self.stop_training:
                             break
                 train_fn.sync()
-                epoch_logs = self._current_logs()
+                epoch_logs = self._current_logs(aggregate=True)
                 if val is not None and loop_utils.should_validate(epoch, validation_freq):
                     val_logs = self.evaluate(steps=validation_steps, verbose=0, return_dict=True, callbacks=cbs,
                                              _data=val)
@@ -392,7 +404,7 @@ class Trainer:
                 step += len(block)
                 cbs.on_test_batch_end(step - 1, self._current_logs() if needs else None)
         test_fn.sync()
-        logs = self._current_logs()
+        logs = self._current_logs(aggregate=True)
         cbs.on_test_end(logs)
         return self._logs_result(logs, return_dict)
 

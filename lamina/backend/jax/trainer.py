@@ -81,6 +81,30 @@ class _StepFunction:
         self.steps_per_call = steps_per_call
         self.jit = not getattr(model, "run_eagerly", False)
         self.fuse = _fuse_steps()
+        from lamina.backend.jax.distribution import current_placement
+
+        self.placement = current_placement()  # None: one device, no sharding
+        self._shardings = {}
+
+    def _distribute(self, **groups):
+        """Lay each group of variables out on the mesh (a distribution is active)."""
+        if self.placement is None:
+            return
+        for name, variables in groups.items():
+            self._shardings[name] = self.placement.place_variables(variables)
+
+    def _hold(self, name, values):
+        """Keep updated values in their variables' layouts inside the compiled step."""
+        shardings = self._shardings.get(name)
+        if not shardings or not self.jit:
+            return values
+        return [jax.lax.with_sharding_constraint(v, s) for v, s in zip(values, shardings)]
+
+    def _shard_batches(self, batches):
+        if self.placement is None:
+            return batches
+        return tree.map_structure(
+            lambda a: None if a is None else jax.device_put(a, self.placement.batch_sharding(a)), batches)
 
     def place(self, data):
         return (_place(data.x), _place(data.y), _place(data.sample_weight))
@@ -132,7 +156,7 @@ class _StepFunction:
 
         A small compiled gather of its own, so the step function's compiled code depends on
         the batch shape only, not on the size of the dataset."""
-        return [_gather_jit(placed, np.asarray(idx, np.int32)) for idx in self._blocks(block)]
+        return [self._shard_batches(_gather_jit(placed, np.asarray(idx, np.int32))) for idx in self._blocks(block)]
 
     def _blocks(self, block):
         if len(block) == self.steps_per_call:
@@ -144,8 +168,8 @@ class _StepFunction:
         steps dimension: all stacked when they fill a compiled call, else one by one (called on the
         data-prefetch thread)."""
         if len(block) == self.steps_per_call:
-            return [_place(_stack_batches(block))]
-        return [_place(_stack_batches([b])) for b in block]
+            return [self._shard_batches(_place(_stack_batches(block)))]
+        return [self._shard_batches(_place(_stack_batches([b]))) for b in block]
 
 
 class TrainFunction(_StepFunction):
@@ -157,6 +181,7 @@ class TrainFunction(_StepFunction):
         model.optimizer.build(self.tv)
         self.ov = list(model.optimizer.variables)
         self.mv = model.metrics_variables
+        self._distribute(tv=self.tv, ntv=self.ntv, ov=self.ov, mv=self.mv)
         self._compile_steps(self._multi_step, donate=(0,))
 
     def _step(self, state, batch):
@@ -177,7 +202,7 @@ class TrainFunction(_StepFunction):
         with StatelessScope(list(zip(self.mv, mv))) as scope:
             model._update_metrics(y, y_pred, sw, loss, tree.flatten(x)[0].shape[0], out_losses)
         mv = _scope_values(scope, self.mv, mv)
-        return (tv, ntv, ov, mv)
+        return (self._hold("tv", tv), self._hold("ntv", ntv), self._hold("ov", ov), self._hold("mv", mv))
 
     def _multi_step(self, state, batches):
         def body(st, batch):
@@ -211,6 +236,7 @@ class TestFunction(_StepFunction):
         self.tv = model.trainable_variables
         self.ntv = model.non_trainable_variables
         self.mv = model.metrics_variables
+        self._distribute(tv=self.tv, ntv=self.ntv, mv=self.mv)
         self._compile_steps(self._multi_step, donate=(1,))
 
     def _multi_step(self, tv, state, batches):
@@ -253,6 +279,7 @@ class PredictFunction(_StepFunction):
         super().__init__(model, 1)
         self.tv = model.trainable_variables
         self.ntv = model.non_trainable_variables
+        self._distribute(tv=self.tv, ntv=self.ntv)
         self._fn = self._compile(self._predict, donate=())
 
     def place(self, data):

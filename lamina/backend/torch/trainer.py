@@ -71,10 +71,14 @@ class TrainFunction(_StepFunction):
         loss = model.compute_loss(x, y, y_pred, sw)
         grads = torch.autograd.grad(loss, self.params, allow_unused=True)
         grads = [torch.zeros_like(p) if g is None else g for g, p in zip(grads, self.params)]
+        grads = self._reduce_gradients(grads)
         with torch.no_grad():
             model.optimizer.apply(grads, self.variables)
             model._update_metrics(y, _detach(y_pred), sw, loss.detach(), _batch_size(x),
                                   _detach(model._pop_output_losses()))
+
+    def _reduce_gradients(self, grads):
+        return grads  # one process; the data parallel step all-reduces here
 
     def run_batches(self, placed):
         """Train on the batches of an iterable source, as placed by ``place_batches``."""
@@ -128,14 +132,23 @@ def _detach(struct):
     return tree.map_structure(lambda t: t.detach() if isinstance(t, torch.Tensor) else t, struct)
 
 
+def _data_parallel():
+    from lamina.backend.torch import distribution
+
+    world = distribution.data_parallel_world()
+    return (distribution, world) if world else (None, None)
+
+
 def make_train_function(model):
-    """Return the training step runner for ``model``."""
-    return TrainFunction(model)
+    """Return the training step runner for ``model`` (data parallel when several processes run)."""
+    dist, world = _data_parallel()
+    return dist.DataParallelTrainFunction(model, *world) if dist else TrainFunction(model)
 
 
 def make_test_function(model):
-    """Return the evaluation step runner for ``model``."""
-    return TestFunction(model)
+    """Return the evaluation step runner for ``model`` (each process evaluating its share)."""
+    dist, world = _data_parallel()
+    return dist.DataParallelTestFunction(model, *world) if dist else TestFunction(model)
 
 
 def make_predict_function(model):

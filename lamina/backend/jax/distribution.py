@@ -1,0 +1,136 @@
+"""Distribution on ``jax.sharding``: a ``Mesh`` of devices, ``NamedSharding`` for variables and batches.
+
+Variables are placed as the current distribution's layouts say (replicated for
+``DataParallel``, split for ``ModelParallel``'s ``LayoutMap``); each batch is split along
+the mesh's batch axis. The jit-compiled steps then run partitioned by XLA, with the
+updated variables held to their layouts. Metrics are computed inside the step over the
+global batch, so nothing is summed afterwards.
+"""
+
+import jax
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+_DEVICE_TYPES = {"gpu": ("gpu", "cuda", "rocm"), "cuda": ("gpu", "cuda"), "cpu": ("cpu",), "tpu": ("tpu",)}
+
+
+def _name(device):
+    return f"{device.platform}:{device.id}".replace("cuda:", "gpu:")
+
+
+def list_devices(device_type=None):
+    devices = jax.devices()
+    if device_type is not None:
+        try:
+            devices = jax.devices(device_type)
+        except RuntimeError:
+            return []
+    return [_name(d) for d in devices]
+
+
+def _device(name):
+    for d in jax.devices():
+        if _name(d) == str(name).lower():
+            return d
+    raise ValueError(f"DeviceMesh: unknown device {name!r}; the devices are {list_devices()}.")
+
+
+def initialize(job_addresses=None, num_processes=None, process_id=None):
+    if job_addresses is None and num_processes is None and process_id is None:
+        jax.distributed.initialize()
+        return
+    coordinator = None if job_addresses is None else job_addresses.split(",")[0]
+    jax.distributed.initialize(coordinator_address=coordinator, num_processes=num_processes,
+                               process_id=process_id)
+
+
+def process_index():
+    return jax.process_index()
+
+
+def process_count():
+    return jax.process_count()
+
+
+def agree_on_int(value):
+    if jax.process_count() <= 1:
+        return value
+    from jax.experimental import multihost_utils
+
+    return int(multihost_utils.broadcast_one_to_all(np.int64(int(value) % (2 ** 62))))
+
+
+def sum_across_processes(values):
+    return values  # the compiled step already reduced over the global batch
+
+
+# ---- meshes and shardings ---------------------------------------------------------------------
+
+_MESHES = {}
+
+
+def to_jax_mesh(device_mesh):
+    key = id(device_mesh)
+    mesh = _MESHES.get(key)
+    if mesh is None or mesh[0] is not device_mesh:
+        devices = np.vectorize(_device, otypes=[object])(device_mesh.devices)
+        mesh = _MESHES[key] = (device_mesh, Mesh(devices, tuple(device_mesh.axis_names)))
+    return mesh[1]
+
+
+def to_sharding(layout):
+    return NamedSharding(to_jax_mesh(layout.device_mesh), PartitionSpec(*layout.axes))
+
+
+def distribute_tensor(tensor, layout):
+    if layout is None:
+        return tensor
+    return jax.device_put(tensor, to_sharding(layout))
+
+
+class Placement:
+    """The shardings of one model's state and batches under a distribution."""
+
+    def __init__(self, distribution):
+        self.distribution = distribution
+        self.mesh = to_jax_mesh(distribution.device_mesh)
+        self.batch_axis = distribution.batch_dim_name
+        self.batch_devices = self.mesh.shape[self.batch_axis]
+
+    def variable_sharding(self, variable):
+        layout = self.distribution.get_variable_layout(variable)
+        sharding = to_sharding(layout)
+        for dim, axis in zip(variable.shape, layout.axes):
+            if axis is not None and dim % self.mesh.shape[axis]:
+                raise ValueError(f"{type(self.distribution).__name__}: '{variable.path}' of shape "
+                                 f"{tuple(variable.shape)} cannot be split over mesh axis '{axis}' of "
+                                 f"size {self.mesh.shape[axis]} (the dimension is not divisible).")
+        return sharding
+
+    def place_variables(self, variables):
+        """Move each variable's value to its sharding; return the shardings."""
+        shardings = []
+        for v in variables:
+            s = self.variable_sharding(v)
+            v._direct_assign(jax.device_put(v.value, s))
+            shardings.append(s)
+        return shardings
+
+    def replicated(self):
+        return NamedSharding(self.mesh, PartitionSpec())
+
+    def batch_sharding(self, array, leading_steps=True):
+        """Split along the batch dimension (after the leading steps axis) when it divides evenly."""
+        dim = 1 if leading_steps else 0
+        if array.ndim <= dim or array.shape[dim] % self.batch_devices:
+            return self.replicated()
+        spec = [None] * array.ndim
+        spec[dim] = self.batch_axis
+        return NamedSharding(self.mesh, PartitionSpec(*spec))
+
+
+def current_placement():
+    from lamina import distribution as api
+
+    current = api.distribution()
+    return None if current is None else Placement(current)

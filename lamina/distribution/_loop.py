@@ -1,0 +1,43 @@
+"""What the shared training loop asks of a distributed run (no-ops on one process).
+
+The engines differ in where cross-process work happens: PyTorch processes each
+accumulate metrics over their own share of the batches, so epoch logs sum the
+accumulators over processes; on JAX the compiled step already computes over the
+global (sharded) batch, so there is nothing to sum.
+"""
+
+import contextlib
+
+import numpy as np
+
+from lamina import backend
+
+from lamina.distribution import _engine
+
+
+def agree_on_seed(seed):
+    """Rank 0's shuffling seed on every process, so all walk the same global batches."""
+    return _engine().agree_on_int(seed)
+
+
+def is_chief():
+    return _engine().process_index() == 0
+
+
+@contextlib.contextmanager
+def summed_metrics(model):
+    """Within the block, the model's metric accumulators hold their sums over all processes."""
+    variables = model.metrics_variables
+    current = [v.value for v in variables]
+    summed = _engine().sum_across_processes(current)
+    if summed is current:
+        yield
+        return
+    local = [np.array(backend.convert_to_numpy(t)) for t in current]  # copies: assign may write in place
+    for v, s in zip(variables, summed):
+        v.assign(s)
+    try:
+        yield
+    finally:
+        for v, value in zip(variables, local):
+            v.assign(value)
