@@ -23,8 +23,10 @@ from lamina.backend.common.variables import VariableBase  # noqa: F401
 
 if _config.backend() == "jax":
     from lamina.backend import jax as engine
+    from lamina.backend.jax import export  # noqa: F401  (model.export, #13)
 else:
     from lamina.backend import torch as engine
+    from lamina.backend.torch import export  # noqa: F401  (model.export, #13)
 
 core = engine.core
 numpy = engine.numpy

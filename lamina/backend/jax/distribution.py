@@ -69,7 +69,7 @@ def sum_across_processes(values):
 _MESHES = {}
 
 
-def to_jax_mesh(device_mesh):
+def _to_jax_mesh(device_mesh):
     key = id(device_mesh)
     mesh = _MESHES.get(key)
     if mesh is None or mesh[0] is not device_mesh:
@@ -78,28 +78,28 @@ def to_jax_mesh(device_mesh):
     return mesh[1]
 
 
-def to_sharding(layout):
-    return NamedSharding(to_jax_mesh(layout.device_mesh), PartitionSpec(*layout.axes))
+def _to_sharding(layout):
+    return NamedSharding(_to_jax_mesh(layout.device_mesh), PartitionSpec(*layout.axes))
 
 
 def distribute_tensor(tensor, layout):
     if layout is None:
         return tensor
-    return jax.device_put(tensor, to_sharding(layout))
+    return jax.device_put(tensor, _to_sharding(layout))
 
 
-class Placement:
+class _Placement:
     """The shardings of one model's state and batches under a distribution."""
 
     def __init__(self, distribution):
         self.distribution = distribution
-        self.mesh = to_jax_mesh(distribution.device_mesh)
+        self.mesh = _to_jax_mesh(distribution.device_mesh)
         self.batch_axis = distribution.batch_dim_name
         self.batch_devices = self.mesh.shape[self.batch_axis]
 
     def variable_sharding(self, variable):
         layout = self.distribution.get_variable_layout(variable)
-        sharding = to_sharding(layout)
+        sharding = _to_sharding(layout)
         for dim, axis in zip(variable.shape, layout.axes):
             if axis is not None and dim % self.mesh.shape[axis]:
                 raise ValueError(f"{type(self.distribution).__name__}: '{variable.path}' of shape "
@@ -129,8 +129,8 @@ class Placement:
         return NamedSharding(self.mesh, PartitionSpec(*spec))
 
 
-def current_placement():
+def _current_placement():
     from lamina import distribution as api
 
     current = api.distribution()
-    return None if current is None else Placement(current)
+    return None if current is None else _Placement(current)

@@ -5,6 +5,7 @@ Same function names as ``backend/torch/numpy_create.py``; re-exported by ``numpy
 
 import builtins
 
+import jax
 import jax.numpy as jnp
 
 from lamina.backend.jax._numpy_common import _dt
@@ -18,8 +19,15 @@ __all__ = [
 
 # ---- filled tensors ---------------------------------------------------------
 
+def _size(s):
+    # A symbolic size (while exporting with a dynamic batch) stays symbolic.
+    return s if jax.export.is_symbolic_dim(s) else int(s)
+
+
 def _shape(shape):
-    return (shape,) if isinstance(shape, int) else tuple(int(s) for s in shape)
+    if isinstance(shape, int) or jax.export.is_symbolic_dim(shape):
+        return (shape,)
+    return tuple(_size(s) for s in shape)
 
 
 def zeros(shape, dtype=None):

@@ -81,9 +81,10 @@ class _StepFunction:
         self.steps_per_call = steps_per_call
         self.jit = not getattr(model, "run_eagerly", False)
         self.fuse = _fuse_steps()
-        from lamina.backend.jax.distribution import current_placement
+        from lamina.backend.jax.distribution import _current_placement
 
-        self.placement = current_placement()  # None: one device, no sharding
+        self.placement = _current_placement()  # None: one device, no sharding
+        self._wait_each_call = self.placement is not None and jax.default_backend() == "cpu"
         self._shardings = {}
 
     def _distribute(self, **groups):
@@ -146,10 +147,17 @@ class _StepFunction:
         *head, state, batches = args
         n = tree.flatten(batches)[0].shape[0]
         if self.fuse or n == 1 or not self.jit:
-            return self._fn(*head, state, batches)
+            return self._settle(self._fn(*head, state, batches))
         for i in range(n):
-            state = self._fn1(*head, state, batches, np.int32(i))
+            state = self._settle(self._fn1(*head, state, batches, np.int32(i)))
         return state
+
+    def _settle(self, result):
+        """Wait for a sharded step on host devices: XLA:CPU deadlocks in its cross-device all-reduce
+        when many such steps are queued at once (seen with two host devices and 200 queued steps)."""
+        if self._wait_each_call:
+            jax.block_until_ready(result)
+        return result
 
     def _batches(self, placed, block):
         """Gather each block of batches on the device: arrays of shape (steps, batch, ...).
@@ -293,7 +301,7 @@ class PredictFunction(_StepFunction):
 
     def __call__(self, placed, block):
         weights = (_values(self.tv), _values(self.ntv))
-        out, ntv = self._fn(weights, placed[0], np.asarray(block[0], np.int32))
+        out, ntv = self._settle(self._fn(weights, placed[0], np.asarray(block[0], np.int32)))
         _write(self.ntv, ntv)
         return out
 
@@ -312,7 +320,7 @@ class PredictFunction(_StepFunction):
         fn = self.__dict__.get("_placed_fn")
         if fn is None:
             fn = self._placed_fn = self._compile(self._predict_placed, donate=())
-        out, ntv = fn((_values(self.tv), _values(self.ntv)), placed[0][0])
+        out, ntv = self._settle(fn((_values(self.tv), _values(self.ntv)), placed[0][0]))
         _write(self.ntv, ntv)
         return out
 

@@ -99,7 +99,7 @@ def _collective(what, fn, *args, **kwargs):
 # ---- what the training loop asks ---------------------------------------------------------------
 
 
-def data_parallel_world(model=None):
+def _data_parallel_world(model=None):
     """``(rank, world_size)`` when training should run data parallel, else ``None``."""
     from lamina import distribution as api
 
@@ -126,7 +126,7 @@ def _comm_device():
         torch.device("cpu")
 
 
-def broadcast_variables(variables):
+def _broadcast_variables(variables):
     """Give every process rank 0's values of ``variables``."""
     for v in variables:
         t = v.value
@@ -151,7 +151,7 @@ def sum_across_processes(values):
     return out
 
 
-def local_share(idx, rank, world):
+def _local_share(idx, rank, world):
     """This process's contiguous share of a global batch's indices."""
     return np.array_split(np.asarray(idx), world)[rank]
 
@@ -165,13 +165,13 @@ class _ShardedBatches:
     def _batches(self, placed, block):
         x, y, sw = placed
         for idx in block:
-            share = local_share(idx, self.rank, self.world)
+            share = _local_share(idx, self.rank, self.world)
             self.fraction = len(share) / max(len(idx), 1)
             idx_t = torch.from_numpy(np.ascontiguousarray(share)).to(DEFAULT_DEVICE)
             yield _trainer._gather(x, idx_t), _trainer._gather(y, idx_t), _trainer._gather(sw, idx_t)
 
 
-class DataParallelTrainFunction(_ShardedBatches, _trainer.TrainFunction):
+class _DataParallelTrainFunction(_ShardedBatches, _trainer.TrainFunction):
     """A training step whose gradients are all-reduced across processes."""
 
     def __init__(self, model, rank, world):
@@ -179,7 +179,7 @@ class DataParallelTrainFunction(_ShardedBatches, _trainer.TrainFunction):
         self.rank, self.world = rank, world
         self.fraction = 1.0
         self._ntv = model.non_trainable_variables
-        broadcast_variables(model.trainable_variables + self._ntv + list(model.optimizer.variables))
+        _broadcast_variables(model.trainable_variables + self._ntv + list(model.optimizer.variables))
 
     def _reduce_gradients(self, grads):
         dev = _comm_device()
@@ -196,7 +196,7 @@ class DataParallelTrainFunction(_ShardedBatches, _trainer.TrainFunction):
 
     def sync(self):
         # Non-trainable state (BatchNormalization statistics) follows rank 0, as DDP's buffers do.
-        broadcast_variables(self._ntv)
+        _broadcast_variables(self._ntv)
 
     def run_batches(self, placed):
         """Iterable sources are not split: each process reads its own shard (e.g. a DataLoader
@@ -205,7 +205,7 @@ class DataParallelTrainFunction(_ShardedBatches, _trainer.TrainFunction):
         super().run_batches(placed)
 
 
-class DataParallelTestFunction(_ShardedBatches, _trainer.TestFunction):
+class _DataParallelTestFunction(_ShardedBatches, _trainer.TestFunction):
     """An evaluation step on this process's share of each batch (metrics summed in the logs)."""
 
     def __init__(self, model, rank, world):

@@ -18,8 +18,15 @@ __all__ = [
 
 # ---- filled tensors ---------------------------------------------------------
 
+def _size(s):
+    # A symbolic size (while exporting with a dynamic batch) stays symbolic.
+    return s if isinstance(s, torch.SymInt) else int(s)
+
+
 def _shape(shape):
-    return (shape,) if isinstance(shape, int) else tuple(int(s) for s in shape)
+    if isinstance(shape, (int, torch.SymInt)):
+        return (shape,)
+    return tuple(_size(s) for s in shape)
 
 
 def zeros(shape, dtype=None):

@@ -135,20 +135,20 @@ def _detach(struct):
 def _data_parallel():
     from lamina.backend.torch import distribution
 
-    world = distribution.data_parallel_world()
+    world = distribution._data_parallel_world()
     return (distribution, world) if world else (None, None)
 
 
 def make_train_function(model):
     """Return the training step runner for ``model`` (data parallel when several processes run)."""
     dist, world = _data_parallel()
-    return dist.DataParallelTrainFunction(model, *world) if dist else TrainFunction(model)
+    return dist._DataParallelTrainFunction(model, *world) if dist else TrainFunction(model)
 
 
 def make_test_function(model):
     """Return the evaluation step runner for ``model`` (each process evaluating its share)."""
     dist, world = _data_parallel()
-    return dist.DataParallelTestFunction(model, *world) if dist else TestFunction(model)
+    return dist._DataParallelTestFunction(model, *world) if dist else TestFunction(model)
 
 
 def make_predict_function(model):

@@ -125,7 +125,7 @@ class Concatenate(Merge):
         for i in range(rank):
             if i == axis:
                 continue
-            known = {s[i] for s in shapes if s[i] is not None}
+            known = {s[i] for s in shapes if isinstance(s[i], int)}  # traced sizes are not hashable
             if len(known) > 1:
                 raise ValueError(f"{self._who()} requires inputs with matching shapes except on the concatenation "
                                  f"axis {self.axis}, but received shapes {[tuple(s) for s in shapes]}.")
