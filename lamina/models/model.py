@@ -143,8 +143,8 @@ class Model(SavingMixin, Trainer, Layer):
     def quantize(self, mode, **kwargs):
         """Quantize the weights of every Dense, EinsumDense, Conv and Embedding layer in place.
 
-        ``mode="int8"``: int8 weights with per-channel scales (weight-only for
-        Embedding, dynamic int8 activations for Dense/Conv). See
+        ``mode="int8"``: int8 weights with per-channel scales (dynamic int8
+        activations for Dense/EinsumDense; weight-only for Conv and Embedding). See
         ``lamina.quantizers.quantize_model``.
         """
         from lamina.quantizers import quantize_model

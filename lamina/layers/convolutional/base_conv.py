@@ -1,10 +1,11 @@
 """``BaseConv``: what every convolution layer shares (arguments, bias, activation, shapes, config)."""
 
-from lamina import activations, constraints, initializers, ops, regularizers
+from lamina import activations, constraints, initializers, ops, quantizers, regularizers
 from lamina.backend.common import conv_utils as cu
 from lamina.layers.core.dense import check_positive_int
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
+from lamina.quantizers import layer_support as quant
 
 
 class BaseConv(Layer):
@@ -15,12 +16,20 @@ class BaseConv(Layer):
     """
 
     _padding_choices = ("valid", "same")
+    # Subclasses whose single ``kernel`` has the output channels last (Conv1D/2D/3D) set this True:
+    # they can be quantized to int8 (weight-only, one scale per output channel).
+    supports_quantization = False
 
     def __init__(self, rank, filters=None, kernel_size=None, strides=1, padding="valid", data_format=None,
                  dilation_rate=1, groups=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, dtype=None, **kwargs):
+        policy = dtype
+        dtype, self.quantization_mode = quant.split_dtype_policy(dtype)
+        if self.quantization_mode and not self.supports_quantization:
+            raise ValueError(f"{type(self).__name__} cannot be quantized (only Conv1D/2D/3D can), but received "
+                             f"dtype={policy!r}.")
+        super().__init__(activity_regularizer=activity_regularizer, dtype=dtype, **kwargs)
         who = self._who_name()
         self.rank = rank
         self.filters = None if filters is None else check_positive_int(who, "filters", filters)
@@ -80,12 +89,38 @@ class BaseConv(Layer):
         if self.use_bias:
             self.bias = self.add_weight(name="bias", shape=(out_channels,), initializer=self.bias_initializer,
                                         regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+        if self.quantization_mode:
+            self.kernel_scale = quant.add_scale_weight(self, "kernel_scale", (out_channels,))
         self.input_spec = InputSpec(min_ndim=self.rank + 2, axes={self._channel_axis: in_channels})
         self.built = True
 
     def _add_kernel(self, name, shape, initializer, regularizer, constraint):
+        if self.quantization_mode:
+            return quant.add_int8_weight(self, name, shape)
         return self.add_weight(name=name, shape=shape, initializer=initializer, regularizer=regularizer,
                                constraint=constraint)
+
+    def _kernel_value(self):
+        """The kernel as a float tensor (dequantized from int8 once the layer is quantized)."""
+        if self.quantization_mode:
+            quant.check_not_training(self)
+            return quantizers.dequantize(self.kernel.value, self.kernel_scale.value, self.compute_dtype)
+        return self.kernel.value
+
+    def quantize(self, mode):
+        """Replace the float kernel by an int8 ``kernel`` and a per-output-channel float ``kernel_scale``.
+
+        ``mode="int8"``, weight-only: the kernel is dequantized at call time and the convolution runs
+        in float. Conv1D/2D/3D only. Inference only.
+        """
+        if not self.supports_quantization:
+            raise ValueError(f"{self._who_name()} cannot be quantized: int8 quantization supports Conv1D, "
+                             "Conv2D and Conv3D among the convolutions.")
+        quant.check_quantize(self, mode)
+        axes = tuple(range(len(self.kernel.shape) - 1))
+        quant.quantize_weight(self, "kernel", axis=axes, scale_name="kernel_scale",
+                              scale_shape=(self.kernel.shape[-1],))
+        self.quantization_mode = mode
 
     def call(self, inputs):
         x = self._convolve(inputs)
@@ -116,6 +151,7 @@ class BaseConv(Layer):
     def get_config(self):
         config = {
             **super().get_config(),
+            "dtype": quant.policy_name(self, self.dtype),
             "kernel_size": list(self.kernel_size),
             "strides": list(self.strides),
             "padding": self.padding,

@@ -34,6 +34,7 @@ class Conv(BaseConv):
     """N-D convolution layer (the base of Conv1D/2D/3D): ``activation(conv(inputs, kernel) + bias)``."""
 
     _padding_choices = ("valid", "same")
+    supports_quantization = True
 
     def _build_kernels(self, in_channels):
         self.kernel = self._add_kernel("kernel", self.kernel_size + (in_channels // self.groups, self.filters),
@@ -47,7 +48,7 @@ class Conv(BaseConv):
             pad[1 if self.data_format == "channels_last" else 2] = (
                 (self.kernel_size[0] - 1) * self.dilation_rate[0], 0)
             inputs, padding = ops.pad(inputs, pad), "valid"
-        return ops.conv(inputs, self.kernel.value, strides=self.strides, padding=padding,
+        return ops.conv(inputs, self._kernel_value(), strides=self.strides, padding=padding,
                         data_format=self.data_format, dilation_rate=self.dilation_rate)
 
     def get_config(self):

@@ -2,9 +2,10 @@
 
 import numbers
 
-from lamina import activations, constraints, initializers, ops, regularizers
+from lamina import activations, constraints, initializers, ops, quantizers, regularizers
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
+from lamina.quantizers import layer_support as quant
 
 
 def check_positive_int(who, name, value):
@@ -44,8 +45,9 @@ class Dense(Layer):
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
-                 lora_rank=None, **kwargs):
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+                 lora_rank=None, dtype=None, **kwargs):
+        dtype, self.quantization_mode = quant.split_dtype_policy(dtype)
+        super().__init__(activity_regularizer=activity_regularizer, dtype=dtype, **kwargs)
         self.units = check_positive_int(f"Layer '{self.name}' (Dense)", "units", units)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
@@ -65,19 +67,30 @@ class Dense(Layer):
                 f"Layer '{self.name}' (Dense) needs a known last input dimension to create its kernel, "
                 f"but received input shape {tuple(input_shape)}."
             )
-        self.kernel = self.add_weight(name="kernel", shape=(input_dim, self.units),
-                                      initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
+        if self.quantization_mode:
+            self.kernel = quant.add_int8_weight(self, "kernel", (input_dim, self.units))
+        else:
+            self.kernel = self.add_weight(name="kernel", shape=(input_dim, self.units),
+                                          initializer=self.kernel_initializer,
+                                          regularizer=self.kernel_regularizer,
+                                          constraint=self.kernel_constraint)
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight(name="bias", shape=(self.units,), initializer=self.bias_initializer,
                                         regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+        if self.quantization_mode:
+            self.kernel_scale = quant.add_scale_weight(self, "kernel_scale", (self.units,))
         self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
         self.built = True
 
     def call(self, inputs):
-        x = ops.dense(inputs, self.kernel.value, None if self.bias is None else self.bias.value)
+        if self.quantization_mode:
+            quant.check_not_training(self)
+            x = quantizers.int8_dense(inputs, self.kernel.value, self.kernel_scale.value)
+            if self.bias is not None:
+                x = ops.add(x, self.bias.value)
+        else:
+            x = ops.dense(inputs, self.kernel.value, None if self.bias is None else self.bias.value)
         if self.activation is not activations.linear:
             x = self.activation(x)
         return x
@@ -85,9 +98,20 @@ class Dense(Layer):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
 
+    def quantize(self, mode):
+        """Replace the float kernel by an int8 ``kernel`` and a per-unit float ``kernel_scale``.
+
+        ``mode="int8"``: inputs are then quantized per row at call time and multiplied in int8 ->
+        int32 (see ``lamina.quantizers.int8_dense``). Inference only.
+        """
+        quant.check_quantize(self, mode)
+        quant.quantize_weight(self, "kernel", axis=0, scale_name="kernel_scale", scale_shape=(self.units,))
+        self.quantization_mode = mode
+
     def get_config(self):
         return {
             **super().get_config(),
+            "dtype": quant.policy_name(self, self.dtype),
             "units": self.units,
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,

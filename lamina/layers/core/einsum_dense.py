@@ -2,8 +2,9 @@
 
 import re
 
-from lamina import activations, constraints, initializers, ops, regularizers
+from lamina import activations, constraints, initializers, ops, quantizers, regularizers
 from lamina.layers.layer import Layer
+from lamina.quantizers import layer_support as quant
 
 _PLAIN = re.compile(r"^([a-zA-Z]+),([a-zA-Z]+)->([a-zA-Z]+)$")
 _LEFT = re.compile(r"^\.\.\.([a-zA-Z]+),([a-zA-Z]+)->\.\.\.([a-zA-Z]+)$")
@@ -107,8 +108,9 @@ class EinsumDense(Layer):
     def __init__(self, equation, output_shape, activation=None, bias_axes=None,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
                  bias_regularizer=None, activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
-                 **kwargs):
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+                 dtype=None, **kwargs):
+        dtype, self.quantization_mode = quant.split_dtype_policy(dtype)
+        super().__init__(activity_regularizer=activity_regularizer, dtype=dtype, **kwargs)
         who = f"Layer '{self.name}' (EinsumDense)"
         _split_equation(who, equation)
         if not isinstance(output_shape, int) and not (
@@ -138,16 +140,35 @@ class EinsumDense(Layer):
         kernel_shape, bias_shape, full = analyze_einsum(who, self.equation, self.bias_axes, input_shape,
                                                         self.partial_output_shape)
         self.full_output_shape = full
-        self.kernel = self.add_weight(name="kernel", shape=kernel_shape, initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        if self.quantization_mode:
+            self.kernel = quant.add_int8_weight(self, "kernel", kernel_shape)
+        else:
+            self.kernel = self.add_weight(name="kernel", shape=kernel_shape, initializer=self.kernel_initializer,
+                                          regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
         self.bias = None
         if bias_shape is not None:
             self.bias = self.add_weight(name="bias", shape=bias_shape, initializer=self.bias_initializer,
                                         regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+        if self.quantization_mode:
+            axes = self._contracted_axes()[1]
+            self.kernel_scale = quant.add_scale_weight(
+                self, "kernel_scale", tuple(1 if i in axes else d for i, d in enumerate(kernel_shape)))
         self.built = True
 
+    def _contracted_axes(self):
+        """(input axes, kernel axes) whose letters do not reach the output: one int8 scale per rest."""
+        input_spec, weight_spec, output_spec, elided = _split_equation(self.name, self.equation)
+        shift = -len(input_spec) if elided == "left" else 0
+        input_axes = tuple(i + shift for i, c in enumerate(input_spec) if c not in output_spec)
+        return input_axes, tuple(i for i, c in enumerate(weight_spec) if c not in output_spec)
+
     def call(self, inputs):
-        x = ops.einsum(self.equation, inputs, self.kernel.value)
+        if self.quantization_mode:
+            quant.check_not_training(self)
+            x = quantizers.int8_einsum(self.equation, inputs, self.kernel.value, self.kernel_scale.value,
+                                       self._contracted_axes()[0])
+        else:
+            x = ops.einsum(self.equation, inputs, self.kernel.value)
         if self.bias is not None:
             x = ops.add(x, self.bias.value)
         if self.activation is not activations.linear:
@@ -158,9 +179,21 @@ class EinsumDense(Layer):
         who = f"Layer '{self.name}' (EinsumDense)"
         return analyze_einsum(who, self.equation, self.bias_axes, input_shape, self.partial_output_shape)[2]
 
+    def quantize(self, mode):
+        """Replace the float kernel by an int8 ``kernel`` and a float ``kernel_scale`` (one scale per
+        kernel slice along the contracted axes). ``mode="int8"``: inputs are then quantized at call
+        time (see ``lamina.quantizers.int8_einsum``). Inference only.
+        """
+        quant.check_quantize(self, mode)
+        axes = self._contracted_axes()[1]
+        shape = tuple(1 if i in axes else d for i, d in enumerate(self.kernel.shape))
+        quant.quantize_weight(self, "kernel", axis=axes, scale_name="kernel_scale", scale_shape=shape)
+        self.quantization_mode = mode
+
     def get_config(self):
         return {
             **super().get_config(),
+            "dtype": quant.policy_name(self, self.dtype),
             "output_shape": (self.partial_output_shape if isinstance(self.partial_output_shape, int)
                              else list(self.partial_output_shape)),
             "equation": self.equation,

@@ -3,6 +3,7 @@
 from lamina import constraints, initializers, ops, regularizers
 from lamina.layers.core.dense import check_positive_int
 from lamina.layers.layer import Layer
+from lamina.quantizers import layer_support as quant
 
 
 class Embedding(Layer):
@@ -40,8 +41,9 @@ class Embedding(Layer):
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
                  embeddings_constraint=None, mask_zero=False, input_length=None, activity_regularizer=None,
-                 **kwargs):
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+                 dtype=None, **kwargs):
+        dtype, self.quantization_mode = quant.split_dtype_policy(dtype)
+        super().__init__(activity_regularizer=activity_regularizer, dtype=dtype, **kwargs)
         who = f"Layer '{self.name}' (Embedding)"
         self.input_dim = check_positive_int(who, "input_dim", input_dim)
         self.output_dim = check_positive_int(who, "output_dim", output_dim)
@@ -55,16 +57,25 @@ class Embedding(Layer):
         self.supports_masking = self.mask_zero
 
     def build(self, input_shape=None):
-        self.embeddings = self.add_weight(name="embeddings", shape=(self.input_dim, self.output_dim),
-                                          initializer=self.embeddings_initializer,
-                                          regularizer=self.embeddings_regularizer,
-                                          constraint=self.embeddings_constraint)
+        if self.quantization_mode:
+            self.embeddings = quant.add_int8_weight(self, "embeddings", (self.input_dim, self.output_dim))
+            self.embeddings_scale = quant.add_scale_weight(self, "embeddings_scale", (self.input_dim,))
+        else:
+            self.embeddings = self.add_weight(name="embeddings", shape=(self.input_dim, self.output_dim),
+                                              initializer=self.embeddings_initializer,
+                                              regularizer=self.embeddings_regularizer,
+                                              constraint=self.embeddings_constraint)
         self.built = True
 
     def call(self, inputs):
         dtype = ops.dtype(inputs)
         if dtype not in ("int32", "int64"):
             inputs = ops.cast(inputs, "int32")
+        if self.quantization_mode:  # weight-only: dequantize the rows looked up
+            quant.check_not_training(self)
+            rows = ops.cast(ops.take(self.embeddings.value, inputs, axis=0), self.compute_dtype)
+            scale = ops.expand_dims(ops.take(self.embeddings_scale.value, inputs, axis=0), -1)
+            return ops.divide(rows, scale)
         return ops.take(self.embeddings.value, inputs, axis=0)
 
     def compute_mask(self, inputs, previous_mask=None):
@@ -75,9 +86,20 @@ class Embedding(Layer):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape) + (self.output_dim,)
 
+    def quantize(self, mode):
+        """Replace the float embeddings by int8 ``embeddings`` and a per-row float ``embeddings_scale``.
+
+        ``mode="int8"``, weight-only: looked-up rows are dequantized. Inference only.
+        """
+        quant.check_quantize(self, mode)
+        quant.quantize_weight(self, "embeddings", axis=-1, scale_name="embeddings_scale",
+                              scale_shape=(self.input_dim,))
+        self.quantization_mode = mode
+
     def get_config(self):
         return {
             **super().get_config(),
+            "dtype": quant.policy_name(self, self.dtype),
             "input_dim": self.input_dim,
             "output_dim": self.output_dim,
             "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
