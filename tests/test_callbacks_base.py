@@ -104,7 +104,7 @@ def test_logs_are_read_from_the_device_only_when_asked(monkeypatch):
     model.fit(x, y, epochs=1, batch_size=8, verbose=0)       # build and compile the steps first
     calls = []
     original = model._current_logs
-    monkeypatch.setattr(model, "_current_logs", lambda: calls.append(1) or original())
+    monkeypatch.setattr(model, "_current_logs", lambda **kw: calls.append(1) or original(**kw))
     model.fit(x, y, epochs=3, batch_size=4, verbose=0)
     assert len(calls) == 3
 

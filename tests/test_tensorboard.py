@@ -120,7 +120,7 @@ def test_batch_logs_read_from_device_only_when_written(tmp_path, monkeypatch):
         model.fit(x[:16], y[:16], epochs=1, verbose=0)  # build and compile the steps first
         calls = []
         original = model._current_logs
-        monkeypatch.setattr(model, "_current_logs", lambda: calls.append(1) or original())
+        monkeypatch.setattr(model, "_current_logs", lambda **kw: calls.append(1) or original(**kw))
         cbs = [callbacks.TensorBoard(log_dir=str(tmp_path / str(len(os.listdir(tmp_path)))), **tb_args)] \
             if tb_args else []
         model.fit(x, y, batch_size=8, epochs=2, verbose=0, callbacks=cbs)

@@ -2,7 +2,8 @@
 
 import inspect
 
-from lamina import backend, tree
+from lamina import backend, dtype_policies, tree
+from lamina.backend.common.scopes import AutocastScope, autocast_dtype
 from lamina.backend.common.keras_tensor import KerasTensor, any_symbolic
 from lamina.layers.call_context import TrainingContext, current_training
 from lamina.layers.input_spec import check_input
@@ -73,7 +74,8 @@ class Layer(Operation):
         self._init_called = True
         self.built = False
         self._trainable = bool(trainable)
-        self._dtype = backend.standardize_dtype(dtype if not isinstance(dtype, dict) else None)
+        self._dtype_policy = dtype_policies.get(dtype)
+        self._dtype = self._dtype_policy.variable_dtype
         self.autocast = autocast
         self.input_spec = None
         self.supports_masking = False
@@ -214,15 +216,27 @@ class Layer(Operation):
 
     @property
     def dtype(self):
+        """The dtype of the layer's weights (its policy's variable dtype)."""
         return self._dtype
 
     @property
     def compute_dtype(self):
-        return self._dtype
+        """The dtype the layer computes in (float16 under ``"mixed_float16"``)."""
+        return self._dtype_policy.compute_dtype
 
     @property
     def variable_dtype(self):
         return self._dtype
+
+    @property
+    def dtype_policy(self):
+        """The layer's ``DTypePolicy``."""
+        return self._dtype_policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value):
+        self._dtype_policy = dtype_policies.get(value)
+        self._dtype = self._dtype_policy.variable_dtype
 
     def add_weight(self, *args, shape=None, initializer=None, dtype=None, trainable=True, autocast=True,
                    regularizer=None, constraint=None, aggregation="none", name=None, **kwargs):
@@ -349,8 +363,15 @@ class Layer(Operation):
             self._check_inputs(args)
         if self._losses:
             self._losses = []  # the losses of the previous call
-        with TrainingContext(training):
-            outputs = self.call(*args, **kwargs)
+        policy = self._dtype_policy
+        if policy.is_mixed or autocast_dtype() is not None:
+            # A mixed-precision layer reads its float weights as its compute dtype; a float32
+            # layer inside one (e.g. a float32 output layer) reads them as they are.
+            with TrainingContext(training), AutocastScope(policy.compute_dtype if policy.is_mixed else None):
+                outputs = self.call(*args, **kwargs)
+        else:
+            with TrainingContext(training):
+                outputs = self.call(*args, **kwargs)
         if self._activity_regularizer is not None:
             for o in tree.flatten(outputs):
                 self._losses.append(self._activity_regularizer(o) / o.shape[0])  # per sample, as Keras
@@ -449,7 +470,8 @@ class Layer(Operation):
 
     def get_config(self):
         """Return the constructor arguments as a JSON-serializable dict."""
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        config = {"name": self.name, "trainable": self.trainable,
+                  "dtype": self._dtype_policy.name if self._dtype_policy.is_mixed else self.dtype}
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = list(self._batch_input_shape)
         return config

@@ -20,8 +20,9 @@ from lamina.optimizers.adaptive import Adadelta, Adagrad, Ftrl, RMSprop  # noqa:
 from lamina.optimizers.optimizer import Optimizer  # noqa: F401
 from lamina.optimizers.sgd import SGD  # noqa: F401
 from lamina.optimizers.sign_and_trust import Lamb, Lion  # noqa: F401
+from lamina.optimizers.loss_scale_optimizer import LossScaleOptimizer  # noqa: F401
 
-_CLASSES = [Optimizer, SGD, Adam, AdamW, Adamax, Nadam, RMSprop, Adagrad, Adadelta, Ftrl, Lion, Lamb]
+_CLASSES = [Optimizer, SGD, Adam, AdamW, Adamax, Nadam, RMSprop, Adagrad, Adadelta, Ftrl, Lion, Lamb, LossScaleOptimizer]
 ALL_OBJECTS_DICT = {c.__name__.lower(): c for c in _CLASSES}
 
 

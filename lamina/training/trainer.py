@@ -61,6 +61,11 @@ class Trainer:
         from lamina import optimizers
 
         self.optimizer = optimizers.get(optimizer)
+        policy = getattr(self, "dtype_policy", None)
+        if policy is not None and policy.name == "mixed_float16" and \
+                not isinstance(self.optimizer, optimizers.LossScaleOptimizer):
+            # float16 gradients underflow without loss scaling (as Keras, wrapped automatically)
+            self.optimizer = optimizers.LossScaleOptimizer(self.optimizer)
         names = _output_names(self)
         self.loss = loss
         self.compiled_loss = CompiledLoss(loss, loss_weights, names) if loss is not None else None
@@ -158,7 +163,10 @@ class Trainer:
         processes' batches (every process must ask at the same point)."""
         if aggregate:
             with distribution_loop.summed_metrics(self):
-                return self._current_logs()
+                return self._read_logs()
+        return self._read_logs()
+
+    def _read_logs(self):
         logs = {}
         for m in self.metrics:
             result = m.result()
@@ -477,8 +485,12 @@ class Trainer:
         return self._single_result(return_dict)
 
     def predict_on_batch(self, x):
-        """Return the outputs for one batch as NumPy arrays."""
-        out = self(x, training=False)
+        """Return the outputs for one batch as NumPy arrays (one call of ``predict``'s compiled step)."""
+        data = data_adapters.get_single_batch(x, None, None, "predict_on_batch")
+        if not self.built:
+            self._build_from_sample(data)
+        predict_fn = self._get_step("predict")
+        out = predict_fn(predict_fn.place(data), [np.arange(data.num_samples)])
         return tree.map_structure(backend.convert_to_numpy, out)
 
     def _single_result(self, return_dict):

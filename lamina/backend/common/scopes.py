@@ -74,3 +74,26 @@ class StatelessScope:
 
 class SymbolicScope(StatelessScope):
     """Scope active while lamina traces a function for shapes only; writes are dropped."""
+
+
+# ---- autocast: inside a mixed-precision layer's call, float weights read as its compute dtype ----
+
+def autocast_dtype():
+    """The dtype float Variables read as right now (``None``: their own)."""
+    return getattr(_STATE, "autocast", None)
+
+
+class AutocastScope:
+    """Inside this scope, float Variables with ``autocast=True`` read as ``dtype`` (or as their own
+    dtype with ``dtype=None``), as a mixed-precision layer's weights do inside its ``call``."""
+
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+    def __enter__(self):
+        self._previous = getattr(_STATE, "autocast", None)
+        _STATE.autocast = self.dtype
+        return self
+
+    def __exit__(self, *exc):
+        _STATE.autocast = self._previous

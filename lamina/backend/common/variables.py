@@ -8,6 +8,7 @@ from lamina.backend.common.dtypes import standardize_dtype
 ROLES = ("trainable", "non_trainable", "optimizer", "metric", "seed")
 
 _NAME_COUNTS = {}
+_FLOATS = ("float16", "bfloat16", "float32", "float64")
 
 
 def _auto_name(base):
@@ -82,11 +83,18 @@ class VariableBase:
     @property
     def value(self):
         scope = scopes.current_scope()
+        value = None
         if scope is not None:
-            v = scope.get(self)
-            if v is not None:
-                return v
-        return self._storage()
+            value = scope.get(self)
+        if value is None:
+            value = self._storage()
+        cast_to = scopes.autocast_dtype()
+        if cast_to is not None and cast_to != self._dtype and self.autocast and self._dtype in _FLOATS:
+            return self._cast(value, cast_to)
+        return value
+
+    def _cast(self, value, dtype):
+        return self._to_engine(value, dtype)
 
     def assign(self, value):
         value = self._convert_assigned(value)

@@ -198,12 +198,14 @@ class TrainFunction(_StepFunction):
         x, y, sw = batch
 
         def loss_fn(tv_vals):
-            with StatelessScope(list(zip(self.tv, tv_vals)) + list(zip(self.ntv, ntv))) as scope:
+            with StatelessScope(list(zip(self.tv, tv_vals)) + list(zip(self.ntv, ntv)) +
+                                list(zip(self.ov, ov))) as scope:
                 y_pred = model(x, training=True)
                 loss = model.compute_loss(x, y, y_pred, sw)
-            return loss, (y_pred, _scope_values(scope, self.ntv, ntv), model._pop_output_losses())
+                scaled = model.optimizer.scale_loss(loss)  # a loss scale is optimizer state
+            return scaled, (loss, y_pred, _scope_values(scope, self.ntv, ntv), model._pop_output_losses())
 
-        (loss, (y_pred, ntv, out_losses)), grads = jax.value_and_grad(loss_fn, has_aux=True)(tv)
+        (_, (loss, y_pred, ntv, out_losses)), grads = jax.value_and_grad(loss_fn, has_aux=True)(tv)
         with StatelessScope(list(zip(self.tv, tv)) + list(zip(self.ov, ov))) as scope:
             model.optimizer.apply(grads, self.tv)
         tv, ov = _scope_values(scope, self.tv, tv), _scope_values(scope, self.ov, ov)

@@ -69,7 +69,7 @@ class TrainFunction(_StepFunction):
         model = self.model
         y_pred = model(x, training=True)
         loss = model.compute_loss(x, y, y_pred, sw)
-        grads = torch.autograd.grad(loss, self.params, allow_unused=True)
+        grads = torch.autograd.grad(model.optimizer.scale_loss(loss), self.params, allow_unused=True)
         grads = [torch.zeros_like(p) if g is None else g for g, p in zip(grads, self.params)]
         grads = self._reduce_gradients(grads)
         with torch.no_grad():
