@@ -349,3 +349,64 @@ def test_jax_data_and_model_parallel_match_one_device_and_shard_as_asked(tmp_pat
     assert mp["dense_1/kernel"] == "P('model', None)"
     assert mp["dense_1/bias"] == "P(None,)"
     assert results["mp"]["slot_spec"] == "P(None, 'model')"  # Adam's slots follow their kernel
+
+
+_JAX_PROCESS_WORKER = textwrap.dedent("""
+    import json, sys
+    import numpy as np
+    import lamina as keras
+    from lamina import distribution
+    mode, rank, port = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    procs = 2 if mode.startswith("two") else 1
+    if procs == 2:
+        distribution.initialize("127.0.0.1:" + port, 2, rank)
+        distribution.set_distribution(distribution.DataParallel())
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(256, 12)).astype("float32")
+    y = rng.integers(0, 4, 256)
+    keras.utils.set_random_seed(5 + rank)  # each process initialises differently: rank 0's weights win
+    model = keras.Sequential([keras.Input((12,)), keras.layers.Dense(16, activation="relu"),
+                              keras.layers.Dense(4, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    if mode.endswith("iter"):
+        share = 32 // procs
+
+        def batches():  # each process reads only its own part of every global batch of 32
+            while True:
+                for i in range(8):
+                    lo = i * 32 + rank * share
+                    yield x[lo:lo + share], y[lo:lo + share]
+
+        history = model.fit(batches(), steps_per_epoch=8, epochs=2, verbose=0)
+    else:
+        history = model.fit(x, y, batch_size=32, epochs=2, verbose=0)
+    print(json.dumps({"devices": distribution.list_devices(), "history": history.history,
+                      "evaluate": model.evaluate(x, y, verbose=0), "predict": model.predict(x[:4], verbose=0).tolist(),
+                      "weights": [v.numpy().tolist() for v in model.weights]}))
+""")
+
+
+@jax_only
+@pytest.mark.parametrize("source", ["arrays", "iter"])
+def test_two_jax_processes_train_like_one(tmp_path, source):
+    script = tmp_path / "jax_processes.py"
+    script.write_text(_JAX_PROCESS_WORKER)
+    port = str(_free_port())
+    env = _env()
+    one = subprocess.run([sys.executable, str(script), f"one_{source}", "0", port], env=env, capture_output=True,
+                         text=True, timeout=240)
+    assert one.returncode == 0, one.stderr[-3000:]
+    procs = [subprocess.Popen([sys.executable, str(script), f"two_{source}", str(r), port], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for r in (0, 1)]
+    outs = [p.communicate(timeout=240) for p in procs]
+    for p, (_, err) in zip(procs, outs):
+        assert p.returncode == 0, err[-3000:]
+    base = json.loads(one.stdout.strip().splitlines()[-1])
+    for out, _ in outs:
+        got = json.loads(out.strip().splitlines()[-1])
+        assert len(got["devices"]) == 2  # one CPU device per process, one mesh over both
+        for a, b in zip(base["weights"], got["weights"]):
+            np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(got["history"]["loss"], base["history"]["loss"], rtol=1e-5)
+        np.testing.assert_allclose(got["evaluate"], base["evaluate"], rtol=1e-5)
+        np.testing.assert_allclose(got["predict"], base["predict"], rtol=1e-5, atol=1e-6)

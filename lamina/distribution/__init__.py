@@ -29,6 +29,7 @@ True
 import collections.abc
 import contextlib
 import importlib
+import os
 import re
 
 import numpy as np
@@ -76,6 +77,13 @@ def initialize(job_addresses=None, num_processes=None, process_id=None):
         raise ValueError(f"initialize: num_processes must be a positive int, but received {num_processes!r}.")
     if process_id is not None and num_processes is not None and not 0 <= process_id < num_processes:
         raise ValueError(f"initialize: process_id must be in [0, {num_processes}), but received {process_id!r}.")
+    if job_addresses is None and num_processes is None and process_id is None:
+        # As Keras: the launcher may pass the three through the environment.
+        env = {k: os.environ.get(f"LAMINA_DISTRIBUTION_{k}", os.environ.get(f"KERAS_DISTRIBUTION_{k}"))
+               for k in ("JOB_ADDRESSES", "NUM_PROCESSES", "PROCESS_ID")}
+        if all(v is not None for v in env.values()):
+            job_addresses, num_processes, process_id = (env["JOB_ADDRESSES"], int(env["NUM_PROCESSES"]),
+                                                        int(env["PROCESS_ID"]))
     if isinstance(job_addresses, (list, tuple)):
         job_addresses = ",".join(job_addresses)
     _engine().initialize(job_addresses, num_processes, process_id)

@@ -103,6 +103,13 @@ def convert_to_numpy(x):
     """Return ``x`` as a NumPy array."""
     if isinstance(x, VariableBase):
         x = x.value
+    if isinstance(x, jax.Array) and not x.is_fully_addressable:  # spans the devices of several processes
+        if x.is_fully_replicated:
+            x = x.addressable_data(0)
+        else:
+            from jax.experimental import multihost_utils
+
+            x = multihost_utils.process_allgather(x, tiled=True)
     if isinstance(x, jax.Array) and x.dtype == jnp.bfloat16:
         return np.asarray(x).astype(ml_dtypes.bfloat16)
     return np.asarray(x)

@@ -36,6 +36,8 @@ def _device(name):
 
 
 def initialize(job_addresses=None, num_processes=None, process_id=None):
+    # CPU processes exchange data through Gloo (accelerators use their own interconnect).
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
     if job_addresses is None and num_processes is None and process_id is None:
         jax.distributed.initialize()
         return
@@ -96,6 +98,7 @@ class _Placement:
         self.mesh = _to_jax_mesh(distribution.device_mesh)
         self.batch_axis = distribution.batch_dim_name
         self.batch_devices = self.mesh.shape[self.batch_axis]
+        self.multi_process = jax.process_count() > 1
 
     def variable_sharding(self, variable):
         layout = self.distribution.get_variable_layout(variable)
@@ -112,9 +115,40 @@ class _Placement:
         shardings = []
         for v in variables:
             s = self.variable_sharding(v)
-            v._direct_assign(jax.device_put(v.value, s))
+            value = v.value
+            if self.multi_process:  # rank 0's value on every process (as DDP); each keeps its shards
+                from jax.experimental import multihost_utils
+
+                from lamina.backend.jax.core import convert_to_numpy
+
+                value = np.asarray(multihost_utils.broadcast_one_to_all(convert_to_numpy(value)))
+            v._direct_assign(jax.device_put(value, s))
             shardings.append(s)
         return shardings
+
+    def replicate(self, struct):
+        """Host arrays (the same in every process) as arrays replicated on the whole mesh."""
+        from lamina import tree
+
+        return tree.map_structure(
+            lambda a: None if a is None else jax.device_put(np.asarray(a), self.replicated()), struct)
+
+    def from_process_shards(self, struct):
+        """Batches ``(steps, local_batch, ...)`` read by each process, as one global batch split over the
+        mesh's batch axis (processes in rank order)."""
+        from lamina import tree
+
+        def one(a):
+            if a is None:
+                return None
+            a = np.asarray(a)
+            spec = [None] * a.ndim
+            spec[1] = self.batch_axis
+            global_shape = (a.shape[0], a.shape[1] * jax.process_count()) + a.shape[2:]
+            return jax.make_array_from_process_local_data(NamedSharding(self.mesh, PartitionSpec(*spec)), a,
+                                                          global_shape)
+
+        return tree.map_structure(one, struct)
 
     def replicated(self):
         return NamedSharding(self.mesh, PartitionSpec())

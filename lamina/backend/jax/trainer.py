@@ -108,6 +108,8 @@ class _StepFunction:
             lambda a: None if a is None else jax.device_put(a, self.placement.batch_sharding(a)), batches)
 
     def place(self, data):
+        if self.placement is not None and self.placement.multi_process:
+            return self.placement.replicate((data.x, data.y, data.sample_weight))
         return (_place(data.x), _place(data.y), _place(data.sample_weight))
 
     def sync(self):
@@ -175,6 +177,10 @@ class _StepFunction:
         """Host batches ``[(x, y, sw), ...]`` from an iterable source, as device arrays with a leading
         steps dimension: all stacked when they fill a compiled call, else one by one (called on the
         data-prefetch thread)."""
+        if self.placement is not None and self.placement.multi_process:
+            # Each process's batches are its own shard: together they make the global batch.
+            groups = [block] if len(block) == self.steps_per_call else [[b] for b in block]
+            return [self.placement.from_process_shards(_stack_batches(g)) for g in groups]
         if len(block) == self.steps_per_call:
             return [self._shard_batches(_place(_stack_batches(block)))]
         return [self._shard_batches(_place(_stack_batches([b]))) for b in block]
@@ -293,6 +299,8 @@ class PredictFunction(_StepFunction):
         self._fn = self._compile(self._predict, donate=())
 
     def place(self, data):
+        if self.placement is not None and self.placement.multi_process:
+            return (self.placement.replicate(data.x), None, None)
         return (_place(data.x), None, None)
 
     def _predict(self, weights, x, idx):
