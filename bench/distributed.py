@@ -2,7 +2,8 @@
 
 PyTorch: the same script run alone and under ``torchrun --nproc-per-node 2`` (Gloo on
 127.0.0.1), global batch 64. JAX: one device against ``DataParallel`` over two host
-devices (``--xla_force_host_platform_device_count=2``), global batch 64. Each run trains a
+devices (``--xla_force_host_platform_device_count=2``) and against two processes joined by
+``jax.distributed`` (``DataParallel`` over one CPU device each), global batch 64. Each run trains a
 warm-up epoch on 3,200 samples, then one timed epoch of 60,000 samples (937 steps).
 
 On a CPU box the "devices" share the same cores, so this measures the cost of the
@@ -32,7 +33,9 @@ sys.path.insert(0, {here!r})
 import numpy as np
 import lamina as keras
 from common import mnist
-if sys.argv[1] == "dp":
+if sys.argv[1] == "procs":
+    keras.distribution.initialize("127.0.0.1:" + sys.argv[3], 2, int(sys.argv[2]))
+if sys.argv[1] in ("dp", "procs"):
     keras.distribution.set_distribution(keras.distribution.DataParallel())
 x, y = mnist()
 x = x.reshape(-1, 28, 28)
@@ -65,10 +68,20 @@ def run(backend, mode, script):
                f"--master-port={_free_port()}", str(script), "dp"]
     if backend == "jax" and mode == "dp":
         env["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{backend} {mode} failed:\n{proc.stderr[-2000:]}")
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    if backend == "jax" and mode == "procs":  # two JAX processes joined by jax.distributed
+        port = str(_free_port())
+        procs = [subprocess.Popen([sys.executable, str(script), "procs", str(r), port], env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for r in (0, 1)]
+        outs = [p.communicate(timeout=1800) for p in procs]
+        if any(p.returncode for p in procs):
+            raise RuntimeError(f"jax procs failed:\n{outs[0][1][-2000:]}\n{outs[1][1][-2000:]}")
+        stdout = outs[0][0]
+    else:
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{backend} {mode} failed:\n{proc.stderr[-2000:]}")
+        stdout = proc.stdout
+    out = json.loads(stdout.strip().splitlines()[-1])
     print(backend, mode, out, flush=True)
     return out
 
@@ -81,9 +94,11 @@ def main():
     script.write_text(WORKER.format(here=str(HERE), batch=BATCH))
     rows = []
     started = time.time()
-    for backend, two in (("torch", "2 processes (torchrun, Gloo)"), ("jax", "2 host devices (DataParallel)")):
+    for backend, mode, two in (("torch", "dp", "2 processes (torchrun, Gloo)"),
+                               ("jax", "dp", "2 host devices in 1 process (DataParallel)"),
+                               ("jax", "procs", "2 processes (jax.distributed, Gloo)")):
         one = run(backend, "one", script)
-        dp = run(backend, "dp", script)
+        dp = run(backend, mode, script)
         rows.append(f"| {backend} | {one['ms_per_step']:.3f} | {two} | {dp['ms_per_step']:.3f} | "
                     f"{dp['ms_per_step'] / one['ms_per_step']:.2f}x | {one['loss']:.4f} / {dp['loss']:.4f} |")
     script.unlink()
