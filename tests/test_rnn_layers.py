@@ -235,12 +235,17 @@ def test_custom_cell_in_rnn():
 
 # ---- the torch fused path gives the general path's numbers ---------------------------------------
 
+_MASKS = {"none": None,
+          "right": np.array([[1] * 6, [1] * 3 + [0] * 3, [1] + [0] * 5, [0] * 6], bool),
+          "left": np.array([[1] * 6, [0] * 3 + [1] * 3, [0] * 5 + [1], [0] * 6], bool)}  # padding="pre"
+
+
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
-@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("masked", list(_MASKS))
 @pytest.mark.parametrize("go_backwards", [False, True])
 def test_fused_path_matches_general_path(kind, masked, go_backwards):
     x = _data((4, 6, 4))
-    mask = np.array([[1] * 6, [1] * 3 + [0] * 3, [1] + [0] * 5, [0] * 6], bool) if masked else None
+    mask = _MASKS[masked]
     fused = _make(kind, return_sequences=True, return_state=True, go_backwards=go_backwards)
     loop = _make(kind, return_sequences=True, return_state=True, go_backwards=go_backwards)
     loop.set_weights(fused.get_weights())
@@ -267,8 +272,10 @@ def test_fused_path_gradients_match_general_path(kind, go_backwards, backend_nam
         pytest.skip("the fused kernel is PyTorch's")
     import torch
 
-    x = _data((3, 5, 4))
-    mask = np.array([[1] * 5, [1, 1, 0, 0, 0], [1, 1, 1, 1, 0]], bool)
+    x = _data((4, 5, 4))
+    mask = np.array([[1] * 5, [1, 1, 0, 0, 0], [1, 1, 1, 1, 0], [1] * 5], bool)
+    if go_backwards:  # left-padded (pad_sequences' default) on the reversed runs
+        mask = mask[:, ::-1].copy()
     grads = []
     for fused in (True, False):
         layer = _make(kind, return_sequences=True, go_backwards=go_backwards)
@@ -296,6 +303,9 @@ def test_fused_path_is_used_on_torch(backend_name, monkeypatch):
     layers.LSTM(3)(_data())
     layers.GRU(3)(_data(), mask=right_padded)
     layers.Bidirectional(layers.LSTM(3, return_sequences=True))(_data(), mask=right_padded)
+    left_padded = right_padded[:, ::-1].copy()
+    layers.LSTM(3, return_sequences=True)(_data(), mask=left_padded)
+    layers.Bidirectional(layers.GRU(3))(_data(), mask=left_padded)
     assert not calls
 
 

@@ -60,22 +60,25 @@ def rnn(step_fn, inputs, initial_states, mask=None, go_backwards=False, return_s
     return last, seq, states
 
 
-def _right_padded_lengths(mask, timesteps):
-    """Lengths (CPU int64) when ``mask`` is True on a prefix of each row, else None."""
+def _padded_lengths(mask, timesteps):
+    """``(side, lengths)``: ``"right"`` when ``mask`` is True on a prefix of every row, ``"left"`` on a
+    suffix (``pad_sequences``' default ``padding="pre"``), else ``(None, None)``. Lengths on the device."""
     mask = convert_to_tensor(mask).to(torch.bool)
     lengths = mask.sum(dim=1)
-    expected = torch.arange(timesteps, device=mask.device).unsqueeze(0) < lengths.unsqueeze(1)
-    if not bool(torch.equal(expected, mask)):
-        return None
-    return lengths
+    steps = torch.arange(timesteps, device=mask.device).unsqueeze(0)
+    if bool(torch.equal(steps < lengths.unsqueeze(1), mask)):
+        return "right", lengths
+    if bool(torch.equal(steps >= (timesteps - lengths).unsqueeze(1), mask)):
+        return "left", lengths
+    return None, None
 
 
 def _run_fused(kind, inputs, hx, weights, has_bias, mask, go_backwards, zero_output_for_mask):
     fn = torch._VF.lstm if kind == "lstm" else torch._VF.gru
     timesteps = inputs.shape[1]
-    lengths = None
+    lengths = side = None
     if mask is not None:
-        lengths = _right_padded_lengths(mask, timesteps)
+        side, lengths = _padded_lengths(mask, timesteps)
         if lengths is None:
             return None
         if bool((lengths == timesteps).all()):
@@ -87,7 +90,22 @@ def _run_fused(kind, inputs, hx, weights, has_bias, mask, go_backwards, zero_out
         outputs, final = res[0], list(res[1:])
         return outputs, outputs[:, -1], [f[0] for f in final]
     steps = torch.arange(timesteps, device=inputs.device).unsqueeze(0)
-    dev_lengths = lengths.to(inputs.device).unsqueeze(1)
+    dev_lengths = lengths.unsqueeze(1)
+    if side == "left":
+        if go_backwards:
+            # Reversed, a left-padded row is right-padded: its valid part runs first.
+            return _run_packed(fn, kind, torch.flip(inputs, dims=[1]), hx, weights, has_bias, lengths,
+                               zero_output_for_mask)
+        # The masked prefix keeps the initial states and outputs zeros (there is no earlier output to
+        # repeat): run each row's valid suffix as a right-padded row and shift the outputs back.
+        pad = timesteps - dev_lengths
+        idx = (steps + pad).clamp(max=timesteps - 1)
+        shifted = inputs.gather(1, idx.unsqueeze(-1).expand(-1, -1, inputs.shape[-1]))
+        outputs, last, final = _run_packed(fn, kind, shifted, hx, weights, has_bias, lengths, True)
+        back = (steps - pad).clamp(min=0)
+        outputs = outputs.gather(1, back.unsqueeze(-1).expand(-1, -1, outputs.shape[-1]))
+        outputs = torch.where((steps >= pad).unsqueeze(-1), outputs, torch.zeros_like(outputs))
+        return outputs, last, final
     if go_backwards:
         # Reversed, a right-padded row is masked first (states stay, outputs are zeros), then runs
         # its valid part backwards: run that part as a right-padded sequence and shift it into place.
@@ -139,10 +157,10 @@ def fused_lstm(inputs, initial_states, kernel, recurrent_kernel, bias=None, mask
         initial_states: ``[h0, c0]``, each ``(batch, units)``.
         kernel, recurrent_kernel, bias: Keras-layout weights ``(input_dim, 4u)``,
             ``(u, 4u)``, ``(4u,)`` or None.
-        mask: optional boolean ``(batch, timesteps)``; only right-padded masks run here.
+        mask: optional boolean ``(batch, timesteps)``; only right- or left-padded masks run here.
 
     Returns:
-        ``(outputs, last_output, [h, c])``, or None when the mask is not right-padded.
+        ``(outputs, last_output, [h, c])``, or None when the mask is neither right- nor left-padded.
     """
     inputs = convert_to_tensor(inputs)
     h0, c0 = (convert_to_tensor(s) for s in initial_states)
@@ -171,10 +189,10 @@ def fused_gru(inputs, initial_state, kernel, recurrent_kernel, bias=None, mask=N
         initial_state: ``h0`` ``(batch, units)``.
         kernel, recurrent_kernel: ``(input_dim, 3u)``, ``(u, 3u)``.
         bias: ``(2, 3u)`` (input and recurrent biases) or None.
-        mask: optional boolean ``(batch, timesteps)``; only right-padded masks run here.
+        mask: optional boolean ``(batch, timesteps)``; only right- or left-padded masks run here.
 
     Returns:
-        ``(outputs, last_output, [h])``, or None when the mask is not right-padded.
+        ``(outputs, last_output, [h])``, or None when the mask is neither right- nor left-padded.
     """
     inputs = convert_to_tensor(inputs)
     h0 = convert_to_tensor(initial_state)
