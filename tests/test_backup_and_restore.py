@@ -382,3 +382,56 @@ def test_tampered_training_state_gives_a_clear_error_naming_the_file(tmp_path):
                 zf.writestr(name, data)
         with pytest.raises(ValueError, match=f"Cannot load '.*x.backup.zip'.*{key}"):
             backup_archive.read_backup(model, path)
+
+
+# ---- the other callbacks' state is part of the backup -------------------------------------------
+
+class _Scores(callbacks.Callback):
+    """Puts a fixed per-epoch score in the logs (before EarlyStopping reads them)."""
+
+    SCORES = [5.0, 4.0, 3.0, 3.5, 3.6, 3.7, 3.8, 3.9]
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs["score"] = self.SCORES[epoch]
+
+
+class _CrashAfter(callbacks.Callback):
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise RuntimeError("simulated crash")
+
+
+def _early_stopping_run(backup_dir, crash_after=None):
+    lamina.utils.set_random_seed(3)
+    rs = np.random.RandomState(1)
+    x, y = rs.randn(64, 4).astype("float32"), rs.randn(64, 1).astype("float32")
+    model = lamina.Sequential([lamina.Input((4,)), layers.Dense(1)])
+    model.compile("sgd", "mse")
+    stop = callbacks.EarlyStopping(monitor="score", mode="min", patience=2, restore_best_weights=True)
+    plateau = callbacks.ReduceLROnPlateau(monitor="score", mode="min", patience=1, factor=0.5)
+    cbs = [callbacks.BackupAndRestore(str(backup_dir)), _Scores(), stop, plateau]  # the backup is listed first
+    if crash_after is not None:
+        cbs.append(_CrashAfter(crash_after))
+    history = model.fit(x, y, batch_size=16, epochs=8, verbose=0, callbacks=cbs)
+    return model, stop, history
+
+
+def test_early_stopping_and_plateau_state_survive_a_restart(tmp_path):
+    whole, whole_stop, whole_history = _early_stopping_run(tmp_path / "a")
+    assert whole_stop.stopped_epoch == 4 and whole_stop.best_epoch == 2
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        # Crashes in epoch 3's end, before that epoch's backup: the last one holds EarlyStopping's best
+        # (epoch 2) score and weights and ReduceLROnPlateau's counters.
+        _early_stopping_run(tmp_path / "b", crash_after=3)
+    resumed, stop, history = _early_stopping_run(tmp_path / "b")
+    assert history.epoch == [3, 4]  # resumed at epoch 3 and stopped at 4, as the whole run did
+    assert stop.stopped_epoch == 4 and stop.best_epoch == 2
+    for a, b in zip(whole.get_weights(), resumed.get_weights()):  # the best (epoch 2) weights restored
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(float(resumed.optimizer.learning_rate.numpy()),
+                               float(whole.optimizer.learning_rate.numpy()))
+    assert whole_history.history["learning_rate"][-1] == history.history["learning_rate"][-1]

@@ -63,6 +63,8 @@ class BackupAndRestore(Callback):
     [2]
     """
 
+    _runs_last = True  # see CallbackList: after the others in on_train_begin and on_epoch_end
+
     def __init__(self, backup_dir, save_freq="epoch", double_checkpoint=False, delete_checkpoint=True):
         super().__init__()
         if not isinstance(backup_dir, (str, os.PathLike)) or not os.fspath(backup_dir):
@@ -112,6 +114,40 @@ class BackupAndRestore(Callback):
             return
         self._epoch, self._resume_step = state["epoch"], state["step"]
         position.resume_at(state["epoch"], state["step"], state.get("host_rng"), state["metric_values"])
+        self._restore_peers(state.get("callbacks", []))
+
+    # ---- the other callbacks' state ----------------------------------------------------------------
+
+    def _stateful_peers(self):
+        """``(class name, occurrence, callback)`` of the other callbacks that keep a state."""
+        seen, out = {}, []
+        for cb in getattr(self, "_peers", ()):
+            if cb is self or type(cb).get_state is Callback.get_state:
+                continue
+            name = type(cb).__name__
+            out.append((name, seen.get(name, 0), cb))
+            seen[name] = seen.get(name, 0) + 1
+        return out
+
+    def _peer_states(self):
+        states = []
+        for name, index, cb in self._stateful_peers():
+            state = cb.get_state()
+            if state is not None:
+                states.append({"class": name, "index": index, "state": state})
+        return states
+
+    def _restore_peers(self, saved):
+        by_key = {(e["class"], e["index"]): e["state"] for e in saved}
+        for name, index, cb in self._stateful_peers():
+            state = by_key.get((name, index))
+            if state is None:
+                continue  # a callback added since the backup starts fresh
+            try:
+                cb.set_state(state)
+            except (KeyError, TypeError, ValueError) as e:
+                warnings.warn(f"BackupAndRestore: could not restore the state of {name} from the backup "
+                              f"({type(e).__name__}: {e}); it starts fresh.", stacklevel=3)
 
     def _candidates(self):
         paths = [self.latest_path] + ([self.previous_path] if self.double_checkpoint else [])
@@ -191,7 +227,8 @@ class BackupAndRestore(Callback):
             def keep_previous():
                 if os.path.isfile(self.latest_path):
                     os.replace(self.latest_path, self.previous_path)
-        backup_archive.write_backup(self.model, self.latest_path, training_state, before_replace=keep_previous)
+        backup_archive.write_backup(self.model, self.latest_path, training_state, before_replace=keep_previous,
+                                    callback_states=self._peer_states())
 
     def _weights_finite(self):
         for v in self.model.weights:

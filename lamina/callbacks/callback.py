@@ -49,6 +49,19 @@ class Callback:
     def on_batch_begin(self, batch, logs=None): pass
     def on_batch_end(self, batch, logs=None): pass
 
+    # ---- state kept in BackupAndRestore's backups ------------------------------------------------
+    def get_state(self):
+        """The state a resumed run needs (e.g. EarlyStopping's patience count), or None.
+
+        A dict of JSON numbers/strings; a value may also be a list of NumPy arrays (saved as
+        arrays). ``BackupAndRestore`` stores it with each backup and gives it back through
+        ``set_state`` when a run resumes, so the resumed run makes the same decisions.
+        """
+        return None
+
+    def set_state(self, state):
+        """Restore what ``get_state`` returned (called when a run resumes from a backup)."""
+
 
 _BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_test_batch_begin", "on_test_batch_end",
                 "on_predict_batch_begin", "on_predict_batch_end", "on_batch_begin", "on_batch_end")
@@ -65,13 +78,17 @@ class CallbackList:
     """
 
     def __init__(self, callbacks=None, model=None, **params):
-        self.callbacks = list(callbacks or [])
-        for cb in self.callbacks:
+        callbacks = list(callbacks or [])
+        for cb in callbacks:
             if not isinstance(cb, Callback):
                 raise TypeError(
                     f"callbacks must be lamina.callbacks.Callback instances, but received {cb!r:.100} "
                     f"of type {type(cb).__name__}."
                 )
+        self.callbacks = callbacks
+        for cb in self.callbacks:
+            if getattr(cb, "_runs_last", False):
+                cb._peers = self.callbacks
         if model is not None:
             self.set_model(model)
         if params:
@@ -103,10 +120,18 @@ class CallbackList:
         for cb in self.callbacks:
             getattr(cb, hook)(*args)
 
-    def on_train_begin(self, logs=None): self._call("on_train_begin", logs)
+    def _call_late_last(self, hook, *args):
+        # A callback that backs up the others' state (BackupAndRestore) runs after them at the start
+        # of training (it restores them after they reset themselves) and at the end of an epoch (it
+        # saves what they did in it); every other hook keeps the list's order.
+        for cb in [c for c in self.callbacks if not getattr(c, "_runs_last", False)] + \
+                [c for c in self.callbacks if getattr(c, "_runs_last", False)]:
+            getattr(cb, hook)(*args)
+
+    def on_train_begin(self, logs=None): self._call_late_last("on_train_begin", logs)
     def on_train_end(self, logs=None): self._call("on_train_end", logs)
     def on_epoch_begin(self, epoch, logs=None): self._call("on_epoch_begin", epoch, logs)
-    def on_epoch_end(self, epoch, logs=None): self._call("on_epoch_end", epoch, logs)
+    def on_epoch_end(self, epoch, logs=None): self._call_late_last("on_epoch_end", epoch, logs)
     def on_test_begin(self, logs=None): self._call("on_test_begin", logs)
     def on_test_end(self, logs=None): self._call("on_test_end", logs)
     def on_predict_begin(self, logs=None): self._call("on_predict_begin", logs)

@@ -61,6 +61,24 @@ class EarlyStopping(Callback):
         self.best = None
         self.best_epoch = 0
 
+    def get_state(self):
+        state = {"wait": self.wait, "stopped_epoch": self.stopped_epoch, "best_epoch": self.best_epoch,
+                 "best": None if self.best is None else float(self.best)}
+        if self.best_weights is not None:
+            state["best_weights"] = [np.asarray(w) for w in self.best_weights]
+        return state
+
+    def set_state(self, state):
+        self.wait, self.stopped_epoch = int(state["wait"]), int(state["stopped_epoch"])
+        self.best_epoch = int(state["best_epoch"])
+        self.best = state["best"]
+        weights = state.get("best_weights")
+        if weights is not None:
+            shapes = [tuple(np.shape(w)) for w in self.model.get_weights()]
+            if [tuple(np.shape(w)) for w in weights] != shapes:
+                raise ValueError("EarlyStopping: the best weights in the backup do not fit this model.")
+        self.best_weights = weights
+
     def _set_monitor_op(self):
         mode = _monitor.resolve_mode(self.mode, self.monitor, self.model, "EarlyStopping")
         self.monitor_op = np.less if mode == "min" else np.greater

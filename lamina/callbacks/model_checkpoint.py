@@ -74,6 +74,14 @@ class ModelCheckpoint(Callback):
         # Saving once per epoch needs no per-batch logs: the loop keeps its fast path.
         self._lazy_batch_logs = save_freq == "epoch"
 
+    def get_state(self):
+        return {"best": None if self.best is None else float(self.best),
+                "batches_since_save": int(self._batches_seen_since_last_saving)}
+
+    def set_state(self, state):
+        self.best = state["best"]
+        self._batches_seen_since_last_saving = int(state["batches_since_save"])
+
     def _set_monitor_op(self):
         mode = _monitor.resolve_mode(self.mode, self.monitor, self.model, "ModelCheckpoint")
         self.monitor_op = np.less if mode == "min" else np.greater

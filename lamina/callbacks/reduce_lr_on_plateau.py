@@ -74,6 +74,13 @@ class ReduceLROnPlateau(Callback):
         self.monitor_op = None
         self._reset()
 
+    def get_state(self):
+        return {"wait": self.wait, "cooldown_counter": self.cooldown_counter, "best": float(self.best)}
+
+    def set_state(self, state):
+        self.wait, self.cooldown_counter = int(state["wait"]), int(state["cooldown_counter"])
+        self.best = float(state["best"])
+
     def _reset(self):
         mode = self.mode
         if mode == "auto":

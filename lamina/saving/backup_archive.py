@@ -7,7 +7,9 @@ Members (read only by these fixed names; nothing is ever extracted to a path):
 * ``resume_state.h5``: the seed-generator states of the model (``seeds/0``, ``seeds/1``...) and
   its metric accumulators (``metrics/0``...), each checked against its variable's shape on load;
 * ``training_state.json``: the position in training (``epoch``, ``step`` in the epoch), the state
-  of the host random generator that shuffles, and the state of lamina's global seed generator.
+  of the host random generator that shuffles, the state of lamina's global seed generator, and the
+  states of the other callbacks (``callbacks``: class, occurrence, JSON state), whose arrays (e.g.
+  EarlyStopping's best weights) are in ``resume_state.h5`` under ``callbacks/<i>/<key>/<j>``.
 
 Loading never runs code from the file: it reads numbers and JSON and checks them.
 
@@ -64,7 +66,26 @@ def _h5_bytes(write):
     return tmp
 
 
-def _write_state(model, f):
+def _split_callback_states(callback_states):
+    """JSON parts and array lists of ``[{"class", "index", "state"}, ...]`` (lists of arrays come out)."""
+    json_parts, arrays = [], {}
+    for i, entry in enumerate(callback_states or ()):
+        plain = {}
+        for key, value in entry["state"].items():
+            if isinstance(value, (list, tuple)) and value and all(isinstance(a, np.ndarray) for a in value):
+                arrays[(i, key)] = value
+                plain[key] = {"arrays": len(value)}
+            else:
+                plain[key] = value
+        json_parts.append({"class": entry["class"], "index": entry["index"], "state": plain})
+    return json_parts, arrays
+
+
+def _write_state(model, f, callback_arrays=None):
+    for (i, key), values in (callback_arrays or {}).items():
+        group = f.require_group(f"callbacks/{i}/{key}")
+        for j, a in enumerate(values):
+            group.create_dataset(str(j), data=a)
     for group_name, variables in (("seeds", seed_variables(model)),
                                   ("metrics", list(getattr(model, "metrics_variables", [])))):
         group = f.create_group(group_name)
@@ -72,7 +93,7 @@ def _write_state(model, f):
             group.create_dataset(str(i), data=np.asarray(backend.convert_to_numpy(v.value)))
 
 
-def write_backup(model, path, training_state, before_replace=None):
+def write_backup(model, path, training_state, before_replace=None, callback_states=None):
     """Write a backup of ``model`` to ``path`` atomically (a temporary file, then ``os.replace``).
 
     Args:
@@ -81,14 +102,16 @@ def write_backup(model, path, training_state, before_replace=None):
         training_state: a JSON-serializable dict with at least ``epoch`` and ``step``.
         before_replace: called once the new archive is complete, just before it replaces ``path``
             (``BackupAndRestore`` keeps the previous backup there).
+        callback_states: ``[{"class", "index", "state"}, ...]`` of the callbacks with a state.
     """
-    state = dict(training_state, format=FORMAT, version=VERSION,
+    callbacks_json, callback_arrays = _split_callback_states(callback_states)
+    state = dict(training_state, format=FORMAT, version=VERSION, callbacks=callbacks_json,
                  global_seed=[int(s) for s in backend.convert_to_numpy(_global_seed_state().value)])
     state_json = json.dumps(state)
     metadata = json.dumps({"lamina_version": _version(), "backend": _backend_name(),
                            "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")})
     with _h5_bytes(lambda f: weights_store.save_to_h5(model, f, include_optimizer=True)) as weights_tmp, \
-            _h5_bytes(lambda f: _write_state(model, f)) as state_tmp:
+            _h5_bytes(lambda f: _write_state(model, f, callback_arrays)) as state_tmp:
         with atomic_write(path) as tmp:
             with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
                 zf.writestr("metadata.json", metadata)
@@ -176,6 +199,7 @@ def read_backup(model, path):
             with open_h5(tmp, path) as f, h5_errors(path):
                 seeds = _read_group(f, "seeds", seed_variables(model), path)
                 metrics = _read_group(f, "metrics", list(getattr(model, "metrics_variables", [])), path)
+                callbacks = _read_callback_states(f, state.get("callbacks", []), path)
         with copy_member_to_tempfile(zf, path, WEIGHTS, MAX_BYTES) as tmp:
             with open_h5(tmp, path) as f, h5_errors(path):
                 weights_store.load_from_h5(model, f, path, load_optimizer=True, optimizer_required=True)
@@ -183,4 +207,31 @@ def read_backup(model, path):
         v.assign(value)
     _global_seed_state().assign(np.asarray(state["global_seed"], dtype="int64"))
     state["metric_values"] = metrics
+    state["callbacks"] = callbacks
     return state
+
+
+def _read_callback_states(f, entries, path):
+    """The callbacks' states, with their arrays read back from ``resume_state.h5``."""
+    import h5py
+
+    if not isinstance(entries, list):
+        raise file_error(path, f"'{TRAINING}' has callbacks={entries!r:.80}; expected a list.")
+    out = []
+    for i, entry in enumerate(entries):
+        if not (isinstance(entry, dict) and isinstance(entry.get("class"), str)
+                and isinstance(entry.get("index"), int) and isinstance(entry.get("state"), dict)):
+            raise file_error(path, f"'{TRAINING}' has an invalid callback entry {entry!r:.80}.")
+        state = {}
+        for key, value in entry["state"].items():
+            if isinstance(value, dict) and set(value) == {"arrays"}:
+                group = f.get(f"callbacks/{i}/{key}")
+                if not isinstance(group, h5py.Group) or len(group) != value["arrays"]:
+                    raise file_error(path, f"'{STATE}' lacks the arrays of callback {entry['class']} ({key}).")
+                # The callback checks the shapes against the model (EarlyStopping's best weights).
+                value = [read_dataset(group[str(j)], path, f"callbacks/{i}/{key}/{j}",
+                                      tuple(getattr(group[str(j)], "shape", None) or ()), target=key)
+                         for j in range(value["arrays"])]
+            state[key] = value
+        out.append({"class": entry["class"], "index": entry["index"], "state": state})
+    return out
