@@ -1,6 +1,8 @@
 """Run every benchmark, each runner in its own process, and write the table to BENCHMARKS.md.
 
-Usage: python bench/run.py [--out BENCHMARKS.md] [--only mnist_mlp|input_pipeline|imdb_lstm|transformer_block]
+Usage: python bench/run.py [--out BENCHMARKS.md] [--repeat 3] [--only NAME]
+NAME: mnist_mlp (default), cifar10_cnn, imdb_lstm, transformer_block, resnet_block, input_pipeline, predict,
+first_step, memory, or all (each of these in turn, then bench/distributed.py).
 Keras 3 runners are included when `keras` is importable (install it only in the benchmark
 environment: pip install -r bench/requirements-bench.txt).
 """
@@ -16,6 +18,8 @@ import platform
 import subprocess
 import sys
 
+import per_model_tables
+
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent
 
@@ -27,6 +31,17 @@ RUNNERS = {
     "torch-loop": {},
     "jax-loop": {},
 }
+# Runners of some benchmarks only (never run by default).
+EXTRA_RUNNERS = {
+    "lamina-jax-cache": {"LAMINA_BACKEND": "jax"},
+    "keras-jax-cache": {"KERAS_BACKEND": "jax"},
+    "torch-direct": {},
+    "jax-direct": {},
+}
+KERAS_LIKE = ("lamina-torch", "lamina-jax", "keras-torch", "keras-jax")
+# What --only all runs, in order (bench/distributed.py after them).
+ALL = ("mnist_mlp", "cifar10_cnn", "imdb_lstm", "transformer_block", "resnet_block", "input_pipeline",
+       "predict", "first_step", "memory")
 
 # Benchmarks that run only some of the runners (the others run all of RUNNERS).
 BENCH_RUNNERS = {
@@ -34,10 +49,15 @@ BENCH_RUNNERS = {
     "imdb_lstm": ("lamina-torch", "lamina-jax", "keras-torch", "keras-jax", "torch-loop"),
     "transformer_block": ("lamina-torch", "lamina-jax", "keras-torch", "keras-jax", "torch-loop"),
     "cifar10_cnn": ("lamina-torch", "lamina-jax", "keras-torch", "keras-jax", "torch-loop"),
+    "resnet_block": ("lamina-torch", "lamina-jax", "keras-torch", "keras-jax", "torch-loop"),
+    "predict": KERAS_LIKE + ("torch-direct", "jax-direct"),
+    "first_step": KERAS_LIKE + ("lamina-jax-cache", "keras-jax-cache"),
+    "memory": KERAS_LIKE + ("torch-loop",),
 }
 
 # The issues' targets: (lamina-torch / torch-loop, lamina-jax / keras-jax); the MNIST MLP's by default.
-TARGETS = {"cifar10_cnn": (1.1, 0.9), "imdb_lstm": (1.15, 0.9), "transformer_block": (1.15, 0.9)}
+TARGETS = {"cifar10_cnn": (1.1, 0.9), "imdb_lstm": (1.15, 0.9), "transformer_block": (1.15, 0.9),
+           "resnet_block": (1.1, 0.9)}
 
 # Section titles and warm-up column headers of the benchmarks that are not the MNIST MLP.
 TITLES = {
@@ -49,16 +69,20 @@ TITLES = {
     "cifar10_cnn": ("tutorial CIFAR-10 CNN (Conv2D 32 - MaxPool - Conv2D 64 - MaxPool - Flatten - Dense 10, "
                     "Adam) on random 32x32x3 data, batch 32, 100 timed steps after 20 warm-up steps",
                     "warm-up, 20 steps"),
+    "resnet_block": ("ResNet-style network with BatchNormalization (Conv2D 16 - BN - ReLU stem, two residual "
+                     "blocks Conv-BN-ReLU-Conv-BN + skip, Add, ReLU; GlobalAveragePooling2D, Dense 10; Adam) on "
+                     "random 32x32x3 data, batch 32, 40 timed steps after 10 warm-up steps",
+                     "warm-up, 10 steps"),
 }
 
 
 def run_one(bench, runner):
-    env = dict(os.environ, **RUNNERS[runner])
+    env = dict(os.environ, **{**RUNNERS, **EXTRA_RUNNERS}[runner])
     env.setdefault("LAMINA_DATASETS_DIR", str(ROOT.parent / "shared" / "data"))
     proc = subprocess.run([sys.executable, str(HERE / f"{bench}.py"), runner], env=env, cwd=HERE,
                           capture_output=True, text=True, timeout=3600)
     if proc.returncode != 0:
-        return {"runner": runner, "error": proc.stderr.strip().splitlines()[-1] if proc.stderr else "failed"}
+        return {"runner": runner, "error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"}
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -83,12 +107,34 @@ def versions():
     return out
 
 
+def header(args):
+    """The date/machine/versions and command lines of a section."""
+    return [f"Date: {datetime.date.today()}; machine: {platform.machine()}, {os.cpu_count()} CPU cores, "
+            f"{platform.system()}; versions: {versions()}",
+            f"Command: `python bench/run.py --only {args.only} --repeat {args.repeat}` (median of "
+            f"{args.repeat} interleaved runs per runner)"]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
-    ap.add_argument("--only", default="mnist_mlp")
+    ap.add_argument("--only", default="mnist_mlp", help=f"one of {', '.join(ALL)}, or all")
     ap.add_argument("--repeat", type=int, default=3, help="runs per runner; the median run is reported")
     args = ap.parse_args()
+    if args.only == "all":
+        for name in ALL:
+            print(f"== {name}", flush=True)
+            run_benchmark(argparse.Namespace(**dict(vars(args), only=name)))
+        print("== distributed", flush=True)
+        subprocess.run([sys.executable, str(HERE / "distributed.py"), "--out", args.out], check=True)
+        return
+    if args.only not in ALL:
+        raise SystemExit(f"run.py: unknown benchmark {args.only!r}; use one of {', '.join(ALL)}, or all")
+    run_benchmark(args)
+
+
+def run_benchmark(args):
+    """Run one benchmark's runners --repeat times and write its section of BENCHMARKS.md."""
     have_keras = importlib.util.find_spec("keras") is not None
     runners = [r for r in BENCH_RUNNERS.get(args.only, RUNNERS) if have_keras or not r.startswith("keras")]
     # Each runner runs --repeat times, interleaved with the others, and the run with the median
@@ -99,16 +145,26 @@ def main():
             res = run_one(args.only, runner)
             print(json.dumps(res), flush=True)
             runs[runner].append(res)
+    if args.only in per_model_tables.TABLES:
+        rows = [per_model_tables.median_figures(runs[r]) for r in runners]
+        text = per_model_tables.TABLES[args.only](rows, header(args))
+        write_section(pathlib.Path(args.out), args.only, text)
+        print(text)
+        return
     rows = [_median_run(runs[r]) for r in runners]
     if args.only == "input_pipeline":
         write_section(pathlib.Path(args.out), args.only, input_pipeline_table(rows))
         return
     by = {r["runner"]: r for r in rows}
+    targets = TARGETS.get(args.only, (1.15, 0.6))
 
-    def ratio(a, b):
+    def ratio(a, b, target=None):
         if a in by and b in by and "ms_per_step" in by[a] and "ms_per_step" in by[b]:
-            return f"{by[a]['ms_per_step'] / by[b]['ms_per_step']:.2f}x"
-        return "n/a"
+            value = by[a]['ms_per_step'] / by[b]['ms_per_step']
+            if target is None:
+                return f"{value:.2f}x"
+            return f"{value:.2f}x (target <= {target}x: {'met' if value <= target else 'missed'})"
+        return "n/a" if target is None else f"n/a (target <= {target}x)"
 
     lines = [
         f"## {args.only}: " + TITLES.get(args.only, ("tutorial MNIST MLP, batch 32, one epoch of 60,000 samples "
@@ -131,10 +187,8 @@ def main():
                          f"{r['final_loss']:.4f} | {', '.join(map(str, r.get('all_ms_per_step', [])))} |")
     lines += [
         "",
-        f"Ratios: lamina-torch / torch-loop = {ratio('lamina-torch', 'torch-loop')} "
-        f"(target <= {TARGETS.get(args.only, (1.15, 0.6))[0]}x); "
-        f"lamina-jax / keras-jax = {ratio('lamina-jax', 'keras-jax')} "
-        f"(target <= {TARGETS.get(args.only, (1.15, 0.6))[1]}x); "
+        f"Ratios: lamina-torch / torch-loop = {ratio('lamina-torch', 'torch-loop', targets[0])}; "
+        f"lamina-jax / keras-jax = {ratio('lamina-jax', 'keras-jax', targets[1])}; "
         f"lamina-torch / keras-torch = {ratio('lamina-torch', 'keras-torch')}; "
         f"lamina-jax / jax-loop = {ratio('lamina-jax', 'jax-loop')}.",
         "",
