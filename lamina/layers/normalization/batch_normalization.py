@@ -127,12 +127,15 @@ class BatchNormalization(Layer):
             self.moving_variance.assign(self.moving_variance.value * m + ops.stop_gradient(var) * (1.0 - m))
         else:
             mean, var = self.moving_mean.value, self.moving_variance.value
-        inv = ops.rsqrt(self._b(var) + self.epsilon)
+        # x * inv + (beta - mean * inv): the per-feature terms are computed on the small vectors, so
+        # the full-size tensor sees one multiply and one add (its gradient too).
+        inv = ops.rsqrt(var + self.epsilon)
         if self.gamma is not None:
-            inv = inv * self._b(self.gamma.value)
-        out = (x - self._b(mean)) * inv
+            inv = inv * self.gamma.value
+        shift = -mean * inv
         if self.beta is not None:
-            out = out + self._b(self.beta.value)
+            shift = shift + self.beta.value
+        out = x * self._b(inv) + self._b(shift)
         return ops.cast(out, ops.dtype(inputs))
 
     def compute_output_shape(self, input_shape):
