@@ -85,6 +85,7 @@ class _StepFunction:
 
         self.placement = _current_placement()  # None: one device, no sharding
         self._wait_each_call = self.placement is not None and jax.default_backend() == "cpu"
+        self._host_gather = self.placement is None and jax.default_backend() == "cpu"
         self._shardings = {}
 
     def _distribute(self, **groups):
@@ -162,10 +163,16 @@ class _StepFunction:
         return result
 
     def _batches(self, placed, block):
-        """Gather each block of batches on the device: arrays of shape (steps, batch, ...).
+        """Gather each block of batches: arrays of shape (steps, batch, ...).
 
-        A small compiled gather of its own, so the step function's compiled code depends on
-        the batch shape only, not on the size of the dataset."""
+        The step function's compiled code depends on the batch shape only, not on the size of
+        the dataset: on the CPU the batches are taken on the host (the device memory is the
+        host's, and a compiled gather would compile again for every new dataset size); on an
+        accelerator a small compiled gather of its own runs on the device."""
+        if self._host_gather:
+            return [tree.map_structure(
+                lambda a: None if a is None else jax.device_put(np.take(np.asarray(a), idx, axis=0)), placed)
+                for idx in self._blocks(block)]
         return [self._shard_batches(_gather_jit(placed, np.asarray(idx, np.int32))) for idx in self._blocks(block)]
 
     def _blocks(self, block):
