@@ -23,7 +23,7 @@ from lamina import applications  # noqa: F401
 from lamina import tuner  # noqa: F401
 from lamina import pruning, quantizers  # noqa: F401  (issue #13: compression)
 from lamina import distribution, export  # noqa: F401
-from lamina import dtype_policies, mixed_precision  # noqa: F401
+from lamina import dtype_policies, hub, mixed_precision  # noqa: F401
 from lamina.backend import KerasTensor, StatelessScope, SymbolicScope, Variable  # noqa: F401
 from lamina.layers import Input, InputSpec, Layer  # noqa: F401
 from lamina.models import Model, Sequential  # noqa: F401

@@ -12,10 +12,18 @@ Example:
 """
 
 from lamina.applications import imagenet_utils  # noqa: F401
+from lamina.applications import densenet, efficientnet, inception_v3, mobilenet_v3, xception  # noqa: F401
 from lamina.applications import mobilenet, mobilenet_v2, resnet, resnet50, resnet_v2, vgg16, vgg19  # noqa: F401
+from lamina.applications.densenet import DenseNet121, DenseNet169, DenseNet201  # noqa: F401
+from lamina.applications.efficientnet import (EfficientNetB0, EfficientNetB1, EfficientNetB2,  # noqa: F401
+                                              EfficientNetB3, EfficientNetB4, EfficientNetB5, EfficientNetB6,
+                                              EfficientNetB7)
+from lamina.applications.inception_v3 import InceptionV3  # noqa: F401
 from lamina.applications.mobilenet import MobileNet  # noqa: F401
 from lamina.applications.mobilenet_v2 import MobileNetV2  # noqa: F401
+from lamina.applications.mobilenet_v3 import MobileNetV3Large, MobileNetV3Small  # noqa: F401
 from lamina.applications.resnet import ResNet50, ResNet101, ResNet152  # noqa: F401
 from lamina.applications.resnet_v2 import ResNet50V2, ResNet101V2, ResNet152V2  # noqa: F401
 from lamina.applications.vgg16 import VGG16  # noqa: F401
 from lamina.applications.vgg19 import VGG19  # noqa: F401
+from lamina.applications.xception import Xception  # noqa: F401

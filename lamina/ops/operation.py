@@ -53,7 +53,10 @@ def op(fn):
 
     def wrapper(*args, **kwargs):
         if any_symbolic(args, kwargs):
-            return FunctionOperation(fn, name).symbolic_call(*args, **kwargs)
+            from lamina.utils.naming import uniquify
+
+            # Unique graph-node names (add, add_1, ...) as Keras's, so a model with several ops saves and loads.
+            return FunctionOperation(fn, uniquify(name)).symbolic_call(*args, **kwargs)
         return fn(*args, **kwargs)
 
     wrapper.__name__ = name

@@ -78,6 +78,8 @@ class Normalization(Layer):
             self.adapt_mean = self.add_weight(name="mean", shape=stat_shape, initializer="zeros", trainable=False)
             self.adapt_variance = self.add_weight(name="variance", shape=stat_shape, initializer="ones",
                                                   trainable=False)
+            # Kept (never updated) as in Keras 3, whose weight files and parameter counts include it.
+            self.count = self.add_weight(name="count", shape=(), dtype="int", initializer="zeros", trainable=False)
         else:
             self._const_mean = self._broadcast_const(self.input_mean, "mean")
             self._const_variance = self._broadcast_const(self.input_variance, "variance")
