@@ -7,6 +7,7 @@ and seeds can be traced through compiled steps.
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from lamina.backend.jax.core import convert_to_tensor, to_engine_dtype
 
@@ -20,17 +21,35 @@ def _shape(shape):
     return (shape,) if isinstance(shape, int) else tuple(int(s) for s in shape)
 
 
+def _drawn(draw, shape, seed):
+    """``draw(shape)``; outside a compiled function, drawn as a flat block of the next power-of-two
+    size and cut to ``shape`` on the host. Every eager draw compiles a random-number program for
+    its shape, so building a model with many weight shapes (DenseNet: 119) spent most of its time
+    compiling; with power-of-two blocks a few programs serve every weight."""
+    shape = _shape(shape)
+    n = int(np.prod(shape)) if shape else 1
+    if isinstance(seed, jax.core.Tracer) or n < 2:
+        return draw(shape)
+    block = draw((1 << (n - 1).bit_length(),))
+    if isinstance(block, jax.core.Tracer):  # being traced with a constant seed: draw as asked
+        return draw(shape)
+    return jnp.asarray(np.asarray(block)[:n].reshape(shape))
+
+
 def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
-    return jax.random.normal(_key(seed), _shape(shape), to_engine_dtype(dtype)) * stddev + mean
+    dtype = to_engine_dtype(dtype)
+    return _drawn(lambda s: jax.random.normal(_key(seed), s, dtype) * stddev + mean, shape, seed)
 
 
 def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
-    return jax.random.uniform(_key(seed), _shape(shape), to_engine_dtype(dtype), minval, maxval)
+    dtype = to_engine_dtype(dtype)
+    return _drawn(lambda s: jax.random.uniform(_key(seed), s, dtype, minval, maxval), shape, seed)
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
-    out = jax.random.truncated_normal(_key(seed), -2.0, 2.0, _shape(shape), to_engine_dtype(dtype))
-    return out * stddev + mean
+    dtype = to_engine_dtype(dtype)
+    return _drawn(lambda s: jax.random.truncated_normal(_key(seed), -2.0, 2.0, s, dtype) * stddev + mean,
+                  shape, seed)
 
 
 def randint(shape, minval, maxval, dtype="int32", seed=None):
