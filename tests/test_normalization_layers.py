@@ -115,3 +115,53 @@ def test_bad_arguments():
         layers.GroupNormalization(groups=0)
     with pytest.raises(ValueError, match="epsilon"):
         layers.LayerNormalization(epsilon=-1.0)
+
+
+# ---- training mode: the engine's fused kernel (PyTorch) and the formula give Keras's numbers ---------
+
+@pytest.mark.parametrize("shape,axis", [((6, 5, 4, 3), -1), ((6, 3, 5, 4), 1), ((8, 3), -1), ((4, 5, 3), -1)])
+def test_training_batch_norm_matches_numpy(shape, axis):
+    rng = np.random.default_rng(0)
+    x = rng.normal(2.0, 3.0, size=shape).astype("float32")
+    layer = layers.BatchNormalization(axis=axis, momentum=0.9, epsilon=1e-3)
+    layer.build(shape)
+    c = shape[axis]
+    gamma, beta = rng.normal(size=c).astype("float32"), rng.normal(size=c).astype("float32")
+    layer.set_weights([gamma, beta, np.zeros(c, "float32"), np.ones(c, "float32")])
+    out = ops.convert_to_numpy(layer(x, training=True))
+    red = tuple(i for i in range(len(shape)) if i != axis % len(shape))
+    bshape = [1] * len(shape)
+    bshape[axis] = c
+    mean, var = x.mean(axis=red), x.var(axis=red)
+    expected = (x - mean.reshape(bshape)) / np.sqrt(var.reshape(bshape) + 1e-3) * gamma.reshape(bshape) + \
+        beta.reshape(bshape)
+    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(ops.convert_to_numpy(layer.moving_mean), 0.1 * mean, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(ops.convert_to_numpy(layer.moving_variance), 0.9 + 0.1 * var, rtol=1e-4, atol=1e-5)
+
+
+def test_fused_batch_norm_gradients_match_the_formula(backend_name, monkeypatch):
+    if backend_name != "torch":
+        pytest.skip("the fused batch-norm kernel is PyTorch's (JAX compiles the formula)")
+    from lamina import backend
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(6, 4, 4, 3)).astype("float32")
+    results = []
+    for fused in (True, False):
+        if not fused:
+            monkeypatch.setattr(backend.nn, "fused_batch_norm", lambda *a, **k: None)
+        layer = layers.BatchNormalization()
+        layer.build(x.shape)
+        layer.set_weights([rng.normal(size=3).astype("float32") if not results else results[0][2][0],
+                           np.full(3, 0.5, "float32"), np.zeros(3, "float32"), np.ones(3, "float32")])
+        xt = backend.convert_to_tensor(x).requires_grad_(True)
+        out = layer(xt, training=True)
+        (out * backend.convert_to_tensor(np.arange(out.numel(), dtype="float32").reshape(out.shape))).sum().backward()
+        results.append((ops.convert_to_numpy(out.detach()), xt.grad.numpy(),
+                        [w.numpy() for w in layer.weights], [w.value.grad.numpy() for w in layer.trainable_weights]))
+    (o1, gx1, w1, gw1), (o2, gx2, w2, gw2) = results
+    np.testing.assert_allclose(o1, o2, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(gx1, gx2, rtol=1e-4, atol=1e-4)
+    for a, b in zip(w1 + gw1, w2 + gw2):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)

@@ -285,6 +285,25 @@ def multi_hot(inputs, num_classes, axis=-1, dtype=None, sparse=False):
     return torch.amax(one_hot(inputs, num_classes, axis=axis, dtype=dtype), dim=reduction_axis)
 
 
+def fused_batch_norm(x, scale, offset, axis, epsilon):
+    """Training-mode batch normalization over every axis but ``axis`` on torch's fused kernel.
+
+    Returns ``(outputs, batch_mean, batch_variance)`` (biased variance, as Keras's moving
+    statistics use), or None when the kernel does not apply (``axis`` 0, fewer than 2 dims).
+    A channels-last input is handed to the kernel as a permuted view, without a copy.
+    """
+    if x.ndim < 2 or axis % x.ndim == 0 or not x.is_floating_point():
+        return None
+    axis = axis % x.ndim
+    perm = [0, axis] + [i for i in range(1, x.ndim) if i != axis]
+    back = [perm.index(i) for i in range(x.ndim)]
+    weight = None if scale is None else scale.to(x.dtype)
+    bias = None if offset is None else offset.to(x.dtype)
+    out, mean, invstd = torch.native_batch_norm(x.permute(perm), weight, bias, None, None, True, 0.0, epsilon)
+    variance = invstd.detach().pow(-2) - epsilon
+    return out.permute(back), mean, variance
+
+
 def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3):
     x = _float(x)
     shape = [1] * x.ndim

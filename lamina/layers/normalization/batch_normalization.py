@@ -1,6 +1,6 @@
 """``BatchNormalization``: normalize with batch statistics in training, moving statistics in inference."""
 
-from lamina import constraints, initializers, ops, regularizers
+from lamina import backend, constraints, initializers, ops, regularizers
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
 
@@ -116,15 +116,26 @@ class BatchNormalization(Layer):
                                     count)
         return ops.reshape(mean, self._param_shape), ops.reshape(var, self._param_shape)
 
+    def _update_moving(self, mean, var):
+        m = self.momentum
+        self.moving_mean.assign(self.moving_mean.value * m + ops.stop_gradient(mean) * (1.0 - m))
+        self.moving_variance.assign(self.moving_variance.value * m + ops.stop_gradient(var) * (1.0 - m))
+
     def call(self, inputs, training=None, mask=None):
         x = inputs
         if ops.dtype(x) in ("float16", "bfloat16"):  # statistics in float32, as Keras
             x = ops.cast(x, "float32")
+        if training and self.trainable and mask is None and len(self._axes) == 1:
+            fused = backend.nn.fused_batch_norm(x, None if self.gamma is None else self.gamma.value,
+                                                None if self.beta is None else self.beta.value,
+                                                self._axes[0], self.epsilon)
+            if fused is not None:  # the engine's own kernel (PyTorch), same numbers as the formula below
+                out, mean, var = fused
+                self._update_moving(ops.reshape(mean, self._param_shape), ops.reshape(var, self._param_shape))
+                return ops.cast(out, ops.dtype(inputs))
         if training and self.trainable:
             mean, var = self._moments(x, mask)
-            m = self.momentum
-            self.moving_mean.assign(self.moving_mean.value * m + ops.stop_gradient(mean) * (1.0 - m))
-            self.moving_variance.assign(self.moving_variance.value * m + ops.stop_gradient(var) * (1.0 - m))
+            self._update_moving(mean, var)
         else:
             mean, var = self.moving_mean.value, self.moving_variance.value
         # x * inv + (beta - mean * inv): the per-feature terms are computed on the small vectors, so
