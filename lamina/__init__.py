@@ -26,6 +26,7 @@ from lamina import distribution, export  # noqa: F401
 from lamina import dtype_policies, hub, mixed_precision  # noqa: F401
 from lamina.backend import KerasTensor, StatelessScope, SymbolicScope, Variable  # noqa: F401
 from lamina.layers import Input, InputSpec, Layer  # noqa: F401
+from lamina.layers.remat import RematScope, remat  # noqa: F401
 from lamina.models import Model, Sequential  # noqa: F401
 from lamina.ops.operation import Operation  # noqa: F401
 

@@ -6,6 +6,7 @@ from lamina import backend, dtype_policies, tree
 from lamina.backend.common.scopes import AutocastScope, autocast_dtype
 from lamina.backend.common.keras_tensor import KerasTensor, any_symbolic
 from lamina.layers.call_context import TrainingContext, current_training
+from lamina.layers import remat
 from lamina.layers.input_spec import check_input
 from lamina.ops.node import Node
 from lamina.ops.operation import Operation
@@ -85,6 +86,11 @@ class Layer(Operation):
 
             self._activity_regularizer = regularizers.get(activity_regularizer)
         self._losses = []
+        self._added_metrics = []  # (name, value, aggregation) from this call's add_metric
+        self._metric_specs = {}  # every add_metric name this layer has used -> aggregation
+        self._remat_mode = None  # set by lamina.RematScope (see lamina/layers/remat.py)
+        if remat.ACTIVE[0]:
+            remat.capture(self)
         self._build_shapes = None
         self._has_training_arg, self._has_mask_arg = _call_signature_flags(type(self))
         self._batch_input_shape = _batch_shape_from_shortcuts(self, shortcut)
@@ -315,6 +321,53 @@ class Layer(Operation):
         """Add a loss tensor (e.g. an activity regularization term) to this call's losses."""
         self._losses.append(loss)
 
+    def add_metric(self, value, name=None, aggregation=None):
+        """Report ``value`` (a tensor computed in ``call``) as the metric ``name`` of the model's training.
+
+        The Keras 2 (``tf.keras``) form, which Keras 3 removed: a model containing this layer shows ``name`` (and
+        ``val_<name>``) in its ``fit``/``evaluate`` logs and ``History``, averaged over the epoch's batches
+        (``aggregation="mean"``, the default; ``"sum"`` adds them). Works inside compiled steps on both backends.
+
+        Args:
+            value: a tensor; its mean over all elements is the batch's value.
+            name: the metric's name in the logs (required).
+            aggregation: ``None`` or ``"mean"`` (average over batches, weighted by batch size) or ``"sum"``.
+
+        Example:
+        >>> import lamina, numpy as np
+        >>> class MeanActivation(lamina.layers.Layer):
+        ...     def call(self, x):
+        ...         self.add_metric(lamina.ops.mean(x), name="mean_activation")
+        ...         return x
+        >>> model = lamina.Sequential([lamina.Input((2,)), MeanActivation()])
+        >>> model.compile(loss="mse")
+        >>> round(model.evaluate(np.ones((4, 2)), np.ones((4, 2)), return_dict=True, verbose=0)["mean_activation"], 3)
+        1.0
+        """
+        if not isinstance(name, str) or not name:
+            raise ValueError(
+                f"{type(self).__name__}.add_metric: pass the metric's name, e.g. "
+                f"`self.add_metric(ops.mean(x), name='mean_activation')`; received name={name!r}.")
+        if aggregation not in (None, "mean", "sum"):
+            raise ValueError(
+                f"{type(self).__name__}.add_metric(name={name!r}): aggregation must be None, 'mean' or 'sum', "
+                f"but received {aggregation!r}.")
+        if not isinstance(value, KerasTensor) and not backend.is_tensor(value):
+            try:
+                value = backend.convert_to_tensor(value)
+            except (TypeError, ValueError) as err:
+                raise TypeError(
+                    f"{type(self).__name__}.add_metric(name={name!r}): value must be a tensor or number, "
+                    f"but received {type(value).__name__}.") from err
+        aggregation = aggregation or "mean"
+        known = self._metric_specs.get(name)
+        if known is not None and known != aggregation:
+            raise ValueError(
+                f"{type(self).__name__}.add_metric(name={name!r}): this metric was added with "
+                f"aggregation={known!r} before, and now with {aggregation!r}; use one aggregation per name.")
+        self._metric_specs[name] = aggregation
+        self._added_metrics.append((name, value, aggregation))
+
     # ---- build ---------------------------------------------------------------
 
     def build(self, input_shape):
@@ -356,6 +409,8 @@ class Layer(Operation):
             kwargs.pop("training", None)
         if not self._has_mask_arg:
             kwargs.pop("mask", None)
+        if remat.ACTIVE[0]:
+            remat.capture(self)
         if any_symbolic(args, kwargs):
             return self._symbolic_call(args, kwargs)
         self._maybe_build(args)
@@ -363,18 +418,29 @@ class Layer(Operation):
             self._check_inputs(args)
         if self._losses:
             self._losses = []  # the losses of the previous call
+        if self._added_metrics:
+            self._added_metrics = []
         policy = self._dtype_policy
         if policy.is_mixed or autocast_dtype() is not None:
             # A mixed-precision layer reads its float weights as its compute dtype; a float32
             # layer inside one (e.g. a float32 output layer) reads them as they are.
             with TrainingContext(training), AutocastScope(policy.compute_dtype if policy.is_mixed else None):
-                outputs = self.call(*args, **kwargs)
+                outputs = self.call(*args, **kwargs) if self._remat_mode is None else self._remat_call(args, kwargs)
         else:
             with TrainingContext(training):
-                outputs = self.call(*args, **kwargs)
+                outputs = self.call(*args, **kwargs) if self._remat_mode is None else self._remat_call(args, kwargs)
         if self._activity_regularizer is not None:
             for o in tree.flatten(outputs):
                 self._losses.append(self._activity_regularizer(o) / o.shape[0])  # per sample, as Keras
+        return outputs
+
+    def _remat_call(self, args, kwargs):
+        """``self.call`` under the layer's rematerialization mode (see ``lamina.RematScope``)."""
+        if remat.applies(self):
+            return remat.call(self, args, kwargs)
+        outputs = self.call(*args, **kwargs)
+        if self._remat_mode == "larger_than" and self._remat_size is None:
+            self._remat_size = remat.output_size(outputs)
         return outputs
 
     def _convert_input(self, x):
@@ -408,6 +474,8 @@ class Layer(Operation):
         if self.input_spec is not None:
             self._check_inputs(args)
         outputs = self.compute_output_spec(*args, **kwargs)
+        if self._remat_mode == "larger_than":
+            self._remat_size = remat.output_size(outputs)
         Node(self, call_args=args, call_kwargs=kwargs, outputs=outputs)
         return outputs
 

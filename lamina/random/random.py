@@ -38,7 +38,10 @@ class SeedGenerator:
 
     def next(self):
         state = self.state.value
-        self.state.assign(backend.numpy.add(state, backend.convert_to_tensor([0, 1], "int64")))
+        advanced = backend.numpy.add(state, backend.convert_to_tensor([0, 1], "int64"))
+        if backend.is_tensor(state) and state is self.state._storage():
+            state = backend.numpy.copy(state)  # the storage is updated in place (PyTorch): keep this draw's seed
+        self.state.assign(advanced)
         return state
 
     def get_config(self):

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from lamina import backend, tree
+from lamina import backend, ops, tree
 from lamina.callbacks.callback import CallbackList, History, ProgbarLogger
 from lamina.distribution import _loop as distribution_loop
 from lamina.training import data_adapters, iterable_loop, loop_utils, resume
@@ -31,6 +31,7 @@ class Trainer:
         self._loss_tracker = None
         self._output_loss_trackers = []
         self._last_output_losses = []
+        self._added_metric_trackers = {}  # name -> Mean/Sum of the values layers report with add_metric
         self._in_fit = False
         self._train_loop = None
 
@@ -95,6 +96,7 @@ class Trainer:
         out.extend(self._output_loss_trackers)
         if self.compiled_metrics is not None:
             out.extend(m for _, m, _ in self.compiled_metrics.metrics)
+        out.extend(self.__dict__.get("_added_metric_trackers", {}).values())
         return out
 
     @property
@@ -133,9 +135,64 @@ class Trainer:
         return total
 
     def _pop_output_losses(self):
-        """The per-output loss values of the last ``compute_loss`` (for the "<output>_loss" trackers)."""
+        """The per-output loss values of the last ``compute_loss`` (for the "<output>_loss" trackers), followed
+        (when layers use ``add_metric``) by this step's added metric values in tracker order (None where a layer
+        did not report one this step). Called where the forward pass's tensors are live (inside the JAX loss
+        function), so the values can leave it as auxiliary outputs."""
         values, self._last_output_losses = self._last_output_losses, []
-        return values
+        trackers = self._added_metric_trackers
+        if not trackers:
+            return values
+        values = (list(values) + [None] * len(self._output_loss_trackers))[:len(self._output_loss_trackers)]
+        return values + self._step_added_metrics()
+
+    def _step_added_metrics(self):
+        reported = {}
+        for layer in self._step_layers():
+            for name, value, aggregation in layer._added_metrics:
+                reported[name] = value
+                if name not in self._added_metric_trackers:
+                    self._new_added_metric(layer, name, aggregation)
+        return [reported.get(name) for name in self._added_metric_trackers]
+
+    def _new_added_metric(self, layer, name, aggregation):
+        from lamina.backend.common.scopes import current_scope
+
+        if current_scope() is not None:  # inside a compiled (JAX) step: no new state can be made here
+            raise ValueError(
+                f"Layer '{layer.name}' called add_metric(name={name!r}) for the first time inside a compiled "
+                f"step of model '{self.name}', so its metric could not be created before compiling. Call the "
+                "model once on a batch in the same mode first (e.g. `model(x[:1], training=True)`), or report "
+                "the metric on every call.")
+        self._sync_added_metrics()
+
+    def _sync_added_metrics(self):
+        """Create a tracker for every ``add_metric`` name the layers have used (before steps are compiled)."""
+        from lamina import metrics as metrics_mod
+
+        trackers = self._added_metric_trackers
+        reserved = {m.name for m in self.metrics if all(m is not t for t in trackers.values())}
+        added = False
+        for layer in self._flatten_layers():
+            for name, aggregation in layer._metric_specs.items():
+                if name in trackers:
+                    continue
+                if name in reserved:
+                    raise ValueError(
+                        f"Layer '{layer.name}' reports add_metric(name={name!r}), but model '{self.name}' already "
+                        f"has a metric named {name!r} (its loss or a compiled metric); choose another name.")
+                cls = metrics_mod.Sum if aggregation == "sum" else metrics_mod.Mean
+                trackers[name] = cls(name=name)
+                trackers[name]._add_metric_aggregation = aggregation
+                added = True
+        if added:
+            self._step_functions = {}  # compiled steps hold the metric variables they update
+        return added
+
+    def _step_layers(self):
+        if self.__dict__.get("_loss_sources") is None:
+            self._step_losses()
+        return self._loss_sources[0]
 
     def _step_losses(self):
         """``self.losses`` without walking the model each step: the layers and regularized
@@ -151,8 +208,19 @@ class Trainer:
 
     def _update_metrics(self, y, y_pred, sample_weight, loss, batch_size, output_losses=None):
         self._loss_tracker.update_state(loss, sample_weight=batch_size)
-        for tracker, value in zip(self._output_loss_trackers, output_losses or ()):
+        output_losses = output_losses or ()
+        for tracker, value in zip(self._output_loss_trackers, output_losses):
             tracker.update_state(value, sample_weight=batch_size)
+        if self._added_metric_trackers:
+            added = output_losses[len(self._output_loss_trackers):]
+            for tracker, value in zip(self._added_metric_trackers.values(), added):
+                if value is None:
+                    continue
+                value = ops.mean(ops.cast(value, "float32"))
+                if tracker._add_metric_aggregation == "sum":
+                    tracker.update_state(value)
+                else:
+                    tracker.update_state(value, sample_weight=batch_size)
         if y is not None and self.compiled_metrics is not None:
             self.compiled_metrics.update_state(y, y_pred, sample_weight)
 
@@ -202,6 +270,8 @@ class Trainer:
             self.reset_metrics()
         if with_targets:
             self._check_targets(data)
+        if self._added_metric_trackers or any(layer._metric_specs for layer in self._step_layers()):
+            self._sync_added_metrics()
 
     def _build_from_sample(self, data):
         sample = loop_utils.first_batch(data.x, data.batch_size)

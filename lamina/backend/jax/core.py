@@ -182,3 +182,9 @@ def device_scope(device_name_):
     dev = jax.devices(kind)[int(idx or 0)]
     with jax.default_device(dev):
         yield
+
+
+def remat(fn):
+    """``fn`` with gradient checkpointing: its intermediate values are recomputed in the backward pass instead
+    of being kept (``jax.checkpoint``). Positional arguments must be arrays or pytrees of arrays."""
+    return jax.checkpoint(fn)

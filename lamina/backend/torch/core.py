@@ -208,3 +208,16 @@ def device_scope(device_name_):
         yield
     finally:
         DEFAULT_DEVICE = old
+
+
+def remat(fn):
+    """``fn`` with gradient checkpointing: its intermediate values are recomputed in the backward pass instead
+    of being kept (``torch.utils.checkpoint``, non-reentrant). Without gradients it is a plain call."""
+    from torch.utils import checkpoint as _checkpoint
+
+    def wrapped(*args, **kwargs):
+        if not torch.is_grad_enabled():
+            return fn(*args, **kwargs)
+        return _checkpoint.checkpoint(fn, *args, use_reentrant=False, **kwargs)
+
+    return wrapped
