@@ -624,13 +624,23 @@ def test_bad_batch_size(batch_size):
         model.fit(x, y, batch_size=batch_size, verbose=0)
 
 
-@pytest.mark.parametrize("bad", [np.zeros((4, 4)), ([np.zeros((4, 4))],), (1, 2, 3, 4)])
+@pytest.mark.parametrize("bad", [np.zeros((4, 4)), (1, 2, 3, 4)])
 def test_wrong_validation_data_structure(bad):
     x, y = _regression(n=8)
     model = _dense(4, 1)
     model.compile(optimizer="adam", loss="mse")
     with pytest.raises(ValueError, match=r"validation_data must be a tuple \(x_val, y_val\)"):
         model.fit(x, y, validation_data=bad, verbose=0)
+
+
+def test_validation_data_without_targets_for_a_model_that_needs_them():
+    # (x_val,) is accepted (as Keras: models with their own test_step need no targets); a compiled loss
+    # without targets is a clear error, not a crash
+    x, y = _regression(n=8)
+    model = _dense(4, 1)
+    model.compile(optimizer="adam", loss="mse")
+    with pytest.raises(ValueError, match="targets `y`"):
+        model.fit(x, y, validation_data=(x,), verbose=0)
 
 
 def test_wrong_input_last_dimension_names_the_layer_and_shapes():

@@ -36,6 +36,13 @@ class Model(SavingMixin, Trainer, Layer):
             from lamina.models.functional import Functional
 
             return Functional.__new__(Functional, *args, **kwargs)
+        if cls is not Model and _graph_arguments(args, kwargs):
+            from lamina.models.functional import Functional
+
+            if not issubclass(cls, Functional):
+                # ``class MyModel(Model)`` (e.g. with its own train_step) built as ``MyModel(inputs, outputs)``: a
+                # graph model that keeps the subclass's methods (Keras's customizing-fit guides do this)
+                return super().__new__(_with_graph(cls))
         return super().__new__(cls)
 
     def __init__(self, *args, **kwargs):
@@ -150,3 +157,33 @@ class Model(SavingMixin, Trainer, Layer):
         from lamina.quantizers import quantize_model
 
         return quantize_model(self, mode, **kwargs)
+
+
+_GRAPH_SUBCLASSES = {}
+
+
+def _graph_arguments(args, kwargs):
+    """Whether the constructor arguments are ``(inputs, outputs)`` of symbolic tensors."""
+    from lamina.backend.common.keras_tensor import KerasTensor
+    from lamina import tree
+
+    if len(args) >= 2:
+        inputs, outputs = args[0], args[1]
+    elif "outputs" in kwargs:
+        inputs, outputs = (args[0] if args else kwargs.get("inputs")), kwargs["outputs"]
+    else:
+        return False
+    flat = tree.flatten(inputs) + tree.flatten(outputs)
+    return bool(flat) and all(isinstance(t, KerasTensor) for t in flat)
+
+
+def _with_graph(cls):
+    """``cls`` with the Functional graph machinery under it (cached per class)."""
+    from lamina.models.functional import Functional
+
+    made = _GRAPH_SUBCLASSES.get(cls)
+    if made is None:
+        made = type(cls.__name__, (cls, Functional), {"__module__": cls.__module__,
+                                                      "__qualname__": cls.__qualname__})
+        _GRAPH_SUBCLASSES[cls] = made
+    return made

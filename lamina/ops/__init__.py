@@ -20,6 +20,7 @@ from lamina.ops.core import (  # noqa: F401
     is_tensor,
     shape,
     stop_gradient,
+    value_and_grad,
 )
 from lamina.ops.linalg import *  # noqa: F401,F403
 from lamina.ops.nn import *  # noqa: F401,F403

@@ -97,3 +97,29 @@ def cond(pred, true_fn, false_fn):
     1
     """
     return backend.core.cond(pred, true_fn, false_fn)
+
+
+def value_and_grad(fn, variables, has_aux=False):
+    """Return a function that calls ``fn`` and returns ``(value, gradients)``: the gradients of ``fn``'s scalar
+    value with respect to ``variables`` (lamina Variables that ``fn`` reads, e.g. ``model.trainable_variables``).
+
+    The same code runs on both backends, so a custom ``train_step`` written with it works on PyTorch and JAX. With
+    ``has_aux=True``, ``fn`` returns ``(value, aux)`` and the result is ``((value, aux), gradients)``. Variables
+    that ``fn`` assigns (BatchNormalization statistics, dropout seeds) keep their new values.
+
+    Example:
+    >>> import lamina
+    >>> from lamina import ops
+    >>> w = lamina.Variable([1.0, 2.0])
+    >>> value, grads = ops.value_and_grad(lambda: ops.sum(w * w), [w])()
+    >>> float(value), ops.convert_to_numpy(grads[0]).tolist()
+    (5.0, [2.0, 4.0])
+    """
+    if not callable(fn):
+        raise TypeError(f"value_and_grad: fn must be callable, but received {type(fn).__name__}.")
+    variables = list(variables)
+    bad = [v for v in variables if not isinstance(v, backend.VariableBase)]
+    if bad:
+        raise TypeError("value_and_grad: variables must be lamina Variables (e.g. model.trainable_variables), "
+                        f"but received a {type(bad[0]).__name__}.")
+    return backend.core.value_and_grad(fn, variables, has_aux=has_aux)

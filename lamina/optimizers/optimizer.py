@@ -150,16 +150,18 @@ class Optimizer:
         dtype = dtype or config.floatx()
         shape = tuple(shape)
         if isinstance(initializer, (int, float)) and not isinstance(initializer, bool):
-            value = ops.full(shape, initializer, dtype=dtype)
+            fill = float(initializer)
+            make = lambda shape_, dtype_: ops.full(shape_, fill, dtype=dtype_)  # noqa: E731
         elif initializer in ("zeros", None):
-            value = ops.zeros(shape, dtype=dtype)
+            make = lambda shape_, dtype_: ops.zeros(shape_, dtype=dtype_)  # noqa: E731
         elif initializer == "ones":
-            value = ops.ones(shape, dtype=dtype)
+            make = lambda shape_, dtype_: ops.ones(shape_, dtype=dtype_)  # noqa: E731
         elif callable(initializer):
-            value = initializer(shape, dtype)
+            make = initializer
         else:
             raise ValueError(f"{self.name}: unsupported initializer {initializer!r} for variable '{name}'.")
-        var = Variable(value, dtype=dtype, trainable=False, role="optimizer",
+        # A callable initializer runs outside any trace (an optimizer built inside a compiled custom step)
+        var = Variable(make, shape=shape, dtype=dtype, trainable=False, role="optimizer",
                        name=f"{self.name}/{name}" if name else None, aggregation=aggregation)
         self._variables.append(var)
         return var

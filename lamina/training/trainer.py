@@ -12,7 +12,7 @@ import numpy as np
 from lamina import backend, ops, tree
 from lamina.callbacks.callback import CallbackList, History, ProgbarLogger
 from lamina.distribution import _loop as distribution_loop
-from lamina.training import data_adapters, iterable_loop, loop_utils, resume
+from lamina.training import custom_steps, data_adapters, iterable_loop, loop_utils, resume
 from lamina.training.compile_utils import CompiledLoss, CompiledMetrics, _output_names
 
 
@@ -235,6 +235,9 @@ class Trainer:
         return self._read_logs()
 
     def _read_logs(self):
+        custom = self.__dict__.get("_custom_logs")
+        if custom is not None:  # the dict the model's own train_step/test_step returned last
+            return dict(custom)
         logs = {}
         for m in self.metrics:
             result = m.result()
@@ -243,6 +246,81 @@ class Trainer:
                     logs[k] = float(backend.convert_to_numpy(v))
             else:
                 logs[m.name] = float(backend.convert_to_numpy(result))
+        return logs
+
+    # ---- the steps, for models that customize them ------------------------------
+
+    def train_step(self, data):
+        """One training step on ``data`` (``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)``); returns the logs.
+
+        Override it to customize ``fit`` (call ``super().train_step(data)`` for the default). Written with
+        ``lamina.ops.value_and_grad`` the same override runs on both backends; see docs/custom_training.md.
+        This default is what the compiled training step computes.
+
+        Example:
+        >>> import lamina, numpy as np
+        >>> from lamina import ops
+        >>> class Scaled(lamina.Model):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.dense = lamina.layers.Dense(1)
+        ...     def call(self, x):
+        ...         return self.dense(x)
+        ...     def train_step(self, data):
+        ...         x, y = data
+        ...         def loss_fn():
+        ...             return self.compute_loss(x, y, self(x, training=True))
+        ...         loss, grads = ops.value_and_grad(loss_fn, self.trainable_variables)()
+        ...         self.optimizer.apply(grads, self.trainable_variables)
+        ...         return {"loss": loss}
+        >>> model = Scaled()
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> history = model.fit(np.ones((8, 2)), np.ones((8, 1)), epochs=2, verbose=0)
+        >>> sorted(history.history)
+        ['loss']
+        """
+        from lamina.utils.dataset_utils import unpack_x_y_sample_weight
+
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        variables = self.trainable_variables
+
+        def loss_fn():
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x, y, y_pred, sample_weight)
+            return self.optimizer.scale_loss(loss), (loss, y_pred, self._pop_output_losses())
+
+        (_, (loss, y_pred, output_losses)), grads = ops.value_and_grad(loss_fn, variables, has_aux=True)()
+        self.optimizer.apply(grads, variables)
+        self._update_metrics(y, y_pred, sample_weight, loss, _batch_size(x), output_losses)
+        return self.get_metrics_result()
+
+    def test_step(self, data):
+        """One evaluation step on ``data``; returns the logs (override to customize ``evaluate``)."""
+        from lamina.utils.dataset_utils import unpack_x_y_sample_weight
+
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        y_pred = ops.stop_gradient(self(x, training=False))
+        loss = self.compute_loss(x, y, y_pred, sample_weight)
+        self._update_metrics(y, y_pred, sample_weight, loss, _batch_size(x), self._pop_output_losses())
+        return self.get_metrics_result()
+
+    def predict_step(self, data):
+        """The outputs for one batch ``data`` (``(x,)``); override to customize ``predict``."""
+        from lamina.utils.dataset_utils import unpack_x_y_sample_weight
+
+        x, _, _ = unpack_x_y_sample_weight(data)
+        return self(x, training=False)
+
+    def get_metrics_result(self):
+        """The current result of every metric in ``self.metrics``, as a dict of scalar tensors (what a
+        ``train_step`` returns)."""
+        logs = {}
+        for m in self.metrics:
+            result = m.result()
+            if isinstance(result, dict):
+                logs.update(result)
+            else:
+                logs[m.name] = result
         return logs
 
     # ---- shared helpers --------------------------------------------------------
@@ -256,6 +334,10 @@ class Trainer:
 
     def _prepare(self, data, with_targets):
         """Build the model, metrics and optimizer from the first batch, before any step is compiled."""
+        self._custom_logs = None
+        if not self.built and any(custom_steps.overridden(self, k) for k in custom_steps.KINDS) and \
+                not _defines_call(self):
+            return  # a model that is only a container for its own steps (e.g. a GAN): nothing to build
         if not self.built:
             self._build_from_sample(data)
         if with_targets and self.compiled_metrics is not None and not self.compiled_metrics.built and \
@@ -335,6 +417,8 @@ class Trainer:
 
     def _get_step(self, kind):
         fn = self._step_functions.get(kind)
+        if fn is None and custom_steps.overridden(self, kind):
+            fn = self._step_functions[kind] = custom_steps.CustomStepFunction(self, kind)
         if fn is None:
             from lamina.backend import engine
 
@@ -576,3 +660,14 @@ class Trainer:
             keys = keys[:head] + sorted(keys[head:])
         values = [logs[k] for k in keys]
         return values[0] if len(values) == 1 else values
+
+
+def _defines_call(model):
+    from lamina.models.model import Model
+
+    return type(model).call is not Model.call
+
+
+def _batch_size(x):
+    first = tree.flatten(x)[0]
+    return int(first.shape[0])

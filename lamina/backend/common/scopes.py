@@ -38,6 +38,7 @@ class StatelessScope:
     def __init__(self, state_mapping=None, fallback=None, collect_losses=False):
         self._values = {}
         self._assigned = {}
+        self._assigned_variables = {}
         self.fallback = fallback
         self.collect_losses = collect_losses
         self.losses = []
@@ -56,6 +57,11 @@ class StatelessScope:
 
     def assign(self, variable, value):
         self._assigned[id(variable)] = value
+        self._assigned_variables[id(variable)] = variable
+
+    def assigned(self):
+        """``[(variable, value)]`` for every variable assigned inside the scope."""
+        return [(var, self._assigned[key]) for key, var in self._assigned_variables.items()]
 
     def get_current_value(self, variable):
         key = id(variable)

@@ -188,3 +188,38 @@ def remat(fn):
     """``fn`` with gradient checkpointing: its intermediate values are recomputed in the backward pass instead
     of being kept (``jax.checkpoint``). Positional arguments must be arrays or pytrees of arrays."""
     return jax.checkpoint(fn)
+
+
+def value_and_grad(fn, variables, has_aux=False):
+    """``fn``'s value and its gradients with respect to the lamina Variables ``variables`` (see
+    ``lamina.ops.value_and_grad``). ``fn`` runs as a pure function of the variables' values (``jax.value_and_grad``);
+    what it assigns to other variables (BatchNormalization statistics, seeds) is assigned after it."""
+    from lamina.backend.common import scopes
+
+    variables = list(variables)
+
+    def wrapped(*args, **kwargs):
+        outer = scopes.current_scope()
+        values = [_current_value(v, outer) for v in variables]
+        assigned = []
+
+        def pure(vals):
+            fallback = outer.get if outer is not None else None
+            with scopes.StatelessScope(list(zip(variables, vals)), fallback=fallback) as scope:
+                out = fn(*args, **kwargs)
+            pairs = scope.assigned()
+            assigned[:] = [var for var, _ in pairs]
+            value, aux = (out[0], out[1]) if has_aux else (out, None)
+            return value, (aux, [val for _, val in pairs])
+
+        (value, (aux, new_values)), grads = jax.value_and_grad(pure, has_aux=True)(values)
+        for var, new in zip(assigned, new_values):
+            var.assign(new)
+        return ((value, aux) if has_aux else value), list(grads)
+
+    return wrapped
+
+
+def _current_value(variable, scope):
+    value = scope.get(variable) if scope is not None else None
+    return variable._storage() if value is None else value

@@ -355,3 +355,10 @@ def make_test_function(model):
 def make_predict_function(model):
     """Return the prediction step runner for ``model``."""
     return PredictFunction(model)
+
+
+def custom_step_runner(model, method, collect_state):
+    """``method`` (a model's own train/test step) compiled after a first eager call (see custom_step.py)."""
+    from lamina.backend.jax.custom_step import CustomStepRunner
+
+    return CustomStepRunner(model, method, collect_state)

@@ -221,3 +221,32 @@ def remat(fn):
         return _checkpoint.checkpoint(fn, *args, use_reentrant=False, **kwargs)
 
     return wrapped
+
+
+def value_and_grad(fn, variables, has_aux=False):
+    """``fn``'s value and its gradients with respect to the lamina Variables ``variables`` (see
+    ``lamina.ops.value_and_grad``), by ``torch.autograd.grad``; a variable the value does not depend on gets a
+    zero gradient."""
+    variables = list(variables)
+
+    def wrapped(*args, **kwargs):
+        params = [v._storage() for v in variables]
+        with torch.enable_grad():
+            out = fn(*args, **kwargs)
+            value = out[0] if has_aux else out
+            if not isinstance(value, torch.Tensor) or not value.requires_grad:
+                raise ValueError(
+                    "value_and_grad: the function's value does not depend on any variable being differentiated "
+                    f"(received {type(value).__name__}{'' if not isinstance(value, torch.Tensor) else ' without a gradient'}).")
+            targets = [p for p in params if p.requires_grad]
+            grads = iter(torch.autograd.grad(value, targets, allow_unused=True))
+        out_grads = []
+        for p in params:
+            g = next(grads) if p.requires_grad else None
+            out_grads.append(torch.zeros_like(p) if g is None else g)
+        from lamina import tree
+
+        out = tree.map_structure(lambda t: t.detach() if isinstance(t, torch.Tensor) else t, out)
+        return out, out_grads
+
+    return wrapped

@@ -108,17 +108,19 @@ def get_data_adapter(x, y=None, sample_weight=None, batch_size=None, shuffle=Fal
 
 
 def get_validation_adapter(validation_data, batch_size):
-    """``validation_data``: a tuple ``(x, y[, sample_weight])`` of arrays, or any iterable source."""
+    """``validation_data``: a tuple ``(x, y[, sample_weight])`` (or ``(x,)``) of arrays, or any iterable source."""
     if isinstance(validation_data, (ArrayData, IterableData)):
         return validation_data
     if isinstance(validation_data, (list, tuple)):
-        if len(validation_data) not in (2, 3):
+        if len(validation_data) not in (1, 2, 3):
             raise ValueError(
-                "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, val_sample_weight), "
+                "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, val_sample_weight) (or "
+                "(x_val,) for a model without targets), "
                 f"or a dataset/generator, but received a {type(validation_data).__name__} of length "
                 f"{len(validation_data)}."
             )
-        x, y = validation_data[0], validation_data[1]
+        x = validation_data[0]
+        y = validation_data[1] if len(validation_data) > 1 else None
         sw = validation_data[2] if len(validation_data) == 3 else None
         return get_data_adapter(x, y, sw, batch_size, False, who="fit(validation_data)")
     if is_iterable_source(validation_data):
