@@ -410,3 +410,47 @@ def test_two_jax_processes_train_like_one(tmp_path, source):
         np.testing.assert_allclose(got["history"]["loss"], base["history"]["loss"], rtol=1e-5)
         np.testing.assert_allclose(got["evaluate"], base["evaluate"], rtol=1e-5)
         np.testing.assert_allclose(got["predict"], base["predict"], rtol=1e-5, atol=1e-6)
+
+
+_SYNC_BN_WORKER = textwrap.dedent("""
+    import sys
+    import numpy as np
+    import lamina as keras
+    out, synchronized = sys.argv[1], sys.argv[2] == "1"
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 6)).astype("float32") * np.arange(1, 7, dtype="float32")
+    x[:32] += 3.0  # the two processes' halves of each batch have different statistics
+    y = rng.standard_normal((64, 1)).astype("float32")
+    order = np.concatenate([np.arange(0, 32, 2), np.arange(32, 64, 2), np.arange(1, 32, 2), np.arange(33, 64, 2)])
+    x, y = x[order], y[order]
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(8),
+                              keras.layers.BatchNormalization(synchronized=synchronized, momentum=0.5),
+                              keras.layers.Dense(1)])
+    model.compile(keras.optimizers.SGD(0.1), "mse")
+    model.fit(x, y, batch_size=32, epochs=2, shuffle=False, verbose=0)
+    rank = keras.distribution.process_index()
+    np.savez(f"{out}.{rank}.npz", *[keras.ops.convert_to_numpy(v.value) for v in model.weights])
+""")
+
+
+@torch_only
+def test_synchronized_batch_normalization_uses_the_global_batch(tmp_path):
+    script = tmp_path / "sync_bn.py"
+    script.write_text(_SYNC_BN_WORKER)
+    one = subprocess.run([sys.executable, str(script), str(tmp_path / "one"), "1"], env=_env(),
+                         capture_output=True, text=True, timeout=240)
+    assert one.returncode == 0, one.stderr[-3000:]
+    results = {}
+    for synced in ("1", "0"):
+        run = _torchrun(script, [tmp_path / f"two{synced}", synced], nproc=2)
+        assert run.returncode == 0, run.stderr[-3000:]
+        with np.load(tmp_path / f"two{synced}.0.npz") as z:
+            results[synced] = [z[k] for k in sorted(z.files, key=lambda k: int(k.split("_")[1]))]
+    with np.load(tmp_path / "one.0.npz") as z:
+        single = [z[k] for k in sorted(z.files, key=lambda k: int(k.split("_")[1]))]
+    # synchronized: weights and moving statistics as one process on the global batch of 32
+    for a, b in zip(single, results["1"]):
+        np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5)
+    # not synchronized: each process normalizes its own half (different statistics), as Keras
+    assert any(not np.allclose(a, b, rtol=1e-3, atol=1e-4) for a, b in zip(single, results["0"]))

@@ -211,3 +211,27 @@ class _DataParallelTestFunction(_ShardedBatches, _trainer.TestFunction):
     def __init__(self, model, rank, world):
         super().__init__(model)
         self.rank, self.world = rank, world
+
+
+def synchronized_moments(x, axes):
+    """Mean and (biased) variance of ``x`` over ``axes`` and over every data-parallel process's batch, with
+    gradients flowing back to each process's inputs (``torch.distributed.nn`` all-reduces); None with one
+    process (BatchNormalization(synchronized=True))."""
+    if process_count() <= 1:
+        return None
+    from torch.distributed.nn import functional as dist_nn
+
+    axes = tuple(axes)
+    count = torch.tensor([float(np.prod([x.shape[a] for a in axes]))], dtype=x.dtype, device=x.device)
+    sums = torch.cat([x.sum(dim=axes).reshape(-1), count])
+    sums = _collective("all-reduce the batch statistics", dist_nn.all_reduce, sums)
+    total = sums[-1]
+    mean = sums[:-1] / total
+    keep = [1] * x.dim()
+    channel_dims = [d for d in range(x.dim()) if d not in axes]
+    for d in channel_dims:
+        keep[d] = x.shape[d]
+    centered = x - mean.reshape(keep)
+    squares = _collective("all-reduce the batch statistics", dist_nn.all_reduce,
+                          (centered * centered).sum(dim=axes).reshape(-1))
+    return mean, squares / total

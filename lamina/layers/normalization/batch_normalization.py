@@ -34,7 +34,9 @@ class BatchNormalization(Layer):
         beta_initializer, gamma_initializer, moving_mean_initializer, moving_variance_initializer:
             initializers (zeros, ones, zeros, ones).
         beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint: for beta and gamma.
-        synchronized: accepted for Keras compatibility (one device: no effect).
+        synchronized: with PyTorch data-parallel processes (``torchrun``), compute the batch statistics over
+            all processes' batches (an all-reduce per layer and step), as one process would on the global batch.
+            On JAX the statistics are over the global batch in any case; with one process it has no effect.
 
     Call arguments:
         inputs: the input tensor.
@@ -116,6 +118,13 @@ class BatchNormalization(Layer):
                                     count)
         return ops.reshape(mean, self._param_shape), ops.reshape(var, self._param_shape)
 
+    def _synchronized_moments(self, x):
+        """Statistics over every data-parallel process's batch (PyTorch processes); None where the batch is
+        already global (one process, or JAX, whose sharded batch is one array)."""
+        from lamina import distribution
+
+        return distribution._engine().synchronized_moments(x, self._reduction_axes)
+
     def _update_moving(self, mean, var):
         m = self.momentum
         self.moving_mean.assign(self.moving_mean.value * m + ops.stop_gradient(mean) * (1.0 - m))
@@ -125,7 +134,12 @@ class BatchNormalization(Layer):
         x = inputs
         if ops.dtype(x) in ("float16", "bfloat16"):  # statistics in float32, as Keras
             x = ops.cast(x, "float32")
-        if training and self.trainable and mask is None and len(self._axes) == 1:
+        synced = self._synchronized_moments(x) if self.synchronized and training and self.trainable and \
+            mask is None else None
+        if synced is not None:
+            mean, var = ops.reshape(synced[0], self._param_shape), ops.reshape(synced[1], self._param_shape)
+            self._update_moving(mean, var)
+        elif training and self.trainable and mask is None and len(self._axes) == 1:
             fused = backend.nn.fused_batch_norm(x, None if self.gamma is None else self.gamma.value,
                                                 None if self.beta is None else self.beta.value,
                                                 self._axes[0], self.epsilon)
@@ -133,10 +147,10 @@ class BatchNormalization(Layer):
                 out, mean, var = fused
                 self._update_moving(ops.reshape(mean, self._param_shape), ops.reshape(var, self._param_shape))
                 return ops.cast(out, ops.dtype(inputs))
-        if training and self.trainable:
+        if synced is None and training and self.trainable:
             mean, var = self._moments(x, mask)
             self._update_moving(mean, var)
-        else:
+        elif synced is None:
             mean, var = self.moving_mean.value, self.moving_variance.value
         # x * inv + (beta - mean * inv): the per-feature terms are computed on the small vectors, so
         # the full-size tensor sees one multiply and one add (its gradient too).
