@@ -156,7 +156,8 @@ def _export_onnx(model, filepath, input_specs, single_input, **options):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            onnx_program = torch.onnx.export(program, dynamo=True, verbose=False, **kwargs)
+            onnx_program = torch.onnx.export(program, dynamo=True, verbose=False,
+                                             custom_translation_table=_onnx_translations(), **kwargs)
     except Exception as e:  # the ONNX exporter raises its own error kinds
         raise RuntimeError(f"export(format='onnx'): torch.onnx could not convert model '{model.name}': "
                            f"{type(e).__name__}: {e}") from e
@@ -164,6 +165,17 @@ def _export_onnx(model, filepath, input_specs, single_input, **options):
         onnx_logger.setLevel(level)
     onnx_program.save(os.fspath(filepath))
     _name_the_batch_axis(filepath)
+
+
+def _onnx_translations():
+    """ONNX for the aten ops torch.onnx has no translation of: ``aten._int_mm`` (the int8 x int8 -> int32 matrix
+    product of ``model.quantize("int8")`` layers) is ONNX's ``MatMulInteger``."""
+    from onnxscript import opset18 as op
+
+    def int_mm(a, b):
+        return op.MatMulInteger(a, b)
+
+    return {torch.ops.aten._int_mm.default: int_mm}
 
 
 def _name_the_batch_axis(filepath):
