@@ -123,3 +123,45 @@ def test_pruning_errors_are_clear():
         pruning.prune_low_magnitude(model, layers=["flatten"])
     with pytest.raises(TypeError, match="expected a lamina Model"):
         pruning.prune_low_magnitude(L.Dense(2))
+
+
+class _RaiseAt(lamina.callbacks.Callback):
+    def __init__(self, epoch, batch):
+        super().__init__()
+        self.at, self.epoch = (epoch, batch), None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if (self.epoch, batch) == self.at:
+            raise RuntimeError("interrupted")
+
+
+def test_pruning_step_and_masks_survive_a_backup_and_restore(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 6)).astype("float32")
+    y = x @ rng.standard_normal((6, 1)).astype("float32")
+
+    def run(callbacks):
+        lamina.utils.set_random_seed(11)
+        model = lamina.Sequential([lamina.Input((6,)), lamina.layers.Dense(16, name="hidden"),
+                                   lamina.layers.Dense(1, name="out")])
+        schedule = pruning.PolynomialDecay(0.0, 0.8, begin_step=2, end_step=20, frequency=3)
+        model = pruning.prune_low_magnitude(model, schedule)
+        model.compile(optimizer="adam", loss="mse")
+        model.fit(x, y, batch_size=8, epochs=3, shuffle=False, verbose=0,
+                  callbacks=[pruning.UpdatePruningStep()] + callbacks)
+        return model
+
+    # the reference backs up at the same frequency: on JAX that sets how many steps one compiled call runs,
+    # and so when the masks are applied
+    reference = run([lamina.callbacks.BackupAndRestore(tmp_path / "reference", save_freq=2)])
+    backup = tmp_path / "backup"
+    with pytest.raises(RuntimeError, match="interrupted"):
+        run([lamina.callbacks.BackupAndRestore(backup, save_freq=2), _RaiseAt(epoch=1, batch=4)])
+    resumed = run([lamina.callbacks.BackupAndRestore(backup, save_freq=2)])
+    # the schedule's step and the masks came back: same sparsity and the same weights as one run
+    assert pruning.get_sparsity(resumed) == pruning.get_sparsity(reference)
+    for a, b in zip(reference.get_weights(), resumed.get_weights()):
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)

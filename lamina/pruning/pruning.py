@@ -164,7 +164,7 @@ class UpdatePruningStep(Callback):
         super().__init__()
         self.pruning_schedule = pruning_schedule
         self.layers = layers
-        self._epoch_base = 0
+        self._last_batch = None
 
     def on_train_begin(self, logs=None):
         if self.pruning_schedule is not None:
@@ -175,11 +175,18 @@ class UpdatePruningStep(Callback):
         _resolve_targets(self.model, state.layer_filter)
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._epoch_base = _state(self.model, "UpdatePruningStep").step
+        self._last_batch = None
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self._last_batch is None:  # the epoch's first batch (not 0 when a run resumes inside the epoch)
+            self._last_batch = batch - 1
 
     def on_train_batch_end(self, batch, logs=None):
         state = _state(self.model, "UpdatePruningStep")
-        done = self._epoch_base + batch + 1  # steps done so far, over every fit
+        if self._last_batch is None:
+            self._last_batch = batch - 1
+        done = state.step + batch - self._last_batch  # steps done so far, over every fit
+        self._last_batch = batch
         fired = [s for s in range(state.step, done) if state.schedule(s)[0]]
         state.step = done
         if fired:
@@ -188,6 +195,31 @@ class UpdatePruningStep(Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         _apply_masks(_state(self.model, "UpdatePruningStep"))
+
+    def get_state(self):
+        """The step count and the current masks (``BackupAndRestore`` saves them with each backup, so a resumed
+        run prunes on the same schedule with the same masks)."""
+        state = getattr(self.model, "_pruning_state", None) if self.model is not None else None
+        if state is None:
+            return None
+        variables = [v for _, weights in _resolve_targets(self.model, state.layer_filter) for v in weights]
+        if not all(id(v) in state.masks for v in variables):
+            return {"step": int(state.step), "masks": []}
+        return {"step": int(state.step),
+                "masks": [np.asarray(ops.convert_to_numpy(state.masks[id(v)][1])) for v in variables]}
+
+    def set_state(self, saved):
+        state = _state(self.model, "UpdatePruningStep")
+        state.step = int(saved["step"])
+        masks = list(saved.get("masks") or [])
+        if not masks:
+            return
+        variables = [v for _, weights in _resolve_targets(self.model, state.layer_filter) for v in weights]
+        if len(masks) != len(variables) or any(tuple(m.shape) != tuple(v.shape) for m, v in zip(masks, variables)):
+            raise ValueError("UpdatePruningStep: the backup's pruning masks do not fit this model's prunable "
+                             f"weights ({len(masks)} masks for {len(variables)} weights); was the model changed "
+                             "between the runs?")
+        state.masks = {id(v): (v, ops.convert_to_tensor(m, str(v.dtype))) for m, v in zip(masks, variables)}
 
 
 PruningCallback = UpdatePruningStep
