@@ -13,7 +13,7 @@ Example:
 
 from lamina.applications import imagenet_utils  # noqa: F401
 from lamina.applications import densenet, efficientnet, inception_v3, mobilenet_v3, xception  # noqa: F401
-from lamina.applications import convnext, efficientnet_v2  # noqa: F401
+from lamina.applications import convnext, efficientnet_v2, inception_resnet_v2, nasnet  # noqa: F401
 from lamina.applications.convnext import (ConvNeXtBase, ConvNeXtLarge, ConvNeXtSmall, ConvNeXtTiny,  # noqa: F401
                                           ConvNeXtXLarge)
 from lamina.applications import mobilenet, mobilenet_v2, resnet, resnet50, resnet_v2, vgg16, vgg19  # noqa: F401
@@ -24,10 +24,12 @@ from lamina.applications.efficientnet import (EfficientNetB0, EfficientNetB1, Ef
 from lamina.applications.efficientnet_v2 import (EfficientNetV2B0, EfficientNetV2B1, EfficientNetV2B2,  # noqa: F401
                                                  EfficientNetV2B3, EfficientNetV2L, EfficientNetV2M,
                                                  EfficientNetV2S)
+from lamina.applications.inception_resnet_v2 import InceptionResNetV2  # noqa: F401
 from lamina.applications.inception_v3 import InceptionV3  # noqa: F401
 from lamina.applications.mobilenet import MobileNet  # noqa: F401
 from lamina.applications.mobilenet_v2 import MobileNetV2  # noqa: F401
 from lamina.applications.mobilenet_v3 import MobileNetV3Large, MobileNetV3Small  # noqa: F401
+from lamina.applications.nasnet import NASNetLarge, NASNetMobile  # noqa: F401
 from lamina.applications.resnet import ResNet50, ResNet101, ResNet152  # noqa: F401
 from lamina.applications.resnet_v2 import ResNet50V2, ResNet101V2, ResNet152V2  # noqa: F401
 from lamina.applications.vgg16 import VGG16  # noqa: F401

@@ -223,7 +223,9 @@ class Functional(Model):
                     if in_mask is not None and step.accepts_mask and "mask" not in kwargs:
                         kwargs["mask"] = in_mask
                 if step.is_layer:
-                    if training is not None and op._has_training_arg:
+                    # An explicit ``training=`` given when the graph was built wins (as the Keras transfer-learning
+                    # guide and tf.keras 2: a frozen base called with training=False stays in inference mode).
+                    if training is not None and op._has_training_arg and kwargs.get("training") is None:
                         kwargs["training"] = training
                     out = op(*args, **kwargs)
                 else:
