@@ -10,6 +10,8 @@ Example:
 ...     model.compile(optimizer=lamina.optimizers.SGD(hp.Float("lr", 1e-3, 1e-1, sampling="log")), loss="mse")
 ...     return model
 >>> t = tuner.RandomSearch(build_model, objective="val_loss", max_trials=5)   # doctest: +SKIP
+>>> t.search(x, y, epochs=3, validation_data=(xv, yv))   # prints each trial; verbose=0: nothing  # doctest: +SKIP
+>>> t.plot_history("search.png")   # each trial's val_loss and the best so far (matplotlib)  # doctest: +SKIP
 """
 
 from lamina.tuner.errors import (  # noqa: F401

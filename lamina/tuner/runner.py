@@ -2,6 +2,8 @@
 
 import math
 import numbers
+import os
+import time
 
 from lamina.callbacks import Callback
 from lamina.tuner.errors import FailedTrialError, FatalValueError
@@ -95,3 +97,68 @@ def score_result(objectives, result, tracker, model):
             return best[1], best[2], best[3]
     raise FailedTrialError(f"The trial produced no usable objective value (fit returned {result!r}, and no epoch "
                            "reported a finite objective).")
+
+
+def trial_callbacks(callbacks, log_subdir):
+    """Per-trial copies of the user's callbacks (Keras Tuner deep-copies them for every trial).
+
+    Each copy starts without a model, so the user's callbacks never hold a trial's model. A
+    ``TensorBoard`` copy writes to ``<its log_dir>/<log_subdir>``. Returns ``(copies, log_dirs)``:
+    the TensorBoard folders of this trial. A callback that cannot be copied is used as it is.
+    """
+    import copy
+
+    from lamina.callbacks import TensorBoard
+
+    out, log_dirs = [], []
+    for cb in callbacks or []:
+        memo = {} if getattr(cb, "model", None) is None else {id(cb.model): None}
+        try:
+            new = copy.deepcopy(cb, memo)
+        except Exception:  # noqa: BLE001 - e.g. a callback holding a lock or an open file
+            if isinstance(cb, TensorBoard):
+                raise
+            new = cb
+        if isinstance(cb, TensorBoard):
+            new.log_dir = os.path.join(cb.log_dir, log_subdir)
+            new._writers = {}
+            log_dirs.append(new.log_dir)
+        out.append(new)
+    return out, log_dirs
+
+
+def write_hparams(log_dir, trial_id, values):
+    """Record a trial's hyperparameters in ``log_dir``: TensorBoard's HParams summary and a text table."""
+    from tensorboard.plugins.hparams import summary_v2 as hparams_summary
+    from tensorboard.plugins.text import summary_v2 as text_summary
+
+    from lamina.callbacks.tensorboard import _tensorboard
+
+    tb = _tensorboard()
+    hparams = {}
+    for name, v in values.items():
+        if v is None:
+            continue  # an inactive conditional hyperparameter
+        hparams[name] = v if isinstance(v, (bool, int, float, str)) else str(v)
+    table = "| hyperparameter | value |\n|---|---|\n" + "".join(f"| {k} | {v} |\n" for k, v in hparams.items())
+    writer = tb.EventFileWriter(log_dir)
+    try:
+        now = time.time()
+        writer.add_event(tb.Event(wall_time=now, step=0,
+                                  summary=hparams_summary.hparams_pb(hparams, trial_id=trial_id)))
+        writer.add_event(tb.Event(wall_time=now, step=0,
+                                  summary=text_summary.text_pb("hyperparameters", table)))
+    finally:
+        writer.close()
+
+
+def jsonable(d):
+    """``d`` with lists for tuples and Python numbers for NumPy scalars (for JSON and Optuna attributes)."""
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, (list, tuple)):
+            v = list(v)
+        elif hasattr(v, "item"):
+            v = v.item()
+        out[k] = v
+    return out

@@ -1,6 +1,7 @@
 """``Tuner``: the search loop shared by every tuner, on an Optuna study kept in ``directory/project_name``."""
 
 import gc
+import importlib
 import json
 import math
 import os
@@ -8,7 +9,7 @@ import shutil
 import time
 import warnings
 
-from lamina.tuner import runner
+from lamina.tuner import display, runner
 from lamina.tuner._deps import optuna
 from lamina.tuner.errors import FailedTrialError, FatalError
 from lamina.tuner.hypermodel import as_hypermodel
@@ -21,12 +22,17 @@ WEIGHTS_FILE = "checkpoint.weights.h5"
 
 
 def release_memory():
-    """Drop a finished trial's model and compiled functions before the next trial."""
-    from lamina import utils
+    """Drop a finished trial's model and compiled functions before the next trial.
 
-    if hasattr(utils, "clear_session"):
-        utils.clear_session()
+    Collects the trial's objects (model, optimizer, compiled steps), then asks the engine to drop
+    the compiled executables it caches process-wide, which would otherwise outlive the model.
+    """
+    from lamina import utils
+    from lamina.backend import engine
+
+    utils.clear_session()
     gc.collect()
+    importlib.import_module(f"{engine.__name__}.memory").release_compiled_functions()
 
 
 class Tuner:
@@ -174,14 +180,24 @@ class Tuner:
         return done, running
 
     def search(self, *fit_args, **fit_kwargs):
-        """Run trials until the study holds ``max_trials`` finished trials; arguments go to ``model.fit``."""
+        """Run trials until the study holds ``max_trials`` finished trials; arguments go to ``model.fit``.
+
+        ``verbose`` (default 1, also passed to ``fit``): when >= 1, before each trial a table of its
+        hyperparameters beside the best trial's, and after it its duration, objective value, the best value
+        so far and the total time; 0 prints nothing. ``callbacks`` are deep-copied for every trial (as in
+        Keras Tuner), so they never keep a trial's model; a ``TensorBoard`` copy writes to
+        ``<log_dir>/<trial_id>`` (``.../execution<k>`` with several executions per trial) and records the
+        trial's hyperparameters there (TensorBoard's HParams and a text table). Each trial's model and
+        compiled functions are released before the next, so memory does not grow with the trials.
+        """
         verbose = fit_kwargs.get("verbose", 1)
+        self._verbose, self._search_start = verbose, time.time()
         opt = optuna()
         consecutive_failures, last_error = 0, None
         self.on_search_begin()
         while True:
             self._lock.acquire()
-            started = wait = False
+            started = wait = released = False
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", opt.exceptions.ExperimentalWarning)
@@ -195,7 +211,8 @@ class Tuner:
                     wait, started, t0 = False, True, time.time()
                     self.study.optimize(lambda t: self._run_trial(t, fit_args, fit_kwargs), n_trials=1,
                                         catch=())
-                    consecutive_failures = 0
+                    released = True  # _run_trial released each fit's model
+                    consecutive_failures, last_error = 0, None  # (an error's traceback holds its trial's model)
                     self._report(verbose, t0)
             except opt.TrialPruned:
                 consecutive_failures = 0
@@ -206,7 +223,7 @@ class Tuner:
                     raise
                 consecutive_failures, last_error = consecutive_failures + 1, e
                 if verbose:
-                    print(f"Trial failed: {type(e).__name__}: {e}")
+                    print(f"Trial {getattr(self, '_last_trial_number', -1) + 1} failed: {type(e).__name__}: {e}")
                 self._maybe_retry()
                 if consecutive_failures >= self.max_consecutive_failed_trials:
                     raise RuntimeError(f"Number of consecutive failures exceeded the limit of "
@@ -214,7 +231,8 @@ class Tuner:
                                        f"{type(last_error).__name__}: {last_error}") from last_error
             finally:
                 self._lock.release()
-                release_memory()
+                if started and not released:  # a trial that raised: release what it left
+                    release_memory()
             if wait:
                 time.sleep(0.5)
         self.on_search_end()
@@ -241,22 +259,34 @@ class Tuner:
         for execution in range(self.executions_per_trial):
             model = self._build(hp)
             if execution == 0:
-                trial.set_user_attr("hp_values", _jsonable(hp.values))
+                trial.set_user_attr("hp_values", runner.jsonable(hp.values))
+                if getattr(self, "_verbose", 0):
+                    best = self.oracle.get_best_trials(1)
+                    display.print_trial_start(trial.number + 1, hp.values,
+                                              best[0].hyperparameters.values if best else None)
             path = os.path.join(trial_dir, f"execution{execution}.weights.h5")
             tracker = runner.TrialTracker(self.objectives, path, trial if self._make_pruner_active() and
                                           execution == 0 else None)
             kwargs = dict(fit_kwargs)
-            kwargs["callbacks"] = list(kwargs.get("callbacks") or []) + [tracker]
+            log_subdir = trial_id if self.executions_per_trial == 1 else os.path.join(trial_id,
+                                                                                     f"execution{execution}")
+            callbacks, log_dirs = runner.trial_callbacks(kwargs.get("callbacks"), log_subdir)
+            kwargs["callbacks"] = callbacks + [tracker]
             if self._fit_epochs is not None:
                 kwargs["epochs"] = self._fit_epochs
             result = self.hypermodel.fit(hp, model, *fit_args, **kwargs)
-            trial.set_user_attr("hp_values", _jsonable(hp.values))  # with the hyperparameters fit declared
+            trial.set_user_attr("hp_values", runner.jsonable(hp.values))  # with the hyperparameters fit declared
+            for log_dir in log_dirs:
+                runner.write_hparams(log_dir, trial_id, runner.jsonable(hp.values))
+            for cb in callbacks:
+                if getattr(cb, "model", None) is model:  # a callback used as it is (not copyable)
+                    cb.model = None
             values, metrics, best_step = runner.score_result(self.objectives, result, tracker, model)
             pruned = pruned or tracker.pruned
             results.append((values, metrics, best_step, path))
             if getattr(model, "built", False) and hasattr(model, "get_build_config"):
-                trial.set_user_attr("build_config", _jsonable(model.get_build_config()))
-            del model, result, tracker
+                trial.set_user_attr("build_config", runner.jsonable(model.get_build_config()))
+            del model, result, tracker, callbacks, kwargs
             release_memory()
             if pruned:
                 break
@@ -272,7 +302,7 @@ class Tuner:
         trial.set_user_attr("metrics", metrics)
         trial.set_user_attr("best_step", best[2])
         with open(os.path.join(trial_dir, "trial.json"), "w") as f:
-            json.dump({"trial_id": trial_id, "hyperparameters": _jsonable(hp.values), "metrics": metrics,
+            json.dump({"trial_id": trial_id, "hyperparameters": runner.jsonable(hp.values), "metrics": metrics,
                        "score": values if len(values) > 1 else values[0], "best_step": best[2],
                        "status": "STOPPED" if pruned else "COMPLETED"}, f, indent=1)
         self.on_trial_end(trial)
@@ -290,12 +320,9 @@ class Tuner:
             return
         last = self._my_last_trial()
         best = self.oracle.get_best_trials(1)
-        done, _ = self._counts()
-        elapsed = time.time() - t0
-        state = "stopped early" if last.state.name == "PRUNED" else "complete"
-        print(f"Trial {last.number} {state} [{elapsed:.1f}s] ({done}/{self.max_trials} done): "
-              f"{last.user_attrs.get('hp_values', last.params)}; score {last.values}"
-              + (f"; best so far {best[0].score:.6g}" if best else ""))
+        display.print_trial_end(last.number + 1, "STOPPED" if last.state.name == "PRUNED" else "COMPLETED",
+                                time.time() - t0, self.objectives, last.values, best[0].score if best else None,
+                                time.time() - self._search_start)
 
     # ---- hooks (override in a subclass) ----------------------------------------------------------
 
@@ -341,37 +368,32 @@ class Tuner:
         """The best ``num_models`` models, best first, with each trial's best-epoch weights."""
         return [self.load_model(t) for t in self.oracle.get_best_trials(num_models)]
 
+    def plot_history(self, path=None, ax=None, figsize=None):
+        """Plot the search: each finished trial's score and the best score so far, by trial number.
+
+        Needs matplotlib (imported only here). Trials stopped early by Hyperband are drawn with
+        crosses; the best-so-far line follows the completed trials. With several objectives the
+        score is Keras Tuner's sum of the values signed to minimize.
+
+        Args:
+            path: when given, the figure is also written to this file (format from its extension, e.g. PNG).
+            ax: a matplotlib ``Axes`` to draw on (default: a new figure).
+            figsize: the size of a new figure in inches (default ``(6, 4)``).
+
+        Returns:
+            The matplotlib ``Figure``.
+
+        Raises:
+            ImportError: when matplotlib is not installed.
+            ValueError: when no trial has finished with a score.
+        """
+        return display.plot_history(self, path=path, ax=ax, figsize=figsize)
+
     def search_space_summary(self, extended=False):
         """Print the search space."""
-        space = self.hyperparameters.space
-        print("Search space summary")
-        print(f"Default search space size: {len(space)}")
-        for spec in space:
-            print(f"{spec.name} ({spec.kind.capitalize()})")
-            print(spec.describe())
+        display.search_space_summary(self.hyperparameters.space)
 
     def results_summary(self, num_trials=10):
         """Print the best ``num_trials`` trials: their hyperparameters and score."""
-        objective = self.oracle.objective
-        print("Results summary")
-        print(f"Results in {self.project_dir}")
-        print(f"Showing {num_trials} best trials")
-        print(objective)
-        for t in self.oracle.get_best_trials(num_trials):
-            print()
-            print(f"Trial {t.trial_id} summary")
-            print("Hyperparameters:")
-            for k, v in t.hyperparameters.values.items():
-                print(f"{k}: {v}")
-            print(f"Score: {t.score}")
+        display.results_summary(self, num_trials)
 
-
-def _jsonable(d):
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, (list, tuple)):
-            v = list(v)
-        elif hasattr(v, "item"):
-            v = v.item()
-        out[k] = v
-    return out
