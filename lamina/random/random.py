@@ -37,12 +37,9 @@ class SeedGenerator:
         )
 
     def next(self):
-        state = self.state.value
-        advanced = backend.numpy.add(state, backend.convert_to_tensor([0, 1], "int64"))
-        if backend.is_tensor(state) and state is self.state._storage():
-            state = backend.numpy.copy(state)  # the storage is updated in place (PyTorch): keep this draw's seed
+        seed, advanced = backend.random.advance_seed(self.state.value)
         self.state.assign(advanced)
-        return state
+        return seed
 
     def get_config(self):
         return {"seed": self.initial_seed}

@@ -344,11 +344,16 @@ class Trainer:
                 data.y is not None:
             sample_x = loop_utils.first_batch(data.x, data.batch_size)
             sample_y = loop_utils.first_batch(data.y, data.batch_size)
-            y_pred = self._predict_sample(sample_x)
-            sample_y = tree.map_structure(backend.convert_to_tensor, sample_y)
-            self.compiled_metrics.build(sample_y, y_pred)
-            # One eager update creates any state a metric makes lazily (before steps are compiled).
-            self.compiled_metrics.update_state(sample_y, y_pred)
+
+            def build_metrics():
+                y_pred = self._predict_sample(sample_x)
+                targets = tree.map_structure(backend.convert_to_tensor, sample_y)
+                self.compiled_metrics.build(targets, y_pred)
+                # One update creates any state a metric makes lazily (before steps are compiled).
+                self.compiled_metrics.update_state(targets, y_pred)
+
+            # for shapes only where the engine can (JAX: traced, so nothing is compiled), else eagerly
+            backend.core.abstract_call(build_metrics)
             self.reset_metrics()
         if with_targets:
             self._check_targets(data)

@@ -2,6 +2,8 @@
 
 import contextlib
 
+import threading
+
 import jax
 import jax.numpy as jnp
 import ml_dtypes
@@ -37,15 +39,23 @@ def dtype_name(x):
     return infer_dtype(x)
 
 
+INITIALIZING = threading.local()  # set while a Variable's initializer runs
+
+
 class Variable(VariableBase):
 
     def _initialize(self, value):
         self._array = value
 
     def _run_initializer(self, initializer, shape, dtype):
-        # Evaluate now even when created while a function is being traced.
+        # Evaluate now even when created while a function is being traced; filled tensors are made on the
+        # host (numpy_create.py), so building a model compiles no program per weight shape.
         with jax.ensure_compile_time_eval():
-            return initializer(shape, dtype)
+            INITIALIZING.active = getattr(INITIALIZING, "active", 0) + 1
+            try:
+                return initializer(shape, dtype)
+            finally:
+                INITIALIZING.active -= 1
 
     def _storage(self):
         return self._array
@@ -223,3 +233,21 @@ def value_and_grad(fn, variables, has_aux=False):
 def _current_value(variable, scope):
     value = scope.get(variable) if scope is not None else None
     return variable._storage() if value is None else value
+
+
+def abstract_call(fn):
+    """Run ``fn()`` for its side effects on Python objects (building metrics, creating their state) with the
+    computation traced for shapes only, so no program is compiled; variable writes inside are dropped. Falls
+    back to an eager call if ``fn`` needs concrete values."""
+    from lamina.backend.common import scopes
+
+    def traced():
+        with scopes.StatelessScope():
+            fn()
+        return 0
+
+    try:
+        jax.eval_shape(traced)
+    except (jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError,
+            jax.errors.TracerBoolConversionError, jax.errors.TracerIntegerConversionError):
+        fn()

@@ -7,9 +7,10 @@ import builtins
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from lamina.backend.jax._numpy_common import _dt
-from lamina.backend.jax.core import convert_to_tensor, to_engine_dtype
+from lamina.backend.jax.core import INITIALIZING, convert_to_tensor, to_engine_dtype
 
 __all__ = [
     "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like", "empty_like", "array",
@@ -30,19 +31,34 @@ def _shape(shape):
     return tuple(_size(s) for s in shape)
 
 
+def _on_host(shape):
+    """Whether to make a filled tensor with NumPy and transfer it: while a Variable's initializer runs (no
+    trace; an eager jnp.zeros compiles a program per shape)."""
+    return getattr(INITIALIZING, "active", 0) and all(isinstance(s, int) for s in shape)
+
+
 def zeros(shape, dtype=None):
-    return jnp.zeros(_shape(shape), dtype=to_engine_dtype(dtype))
+    shape = _shape(shape)
+    if _on_host(shape):
+        return jax.device_put(np.zeros(shape, dtype=np.dtype(to_engine_dtype(dtype) or "float32")))
+    return jnp.zeros(shape, dtype=to_engine_dtype(dtype))
 
 
 def ones(shape, dtype=None):
-    return jnp.ones(_shape(shape), dtype=to_engine_dtype(dtype))
+    shape = _shape(shape)
+    if _on_host(shape):
+        return jax.device_put(np.ones(shape, dtype=np.dtype(to_engine_dtype(dtype) or "float32")))
+    return jnp.ones(shape, dtype=to_engine_dtype(dtype))
 
 
 def full(shape, fill_value, dtype=None):
     if dtype is None:
         dtype = _dt(fill_value) if not isinstance(fill_value, (bool, int, float)) else (
             "bool" if isinstance(fill_value, bool) else "int32" if isinstance(fill_value, int) else None)
-    return jnp.full(_shape(shape), fill_value, dtype=to_engine_dtype(dtype))
+    shape = _shape(shape)
+    if _on_host(shape) and isinstance(fill_value, (bool, int, float)):
+        return jax.device_put(np.full(shape, fill_value, dtype=np.dtype(to_engine_dtype(dtype) or "float32")))
+    return jnp.full(shape, fill_value, dtype=to_engine_dtype(dtype))
 
 
 def empty(shape, dtype=None):

@@ -250,3 +250,9 @@ def value_and_grad(fn, variables, has_aux=False):
         return out, out_grads
 
     return wrapped
+
+
+def abstract_call(fn):
+    """Run ``fn()`` for its side effects on Python objects (see the JAX backend); eager PyTorch compiles nothing,
+    so it simply runs."""
+    fn()

@@ -63,6 +63,12 @@ def categorical(logits, num_samples, dtype="int32", seed=None):
     return torch.multinomial(probs, num_samples, replacement=True, generator=_generator(seed)).to(to_engine_dtype(dtype))
 
 
+def advance_seed(state):
+    """``(seed for this draw, next state)`` of a SeedGenerator's ``[seed, counter]`` state: the counter + 1. The
+    seed is a copy: the state's storage is updated in place."""
+    return state.clone(), state + torch.tensor([0, 1], dtype=state.dtype, device=state.device)
+
+
 def seed_engine(seed):
     """Seed torch's own global generators (for code that uses torch directly)."""
     torch.manual_seed(seed)
