@@ -8,7 +8,7 @@ import lamina
 
 @pytest.fixture(autouse=True)
 def _fresh_state():
-    lamina.utils.clear_session()
+    lamina.utils.clear_session(free_memory=False)  # names only: a collection per test would cost minutes
     lamina.utils.set_random_seed(1337)
     yield
 

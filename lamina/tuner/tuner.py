@@ -1,7 +1,5 @@
 """``Tuner``: the search loop shared by every tuner, on an Optuna study kept in ``directory/project_name``."""
 
-import gc
-import importlib
 import json
 import math
 import os
@@ -28,11 +26,8 @@ def release_memory():
     the compiled executables it caches process-wide, which would otherwise outlive the model.
     """
     from lamina import utils
-    from lamina.backend import engine
 
-    utils.clear_session()
-    gc.collect()
-    importlib.import_module(f"{engine.__name__}.memory").release_compiled_functions()
+    utils.clear_session(free_memory=True)  # name counters, a collection, the engine's compiled-function caches
 
 
 class Tuner:
