@@ -454,3 +454,49 @@ def test_synchronized_batch_normalization_uses_the_global_batch(tmp_path):
         np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5)
     # not synchronized: each process normalizes its own half (different statistics), as Keras
     assert any(not np.allclose(a, b, rtol=1e-3, atol=1e-4) for a, b in zip(single, results["0"]))
+
+
+_JAX_LONG_WORKER = textwrap.dedent("""
+    import pathlib, sys
+    import numpy as np
+    import lamina as keras
+    from lamina import distribution
+    rank, port, marker = int(sys.argv[1]), sys.argv[2], pathlib.Path(sys.argv[3])
+    distribution.initialize("127.0.0.1:" + port, 2, rank)
+    distribution.set_distribution(distribution.DataParallel())
+    x = np.random.default_rng(0).normal(size=(512, 8)).astype("float32")
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    touch = keras.callbacks.LambdaCallback(on_epoch_end=lambda e, l: marker.with_suffix(f".{rank}").touch())
+    model.fit(x, x[:, :1], batch_size=8, epochs=100000, verbose=0, callbacks=[touch])
+""")
+
+
+@jax_only
+@pytest.mark.parametrize("victim", [1, 0])
+def test_when_a_jax_process_is_killed_the_other_stops(tmp_path, victim):
+    # JAX's coordination service notices the missing heartbeats (LAMINA_DISTRIBUTED_TIMEOUT sets how long it
+    # waits) or the broken collective, and stops the survivor with its own message, instead of hanging.
+    script = tmp_path / "long.py"
+    script.write_text(_JAX_LONG_WORKER)
+    port, marker = str(_free_port()), tmp_path / "alive"
+    env = _env(LAMINA_DISTRIBUTED_TIMEOUT="10")
+    procs = [subprocess.Popen([sys.executable, str(script), str(r), port, str(marker)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for r in (0, 1)]
+    try:
+        deadline = time.time() + 180
+        while not marker.with_suffix(".1").exists():
+            assert time.time() < deadline and procs[0].poll() is None, "the workers never started training"
+            time.sleep(0.2)
+        procs[victim].send_signal(signal.SIGKILL)
+        killed_at = time.time()
+        survivor = procs[1 - victim]
+        _, err = survivor.communicate(timeout=90)
+        assert time.time() - killed_at < 90
+        assert survivor.returncode not in (0, None)
+        assert "another task died" in err or "heartbeat" in err or "Connection reset" in err, err[-2000:]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.communicate()

@@ -7,6 +7,8 @@ updated variables held to their layouts. Metrics are computed inside the step ov
 global batch, so nothing is summed afterwards.
 """
 
+import os
+
 import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
@@ -39,11 +41,21 @@ def initialize(job_addresses=None, num_processes=None, process_id=None):
     # CPU processes exchange data through Gloo (accelerators use their own interconnect).
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
     if job_addresses is None and num_processes is None and process_id is None:
-        jax.distributed.initialize()
+        jax.distributed.initialize(**_timeouts())
         return
     coordinator = None if job_addresses is None else job_addresses.split(",")[0]
     jax.distributed.initialize(coordinator_address=coordinator, num_processes=num_processes,
-                               process_id=process_id)
+                               process_id=process_id, **_timeouts())
+
+
+def _timeouts():
+    """``LAMINA_DISTRIBUTED_TIMEOUT`` (seconds; as on PyTorch): how long a process waits for one that stopped
+    answering (JAX's heartbeat timeout) before the job stops with an error."""
+    value = os.environ.get("LAMINA_DISTRIBUTED_TIMEOUT")
+    if not value:
+        return {}
+    seconds = max(1, int(float(value)))
+    return {"heartbeat_timeout_seconds": seconds}
 
 
 def process_index():
