@@ -18,6 +18,7 @@ from lamina import random as lrandom
 from lamina.layers.core.simple import _next_seed
 from lamina.layers.layer import Layer
 from lamina.saving import register_serializable
+from lamina.saving.serialization import get_custom_objects
 
 
 def _who(layer):
@@ -93,3 +94,8 @@ class StochasticDepth(Layer):
 
     def get_config(self):
         return {**super().get_config(), "drop_path_rate": self.drop_path_rate, "seed": self.seed}
+
+
+# Keras saves its (unregistered) ConvNeXt layers under their bare class names: let such files load too.
+get_custom_objects().setdefault("LayerScale", LayerScale)
+get_custom_objects().setdefault("StochasticDepth", StochasticDepth)

@@ -3,13 +3,16 @@
 * ``adapt_config``: Keras writes a few settings lamina has no use for (``ragged``,
   ``quantization_config``...) and dtype policies as objects; Keras 2 wrote
   Functional nodes as ``[[name, node, tensor, kwargs], ...]``. This turns such a
-  config into lamina's layout, refusing a setting lamina cannot honour.
+  config into lamina's layout, refusing a setting lamina cannot honour. Keras 3's
+  op nodes in Functional graphs are mapped to lamina's ops (``keras_op_nodes``).
 * ``find_code``: finds serialized Python code (Keras's ``__lambda__`` bytecode,
   Lambda layers) so the loader can refuse it.
 * ``optimizer_keras_order``: Keras creates some optimizer slots together and
   interleaves them per variable (Adam: ``m0, v0, m1, v1``); lamina creates them
   slot by slot (``m0, m1, v0, v1``). Files hold Keras's order.
 """
+
+from lamina.saving.keras_op_nodes import adapt_op_entry, is_keras_op_entry
 
 # Keras-only settings lamina accepts when they hold their neutral value.
 _NEUTRAL = {
@@ -21,6 +24,10 @@ _NEUTRAL = {
     "input_axes": (None,),
     "output_axes": (None,),
     "optional": (False,),
+    # BatchNormalization's batch renormalization (Keras 3.15): off by default; its momentum is unused then
+    "renorm": (False,),
+    "renorm_clipping": (None,),
+    "renorm_momentum": None,
 }
 
 # Slot kinds that Keras creates in one ``add_optimizer_variables`` call, so interleaves.
@@ -61,7 +68,8 @@ def adapt_config(config, where="config"):
                 io_list = inner.get(key)
                 if isinstance(io_list, list) and len(io_list) == 1 and isinstance(io_list[0], list):
                     inner[key] = io_list[0]
-        inner["layers"] = layers
+        # Keras 3 op nodes (``x + y``, ``ops.concatenate``...) become lamina.ops operations.
+        inner["layers"] = [adapt_op_entry(layer) if is_keras_op_entry(layer) else layer for layer in layers]
     return out
 
 

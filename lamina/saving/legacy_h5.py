@@ -28,6 +28,7 @@ import numpy as np
 from lamina.saving.compile_config import compile_from_legacy, legacy_training_config
 from lamina.saving.config_loading import check_and_adapt, model_from_file_config
 from lamina.saving.file_safety import atomic_write, file_error, h5_errors, open_h5, parse_json, read_dataset
+from lamina.saving.keras2_optimizer import load_keras2_optimizer
 from lamina.saving.keras_compat import optimizer_keras_order
 from lamina.saving.serialization import serialize_object
 
@@ -171,9 +172,11 @@ def _load_optimizer_legacy(model, group, source):
         if not optimizer.built:
             optimizer.build(model.trainable_variables)
         variables = [optimizer.variables[j] for j in optimizer_keras_order(optimizer)]
-        if [str(v.name) for v in variables] != names and len(names) != len(variables):
-            raise file_error(source, f"it holds {len(names)} optimizer variables, but the model's optimizer "
-                             f"has {len(variables)}.")
+        if [str(v.name) for v in variables] != names and (len(names) != len(variables) or
+                                                           any(n.endswith(":0") for n in names)):
+            # Not lamina's layout: tf.keras 2's (TensorFlow names end in ':0'; slots name model variables).
+            load_keras2_optimizer(optimizer, model, group, names, source)
+            return
         values = [read_dataset(_dataset(group, n, source), source, f"optimizer_weights/{n}", tuple(v.shape),
                                str(v.dtype)) for n, v in zip(names, variables)]
     except ValueError as e:

@@ -3,6 +3,7 @@
 Same function names as ``backend/torch/numpy_index.py``; re-exported by ``numpy.py``.
 """
 
+import builtins
 import jax
 import jax.numpy as jnp
 
@@ -20,6 +21,10 @@ __all__ = [
 
 def get_item(x, key):
     x = convert_to_tensor(x)
+    if isinstance(key, list) and any(k is None or k is Ellipsis or isinstance(k, builtins.slice) for k in key):
+        key = tuple(key)  # a multi-axis index that went through JSON (a saved model's config) as a list
+    elif isinstance(key, list):
+        key = jnp.asarray(key)  # NumPy's meaning of a list index: these positions (JAX wants an array)
     return x[key]
 
 

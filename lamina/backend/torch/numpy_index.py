@@ -21,6 +21,8 @@ __all__ = [
 
 def get_item(x, key):
     x = convert_to_tensor(x)
+    if isinstance(key, list) and any(k is None or k is Ellipsis or isinstance(k, builtins.slice) for k in key):
+        key = tuple(key)  # a multi-axis index that went through JSON (a saved model's config) as a list
     if isinstance(key, torch.Tensor) and key.dtype != torch.bool:
         key = key.long()
     return x[key]
