@@ -361,3 +361,12 @@ def test_lambda_from_config_refuses_bytecode_and_unknown_names():
         layers.Lambda.from_config({"name": "l", "function": {"class_name": "__lambda__", "config": {"code": "x"}}})
     with pytest.raises(ValueError, match="'os.system'.*not a registered object"):
         layers.Lambda.from_config({"name": "l", "function": "os.system"})
+
+
+@pytest.mark.filterwarnings("ignore:Saving to '.h5' writes the legacy Keras 2 HDF5 format")
+@pytest.mark.parametrize("name", FULL)
+def test_legacy_h5_round_trip(name, tmp_path):
+    # the Keras 2 HDF5 layout of the tutorials' save_model(model, "m.h5"): config, weights and outputs survive
+    spec = SPECS[name]
+    _, data = _inputs(spec, np.random.default_rng(3))
+    _check_round_trip(_functional(spec), data, tmp_path / f"{name}.h5")
