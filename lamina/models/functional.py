@@ -133,6 +133,16 @@ class Functional(Model):
         self._output_ids = [id(t) for t in self.outputs]
         self.built = True
         self._build_shapes = tree.map_structure(lambda t: t.shape, inputs)
+        # String inputs: their layers run on the host, the rest as usual (None for numeric models).
+        from lamina.layers.preprocessing._string_inputs import StringInputPlan
+
+        self._string_plan = StringInputPlan.build(self)
+        self._run_steps = self._steps if self._string_plan is None else self._string_plan.engine_steps
+
+    def _convert_input(self, x):
+        if self._string_plan is not None:  # raw strings stay NumPy; the plan converts the numeric inputs
+            return self._string_plan.check_concrete(x)
+        return super()._convert_input(x)
 
     @property
     def layers(self):
@@ -191,16 +201,19 @@ class Functional(Model):
         return flat
 
     def call(self, inputs, training=None, mask=None):
-        flat = self._flatten_call_inputs(inputs)
         values, masks = {}, {}
-        for kt, x, layer in zip(self.inputs, flat, self._input_layers):
-            x = self._convert_input(x) if not backend.is_tensor(x) else x
-            values[id(kt)] = conform_input(kt.shape, x, f"input '{layer.name}' of model '{self.name}'")
+        if self._string_plan is not None:
+            values = self._string_plan.engine_values(inputs)
+        else:
+            flat = self._flatten_call_inputs(inputs)
+            for kt, x, layer in zip(self.inputs, flat, self._input_layers):
+                x = self._convert_input(x) if not backend.is_tensor(x) else x
+                values[id(kt)] = conform_input(kt.shape, x, f"input '{layer.name}' of model '{self.name}'")
         if mask is not None:
             for kt, m in zip(self.inputs, tree.flatten(mask) if isinstance(mask, (list, tuple)) else [mask]):
                 if m is not None:
                     masks[id(kt)] = m
-        for step in self._steps:
+        for step in self._run_steps:
             op = step.operation
             in_mask = None
             if step.simple_in is not None:

@@ -34,6 +34,7 @@ class Sequential(Model):
         self._stack = []
         self._input_layer = None
         self._output_kt = None
+        self._string_plan = None  # set when the Input is a string (see layers/preprocessing/_string_inputs)
         if layers is not None:
             if not isinstance(layers, (list, tuple)):
                 raise TypeError(
@@ -70,6 +71,9 @@ class Sequential(Model):
                 )
             if not self._stack and self._input_layer is None and layer._batch_input_shape is not None:
                 self._input_layer = InputLayer(batch_shape=layer._batch_input_shape, dtype=layer.dtype)
+            elif not self._stack and self._input_layer is None and _vectorizes_text(layer):
+                # A TextVectorization first (Keras's export pattern): its input is a batch of strings.
+                self._input_layer = InputLayer(batch_shape=(None,), dtype="string")
             self._stack.append(layer)
             self._tracked.append(layer)
         self.built = False
@@ -93,6 +97,9 @@ class Sequential(Model):
             self._build_symbolic(self._input_layer.output)
 
     def _build_symbolic(self, x):
+        from lamina.layers.preprocessing._string_inputs import SequentialStringPlan
+
+        self._string_plan = SequentialStringPlan.build(self)
         for layer in self._stack:
             x = layer(x)
         self._output_kt = x
@@ -122,13 +129,20 @@ class Sequential(Model):
             shape = tuple(args[0].shape)
             self.build((None,) + shape[1:])
 
+    def _convert_input(self, x):
+        if self._string_plan is not None:  # raw strings stay NumPy; the plan converts them on the host
+            return self._string_plan.check_concrete(x)
+        return super()._convert_input(x)
+
     def call(self, inputs, training=None, mask=None):
         if not self._stack:
             raise ValueError(f"Sequential model '{self.name}' has no layers; add some before calling it.")
-        x = inputs
-        if self._input_layer is not None and backend.is_tensor(x):
+        x, stack = inputs, self._stack
+        if self._string_plan is not None:  # string Input: the first layer runs on the host
+            x, stack = self._string_plan.first_output(inputs), self._stack[1:]
+        elif self._input_layer is not None and backend.is_tensor(x):
             x = conform_input(self._input_layer.batch_shape, x, f"model '{self.name}'")
-        for layer in self._stack:
+        for layer in stack:
             kwargs = {}
             if layer._has_training_arg and training is not None:
                 kwargs["training"] = training
@@ -178,6 +192,14 @@ class Sequential(Model):
         config = dict(config)
         layers = [deserialize_object(c, custom_objects=custom_objects) for c in config.pop("layers")]
         return cls(layers=layers, **{k: v for k, v in config.items() if k in ("name", "trainable")})
+
+
+def _vectorizes_text(layer):
+    """A TextVectorization whose output shape is known (an un-adapted vector mode leaves the model unbuilt)."""
+    from lamina.layers.preprocessing.text_vectorization import TextVectorization
+
+    return isinstance(layer, TextVectorization) and (
+        layer.output_mode == "int" or layer.compute_output_shape((None,))[-1] is not None)
 
 
 def _makes_mask(layer):

@@ -454,10 +454,12 @@ class Trainer:
         verbose = loop_utils.resolve_verbose(verbose)
         if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
             raise ValueError(f"fit: epochs must be a non-negative int, but received epochs={epochs!r}.")
+        x = self._host_strings(x)
         data = data_adapters.get_data_adapter(x, y, sample_weight, batch_size, shuffle, "fit", class_weight)
         val = None
         if validation_data is not None:
-            val = data_adapters.get_validation_adapter(validation_data, validation_batch_size or data.batch_size)
+            val = data_adapters.get_validation_adapter(self._host_strings(validation_data, validation=True),
+                                                       validation_batch_size or data.batch_size)
         elif validation_split:
             if not data.is_array:
                 raise ValueError(
@@ -541,7 +543,8 @@ class Trainer:
         """
         self._assert_compiled("evaluate")
         verbose = loop_utils.resolve_verbose(verbose)
-        data = _data or data_adapters.get_data_adapter(x, y, sample_weight, batch_size, False, "evaluate")
+        data = _data or data_adapters.get_data_adapter(self._host_strings(x), y, sample_weight, batch_size, False,
+                                                       "evaluate")
         self._prepare(data if data.is_array else data.peek(), with_targets=True)
         if data.is_array:
             n_steps = data.steps if steps is None else min(int(steps), data.steps)
@@ -587,7 +590,7 @@ class Trainer:
         (5, 2)
         """
         verbose = loop_utils.resolve_verbose(verbose)
-        data = data_adapters.get_data_adapter(x, None, None, batch_size, False, "predict")
+        data = data_adapters.get_data_adapter(self._host_strings(x), None, None, batch_size, False, "predict")
         if not self.built:
             self._build_from_sample(data if data.is_array else data.peek())
         if data.is_array:
@@ -624,7 +627,7 @@ class Trainer:
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """Run one training step on one batch; return the logs of that batch."""
         self._assert_compiled("train_on_batch")
-        data = data_adapters.get_single_batch(x, y, sample_weight, "train_on_batch", class_weight)
+        data = data_adapters.get_single_batch(self._host_strings(x), y, sample_weight, "train_on_batch", class_weight)
         self._prepare(data, with_targets=True)
         train_fn = self._get_step("train")
         self.reset_metrics()
@@ -635,7 +638,7 @@ class Trainer:
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """Evaluate one batch; return its loss and metrics."""
         self._assert_compiled("test_on_batch")
-        data = data_adapters.get_single_batch(x, y, sample_weight, "test_on_batch")
+        data = data_adapters.get_single_batch(self._host_strings(x), y, sample_weight, "test_on_batch")
         self._prepare(data, with_targets=True)
         test_fn = self._get_step("test")
         self.reset_metrics()
@@ -645,12 +648,22 @@ class Trainer:
 
     def predict_on_batch(self, x):
         """Return the outputs for one batch as NumPy arrays (one call of ``predict``'s compiled step)."""
-        data = data_adapters.get_single_batch(x, None, None, "predict_on_batch")
+        data = data_adapters.get_single_batch(self._host_strings(x), None, None, "predict_on_batch")
         if not self.built:
             self._build_from_sample(data)
         predict_fn = self._get_step("predict")
         out = predict_fn(predict_fn.place(data), [np.arange(data.num_samples)])
         return tree.map_structure(backend.convert_to_numpy, out)
+
+    def _host_strings(self, x, validation=False):
+        """A model with string inputs converts them on the host before the engine sees the data (see
+        ``lamina/layers/preprocessing/_string_inputs.py``); other models get ``x`` back untouched."""
+        plan = getattr(self, "_string_plan", None)
+        if plan is None or x is None:
+            return x
+        if validation and isinstance(x, (tuple, list)) and len(x) in (1, 2, 3):  # (x_val, y_val[, weights])
+            return (plan.host_data(x[0]),) + tuple(x[1:])
+        return plan.host_data(x)
 
     def _single_result(self, return_dict):
         return self._logs_result(self._current_logs(), return_dict)

@@ -21,7 +21,8 @@ class KerasTensor:
 
     def __init__(self, shape, dtype="float32", sparse=False, name=None, record_history=None):
         self.shape = tuple(None if d is None else int(d) for d in shape)
-        self.dtype = standardize_dtype(dtype)
+        # "string": a string Input of a Functional model (run on the host, see layers/preprocessing/_string_inputs).
+        self.dtype = "string" if isinstance(dtype, str) and dtype in ("string", "str") else standardize_dtype(dtype)
         self.sparse = sparse
         self.name = name
         self._history = record_history  # (operation, node_index, tensor_index)

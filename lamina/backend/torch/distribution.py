@@ -213,25 +213,34 @@ class _DataParallelTestFunction(_ShardedBatches, _trainer.TestFunction):
         self.rank, self.world = rank, world
 
 
+class _SumOverProcesses(torch.autograd.Function):
+    """``all_reduce(SUM)`` with its gradient (the sum of every process's gradient), on the process group."""
+
+    @staticmethod
+    def forward(ctx, tensor):
+        out = tensor.clone()
+        _collective("all-reduce the batch statistics", dist.all_reduce, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = grad.clone()
+        _collective("all-reduce the gradient of the batch statistics", dist.all_reduce, grad)
+        return grad
+
+
 def synchronized_moments(x, axes):
     """Mean and (biased) variance of ``x`` over ``axes`` and over every data-parallel process's batch, with
-    gradients flowing back to each process's inputs (``torch.distributed.nn`` all-reduces); None with one
-    process (BatchNormalization(synchronized=True))."""
+    gradients flowing back to each process's inputs (an all-reduce and its gradient, on torch.distributed);
+    None with one process (BatchNormalization(synchronized=True))."""
     if process_count() <= 1:
         return None
-    from torch.distributed.nn import functional as dist_nn
-
     axes = tuple(axes)
     count = torch.tensor([float(np.prod([x.shape[a] for a in axes]))], dtype=x.dtype, device=x.device)
-    sums = torch.cat([x.sum(dim=axes).reshape(-1), count])
-    sums = _collective("all-reduce the batch statistics", dist_nn.all_reduce, sums)
+    sums = _SumOverProcesses.apply(torch.cat([x.sum(dim=axes).reshape(-1), count]))
     total = sums[-1]
     mean = sums[:-1] / total
-    keep = [1] * x.dim()
-    channel_dims = [d for d in range(x.dim()) if d not in axes]
-    for d in channel_dims:
-        keep[d] = x.shape[d]
+    keep = [x.shape[d] if d not in axes else 1 for d in range(x.dim())]
     centered = x - mean.reshape(keep)
-    squares = _collective("all-reduce the batch statistics", dist_nn.all_reduce,
-                          (centered * centered).sum(dim=axes).reshape(-1))
+    squares = _SumOverProcesses.apply((centered * centered).sum(dim=axes).reshape(-1))
     return mean, squares / total

@@ -12,7 +12,7 @@ class InputLayer(Layer):
     Args:
         shape: the shape of one sample (no batch dimension).
         batch_size: an optional fixed batch size.
-        dtype: the input dtype (default ``floatx()``).
+        dtype: the input dtype (default ``floatx()``); ``"string"`` for raw text fed to a string layer.
         input_tensor: an existing KerasTensor to use.
         name: the name of the input.
 
@@ -29,7 +29,8 @@ class InputLayer(Layer):
             shape = kwargs.pop("input_shape")
         if "batch_input_shape" in kwargs and batch_shape is None:
             batch_shape = kwargs.pop("batch_input_shape")
-        super().__init__(name=name, dtype=dtype, **kwargs)
+        is_string = isinstance(dtype, str) and dtype in ("string", "str")
+        super().__init__(name=name, dtype=None if is_string else dtype, **kwargs)
         if input_tensor is not None:
             if not isinstance(input_tensor, KerasTensor):
                 raise ValueError(
@@ -55,7 +56,10 @@ class InputLayer(Layer):
                     f"or None, but received shape {batch_shape}."
                 )
         self.batch_shape = batch_shape
-        self._dtype = backend.standardize_dtype(dtype)
+        # "string" inputs hold host data (NumPy arrays of str/bytes), fed to string layers such as
+        # TextVectorization, which the model runs on the host (see layers/preprocessing/_string_inputs).
+        is_string = isinstance(dtype, str) and dtype in ("string", "str")
+        self._dtype = "string" if is_string else backend.standardize_dtype(dtype)
         self.sparse = bool(sparse)
         self.optional = optional
         self.built = True
@@ -78,7 +82,8 @@ def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None
     Args:
         shape: the shape of one sample, e.g. ``(784,)`` (the batch dimension is added).
         batch_size: an optional fixed batch size.
-        dtype: the dtype of the data (default ``floatx()``).
+        dtype: the dtype of the data (default ``floatx()``). ``"string"`` makes a string input: it must feed
+            string layers (``TextVectorization``, ``StringLookup``) directly, which the model runs on the host.
         batch_shape: the full shape including the batch dimension (instead of ``shape``).
         name: a name for the input (used for dict inputs).
 

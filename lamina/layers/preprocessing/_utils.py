@@ -232,8 +232,10 @@ def as_string_array(x):
 
 
 def symbolic_string_error(layer, x, what="string"):
+    hint = ("Inside a model, call it directly on a string Input (`lamina.Input(shape=(1,), dtype=\"string\")`), "
+            "which the model runs on the host; or apply" if what == "string" else "Apply")
     return ValueError(
         f"{who(layer)} received a symbolic tensor {x} inside a model, but it works on {what} data, which "
-        "lamina's engines (PyTorch, JAX) cannot hold as tensors. Apply the layer to NumPy arrays in your "
+        f"lamina's engines (PyTorch, JAX) cannot hold as tensors. {hint} the layer to NumPy arrays in your "
         "input pipeline instead (e.g. `x_ids = layer(np.array(texts))` before `model.fit(x_ids, ...)`, or "
         "in a PyDataset's __getitem__), and give the model the integer outputs.")

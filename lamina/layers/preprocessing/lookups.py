@@ -4,6 +4,7 @@ import numpy as np
 
 from lamina import backend, ops
 from lamina.layers.preprocessing import _utils as u
+from lamina.layers.preprocessing._string_inputs import symbolic_call
 from lamina.layers.preprocessing.index_lookup import IndexLookup
 
 
@@ -12,8 +13,9 @@ class StringLookup(IndexLookup):
 
     Strings are handled on the host with NumPy: call the layer on NumPy arrays (or lists) of ``str`` or
     ``bytes`` in your input pipeline; the result is an int64 tensor (or the ``output_mode`` encoding) that a
-    model can consume. PyTorch and JAX have no string tensors, so the layer cannot run on a symbolic input
-    inside a compiled model (it raises a ``ValueError`` saying so).
+    model can consume. PyTorch and JAX have no string tensors: inside a Functional model the layer must be
+    called directly on a string ``Input(..., dtype="string")``, and the model runs it on the host before its
+    numeric part (other symbolic inputs, and ``invert=True`` inside a model, raise a ``ValueError``).
 
     Args:
         max_tokens: the largest vocabulary size, special tokens included (None: no limit).
@@ -63,10 +65,21 @@ class StringLookup(IndexLookup):
                                otypes=[object])(arr)
         return arr.astype(str)
 
+    @property
+    def _host_string_layer(self):  # runs on the host in a model with a string Input (see _string_inputs)
+        return not self.invert
+
     def __call__(self, inputs, *args, **kwargs):
         if u.is_symbolic(inputs):
-            raise u.symbolic_string_error(self, inputs, "integer ids to turn into strings" if self.invert
-                                          else "string")
+            if self.invert:
+                raise u.symbolic_string_error(self, inputs, "integer ids to turn into strings")
+            if self.output_mode == "int":
+                shape = tuple(inputs.shape)
+            elif self._vocab is not None or self.pad_to_max_tokens:
+                shape = self.compute_output_shape(inputs.shape)
+            else:  # the encoding's width is known once the vocabulary is set
+                shape = u.encoded_shape(inputs.shape, self.output_mode, None)
+            return symbolic_call(self, inputs, shape, self._out_dtype())
         self.built = True
         if self.invert:
             ids = u.to_numpy(inputs)

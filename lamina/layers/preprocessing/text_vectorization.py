@@ -4,7 +4,9 @@ The pipeline, for each input string (a "document"): standardize -> split into to
 look each token up in the vocabulary -> encode (``output_mode``). PyTorch and JAX have no string tensors,
 so all of it runs on the host with NumPy and Python strings; the layer returns an engine tensor that a model
 consumes. Use it in the input pipeline (``dataset.map(lambda x, y: (vectorize(x), y))`` on a lamina
-directory dataset, or ``vectorize(texts)`` before ``fit``), not inside a compiled model.
+directory dataset, or ``vectorize(texts)`` before ``fit``), or inside a Functional model called directly on a
+string ``Input(shape=(1,), dtype="string")``: the model then runs it on the host before its numeric part
+(see ``lamina.layers.preprocessing._string_inputs``).
 
 Index layout (as Keras): with ``output_mode="int"`` index 0 is padding (the mask token ``""``) and 1 is
 ``"[UNK]"`` (out of vocabulary), then the vocabulary. In the other modes the padding takes no index: the
@@ -22,6 +24,7 @@ import numpy as np
 from lamina import backend, ops
 from lamina.layers.layer import Layer
 from lamina.layers.preprocessing import _utils as u
+from lamina.layers.preprocessing._string_inputs import symbolic_call
 from lamina.layers.preprocessing.lookups import StringLookup
 from lamina.saving.serialization import get_registered_object
 
@@ -41,8 +44,9 @@ class TextVectorization(Layer):
     """Map text to integer sequences (``"int"``) or to multi-hot / count / TF-IDF vectors.
 
     Runs on the host (see the module docstring): call it on a list or NumPy array of strings (``str`` or
-    ``bytes``), of shape ``(batch,)`` or ``(batch, 1)``; a scalar string gives one unbatched result. It
-    raises a ``ValueError`` on a symbolic tensor (inside a functional/compiled model).
+    ``bytes``), of shape ``(batch,)`` or ``(batch, 1)``; a scalar string gives one unbatched result. Called on
+    a string ``Input`` it records a node of a Functional model, which runs it on the host (second example);
+    any other symbolic tensor gets a ``ValueError``.
 
     Args:
         max_tokens: the largest vocabulary size, special tokens included (None: no limit).
@@ -71,6 +75,10 @@ class TextVectorization(Layer):
     ['', '[UNK]', 'the', 'cat', 'sat', 'dog']
     >>> lamina.ops.convert_to_numpy(layer(["The bird sat", "cat"])).tolist()
     [[2, 1, 4, 0], [3, 0, 0, 0]]
+    >>> text = lamina.Input(shape=(1,), dtype="string")
+    >>> model = lamina.Model(text, lamina.layers.Embedding(6, 2)(layer(text)))
+    >>> model.predict(np.array([["the dog"], ["a cat sat"]]), verbose=0).shape
+    (2, 4, 2)
     """
 
     def __init__(self, max_tokens=None, standardize="lower_and_strip_punctuation", split="whitespace",
@@ -298,9 +306,11 @@ class TextVectorization(Layer):
             return "int64"
         return self.compute_dtype if backend.is_float_dtype(self.compute_dtype) else "float32"
 
+    _host_string_layer = True  # runs on the host in a model with a string Input (see _string_inputs)
+
     def __call__(self, inputs, *args, **kwargs):
         if u.is_symbolic(inputs):
-            raise u.symbolic_string_error(self, inputs)
+            return symbolic_call(self, inputs, self.compute_output_shape(inputs.shape), self._out_dtype())
         self.built = True
         return self.call(inputs)
 
@@ -320,7 +330,8 @@ class TextVectorization(Layer):
         batch = tuple(input_shape)[:1]
         if self.output_mode == "int":
             return batch + (self.output_sequence_length,)
-        return batch + (self._lookup._depth(),)
+        known = self._lookup._vocab is not None or self.pad_to_max_tokens
+        return batch + (self._lookup._depth() if known else None,)
 
     # ---- config ----------------------------------------------------------------------------------------
 
