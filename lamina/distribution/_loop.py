@@ -41,3 +41,10 @@ def summed_metrics(model):
     finally:
         for v, value in zip(variables, local):
             v.assign(value)
+
+
+def active():
+    """Whether a distribution is set or several processes run (the loop's general paths handle those)."""
+    from lamina import distribution
+
+    return distribution.distribution() is not None or _engine().process_count() > 1

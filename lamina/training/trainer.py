@@ -590,6 +590,10 @@ class Trainer:
         (5, 2)
         """
         verbose = loop_utils.resolve_verbose(verbose)
+        if verbose == 0 and steps is None and callbacks is None and self.built:
+            small = self._predict_small(x, batch_size)
+            if small is not None:
+                return small
         data = data_adapters.get_data_adapter(self._host_strings(x), None, None, batch_size, False, "predict")
         if not self.built:
             self._build_from_sample(data if data.is_array else data.peek())
@@ -621,6 +625,18 @@ class Trainer:
         flat = [tree.flatten(o) for o in outputs]
         joined = [np.concatenate([backend.convert_to_numpy(f[i]) for f in flat], axis=0) for i in range(len(flat[0]))]
         return tree.pack_sequence_as(first, joined) if isinstance(first, (list, tuple, dict)) else joined[0]
+
+    def _predict_small(self, x, batch_size):
+        """``predict`` of one array that fits in one batch, without the batching machinery (no data adapter,
+        callbacks or concatenation): one call of the compiled predict step, as ``predict_on_batch``. None when
+        ``x`` is not such an input (the general path then runs, with its checks and messages)."""
+        if not isinstance(x, np.ndarray) or x.ndim == 0 or not 0 < len(x) <= (batch_size or 32) or \
+                x.dtype.kind not in "fiub" or getattr(self, "_string_plan", None) is not None or \
+                distribution_loop.active():
+            return None
+        predict_fn = self._get_step("predict")
+        out = predict_fn.predict_batch(predict_fn.place_batches([(x, None, None)]))
+        return tree.map_structure(backend.convert_to_numpy, out)
 
     # ---- single batches ------------------------------------------------------------
 

@@ -55,6 +55,12 @@ def _array_structure(x, who, name):
 
     if isinstance(x, list) and x and all(isinstance(e, (int, float, bool, np.generic)) for e in x):
         return np.asarray(x)
+    if isinstance(x, list) and x and all(isinstance(e, list) for e in x) and \
+            all(isinstance(e, (int, float, bool, np.generic)) for e in tree.flatten(x)):
+        try:  # nested Python lists of numbers (``predict([[1.0, 2.0, 3.0]])``): one array, as NumPy reads it
+            return np.asarray(x)
+        except ValueError:
+            pass
     return tree.map_structure(leaf, x)
 
 
