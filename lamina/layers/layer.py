@@ -3,6 +3,7 @@
 import inspect
 
 from lamina import backend, dtype_policies, tree
+from lamina.backend.common.scopes import ACTIVE as _SCOPES_OPEN
 from lamina.backend.common.scopes import AutocastScope, autocast_dtype
 from lamina.backend.common.keras_tensor import KerasTensor, any_symbolic
 from lamina.layers.call_context import TrainingContext, current_training
@@ -421,7 +422,7 @@ class Layer(Operation):
         if self._added_metrics:
             self._added_metrics = []
         policy = self._dtype_policy
-        if policy.is_mixed or autocast_dtype() is not None:
+        if policy.is_mixed or (_SCOPES_OPEN[0] and autocast_dtype() is not None):
             # A mixed-precision layer reads its float weights as its compute dtype; a float32
             # layer inside one (e.g. a float32 output layer) reads them as they are.
             with TrainingContext(training), AutocastScope(policy.compute_dtype if policy.is_mixed else None):
@@ -465,7 +466,8 @@ class Layer(Operation):
 
     def _check_inputs(self, args):
         specs = self.input_spec if isinstance(self.input_spec, (list, tuple)) else [self.input_spec]
-        flat = tree.flatten(args[0]) if args else []
+        first = args[0] if args else None
+        flat = [first] if backend.is_tensor(first) else tree.flatten(first) if args else []
         for i, (spec, x) in enumerate(zip(specs, flat)):
             check_input(self, spec, x, i)
 

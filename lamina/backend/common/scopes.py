@@ -3,6 +3,9 @@
 import threading
 
 _STATE = threading.local()
+# Scopes (stateless or autocast) open in any thread. Zero (the common case: eager code outside any scope) lets
+# Variable.value return its storage without looking at the thread-local state.
+ACTIVE = [0]
 
 
 def _stack():
@@ -71,10 +74,12 @@ class StatelessScope:
 
     def __enter__(self):
         _stack().append(self)
+        ACTIVE[0] += 1
         return self
 
     def __exit__(self, *exc):
         _stack().pop()
+        ACTIVE[0] -= 1
         return False
 
 
@@ -99,7 +104,9 @@ class AutocastScope:
     def __enter__(self):
         self._previous = getattr(_STATE, "autocast", None)
         _STATE.autocast = self.dtype
+        ACTIVE[0] += 1
         return self
 
     def __exit__(self, *exc):
         _STATE.autocast = self._previous
+        ACTIVE[0] -= 1

@@ -82,6 +82,8 @@ class VariableBase:
 
     @property
     def value(self):
+        if not scopes.ACTIVE[0]:  # no scope open anywhere: the storage itself
+            return self._storage()
         scope = scopes.current_scope()
         value = None
         if scope is not None:
