@@ -16,6 +16,7 @@ from lamina.backend.common.scopes import current_scope
 
 _STATE = threading.local()
 ACTIVE = [0]  # scopes open in any thread: Layer.__call__ looks further only when non-zero
+_COUNT_LOCK = threading.Lock()
 _MODES = ("full", "activations", "larger_than", "list_of_layers", None)
 
 
@@ -77,12 +78,14 @@ class RematScope:
 
     def __enter__(self):
         _stack().append(self)
-        ACTIVE[0] += 1
+        with _COUNT_LOCK:
+            ACTIVE[0] += 1
         return self
 
     def __exit__(self, *exc):
         _stack().pop()
-        ACTIVE[0] -= 1
+        with _COUNT_LOCK:
+            ACTIVE[0] -= 1
         return False
 
 

@@ -6,6 +6,12 @@ _STATE = threading.local()
 # Scopes (stateless or autocast) open in any thread. Zero (the common case: eager code outside any scope) lets
 # Variable.value return its storage without looking at the thread-local state.
 ACTIVE = [0]
+_COUNT_LOCK = threading.Lock()
+
+
+def _count(delta):
+    with _COUNT_LOCK:  # enters and exits in several threads must not lose an update
+        ACTIVE[0] += delta
 
 
 def _stack():
@@ -74,12 +80,12 @@ class StatelessScope:
 
     def __enter__(self):
         _stack().append(self)
-        ACTIVE[0] += 1
+        _count(1)
         return self
 
     def __exit__(self, *exc):
         _stack().pop()
-        ACTIVE[0] -= 1
+        _count(-1)
         return False
 
 
@@ -104,9 +110,9 @@ class AutocastScope:
     def __enter__(self):
         self._previous = getattr(_STATE, "autocast", None)
         _STATE.autocast = self.dtype
-        ACTIVE[0] += 1
+        _count(1)
         return self
 
     def __exit__(self, *exc):
         _STATE.autocast = self._previous
-        ACTIVE[0] -= 1
+        _count(-1)
