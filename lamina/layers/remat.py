@@ -12,7 +12,7 @@ import threading
 
 from lamina import backend, tree
 from lamina.backend.common.keras_tensor import KerasTensor
-from lamina.backend.common.scopes import current_scope
+from lamina.backend.common.scopes import current_scope, raw_value
 
 _STATE = threading.local()
 ACTIVE = [0]  # scopes open in any thread: Layer.__call__ looks further only when non-zero
@@ -169,9 +169,9 @@ def call(layer, args, kwargs):
             object.__setattr__(layer, "activation", activation)
     tv, ntv = layer.trainable_variables, layer.non_trainable_variables
     outer = current_scope()
-    tv_vals = [_raw(v, outer) for v in tv]
+    tv_vals = [raw_value(v, outer) for v in tv]
     # copies: PyTorch updates a variable's storage in place, and the recomputation must see the values from before
-    ntv_vals = [backend.numpy.copy(_raw(v, outer)) for v in ntv]
+    ntv_vals = [backend.numpy.copy(raw_value(v, outer)) for v in ntv]
     sublayers = layer._flatten_layers()
     tensors, rebuild = _split(args, kwargs)
 
@@ -192,11 +192,6 @@ def call(layer, args, kwargs):
         sub._losses = list(sub_losses)
         sub._added_metrics = [(name, value, agg) for (name, _, agg), value in zip(sub._added_metrics, values)]
     return outputs
-
-
-def _raw(variable, scope):
-    value = scope.get(variable) if scope is not None else None
-    return variable._storage() if value is None else value
 
 
 def _split(args, kwargs):

@@ -295,7 +295,16 @@ class Trainer:
         return self.get_metrics_result()
 
     def test_step(self, data):
-        """One evaluation step on ``data``; returns the logs (override to customize ``evaluate``)."""
+        """One evaluation step on ``data``; returns the logs (override to customize ``evaluate``).
+
+        Example:
+        >>> import lamina, numpy as np
+        >>> model = lamina.Sequential([lamina.Input((2,)), lamina.layers.Dense(1, kernel_initializer="zeros")])
+        >>> model.compile(loss="mse")
+        >>> logs = model.test_step((lamina.ops.ones((4, 2)), lamina.ops.ones((4, 1))))
+        >>> float(logs["loss"])
+        1.0
+        """
         from lamina.utils.dataset_utils import unpack_x_y_sample_weight
 
         x, y, sample_weight = unpack_x_y_sample_weight(data)
@@ -305,7 +314,14 @@ class Trainer:
         return self.get_metrics_result()
 
     def predict_step(self, data):
-        """The outputs for one batch ``data`` (``(x,)``); override to customize ``predict``."""
+        """The outputs for one batch ``data`` (``(x,)``); override to customize ``predict``.
+
+        Example:
+        >>> import lamina
+        >>> model = lamina.Sequential([lamina.Input((2,)), lamina.layers.Dense(3)])
+        >>> lamina.ops.shape(model.predict_step((lamina.ops.ones((4, 2)),)))
+        (4, 3)
+        """
         from lamina.utils.dataset_utils import unpack_x_y_sample_weight
 
         x, _, _ = unpack_x_y_sample_weight(data)
@@ -313,7 +329,16 @@ class Trainer:
 
     def get_metrics_result(self):
         """The current result of every metric in ``self.metrics``, as a dict of scalar tensors (what a
-        ``train_step`` returns)."""
+        ``train_step`` returns).
+
+        Example:
+        >>> import lamina, numpy as np
+        >>> model = lamina.Sequential([lamina.Input((2,)), lamina.layers.Dense(1)])
+        >>> model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+        >>> _ = model.fit(np.ones((4, 2)), np.ones((4, 1)), verbose=0)
+        >>> sorted(model.get_metrics_result())
+        ['loss', 'mae']
+        """
         logs = {}
         for m in self.metrics:
             result = m.result()

@@ -26,6 +26,12 @@ def current_scope():
     return s[-1] if s else None
 
 
+def raw_value(variable, scope):
+    """``variable``'s value in ``scope`` (None: no scope), else its storage; never autocast."""
+    value = scope.get(variable) if scope is not None else None
+    return variable._storage() if value is None else value
+
+
 class StatelessScope:
     """Inside this scope Variables read from, and assign to, a mapping, not their storage.
 

@@ -204,13 +204,11 @@ def value_and_grad(fn, variables, has_aux=False):
     """``fn``'s value and its gradients with respect to the lamina Variables ``variables`` (see
     ``lamina.ops.value_and_grad``). ``fn`` runs as a pure function of the variables' values (``jax.value_and_grad``);
     what it assigns to other variables (BatchNormalization statistics, seeds) is assigned after it."""
-    from lamina.backend.common import scopes
-
     variables = list(variables)
 
     def wrapped(*args, **kwargs):
         outer = scopes.current_scope()
-        values = [_current_value(v, outer) for v in variables]
+        values = [scopes.raw_value(v, outer) for v in variables]
         assigned = []
 
         def pure(vals):
@@ -230,17 +228,15 @@ def value_and_grad(fn, variables, has_aux=False):
     return wrapped
 
 
-def _current_value(variable, scope):
-    value = scope.get(variable) if scope is not None else None
-    return variable._storage() if value is None else value
+# What a function that needs concrete values raises when it is traced.
+UNTRACEABLE = (jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError,
+               jax.errors.TracerBoolConversionError, jax.errors.TracerIntegerConversionError)
 
 
 def abstract_call(fn):
     """Run ``fn()`` for its side effects on Python objects (building metrics, creating their state) with the
     computation traced for shapes only, so no program is compiled; variable writes inside are dropped. Falls
     back to an eager call if ``fn`` needs concrete values."""
-    from lamina.backend.common import scopes
-
     def traced():
         with scopes.StatelessScope():
             fn()
@@ -248,6 +244,5 @@ def abstract_call(fn):
 
     try:
         jax.eval_shape(traced)
-    except (jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError,
-            jax.errors.TracerBoolConversionError, jax.errors.TracerIntegerConversionError):
+    except UNTRACEABLE:
         fn()

@@ -1,8 +1,8 @@
 """A model's own ``train_step``/``test_step`` compiled with ``jax.jit`` (see lamina/training/custom_steps.py).
 
-The first call runs eagerly, so that everything the step creates lazily (optimizer slots, metric accumulators)
-exists; then the step is traced once as a pure function of every Variable the model can reach and compiled. A step
-that cannot be traced (it converts a tensor to a Python value, say) falls back to running eagerly, with a warning.
+A first trace, for shapes only, lets the step create what it makes lazily (optimizer slots, metric accumulators);
+then the step is traced once as a pure function of every Variable the model can reach and compiled. A step that
+cannot be traced (it converts a tensor to a Python value, say) falls back to running eagerly, with a warning.
 """
 
 import warnings
@@ -10,10 +10,9 @@ import warnings
 import jax
 
 from lamina.backend.common.scopes import StatelessScope
+from lamina.backend.jax.core import UNTRACEABLE
 
-_UNTRACEABLE = (jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError,
-                jax.errors.TracerBoolConversionError, jax.errors.TracerIntegerConversionError,
-                jax.errors.UnexpectedTracerError)
+_UNTRACEABLE = UNTRACEABLE + (jax.errors.UnexpectedTracerError,)
 
 
 class CustomStepRunner:
