@@ -167,3 +167,47 @@ def standardize_data_format(data_format):
             f"data_format must be one of {list(_DATA_FORMATS)}, but received '{data_format}'."
         )
     return data_format
+
+
+_MATMUL_PRECISIONS = ("default", "high", "highest")
+
+
+def float32_matmul_precision():
+    """Return how float32 matrix products and convolutions run on GPUs (see ``set_float32_matmul_precision``).
+
+    Example:
+    >>> import lamina
+    >>> lamina.config.float32_matmul_precision()
+    'default'
+    """
+    return _SETTINGS.get("float32_matmul_precision", "default")
+
+
+def set_float32_matmul_precision(precision):
+    """Choose how float32 matrix products, convolutions and recurrent kernels run on GPUs.
+
+    - ``"highest"``: full float32 arithmetic, the numbers the CPU (and NumPy) gives, on both engines.
+    - ``"high"``: TensorFloat-32 on GPUs that have it (NVIDIA Ampere and newer): several times faster,
+      with about 1e-3 relative error per product.
+    - ``"default"``: each engine's own default. JAX uses TensorFloat-32 for float32 products and
+      convolutions on such GPUs; PyTorch uses full float32 for matrix products and TensorFloat-32 in
+      cuDNN's convolutions and recurrent kernels. So, on a GPU, float32 results of the two engines can
+      differ by about 1e-4 relative unless this is ``"highest"``.
+
+    On the CPU every choice computes full float32. Applies to the current backend, from now on.
+
+    Example:
+    >>> import lamina
+    >>> lamina.config.set_float32_matmul_precision("highest")
+    >>> lamina.config.float32_matmul_precision()
+    'highest'
+    >>> lamina.config.set_float32_matmul_precision("default")
+    """
+    value = str(precision).lower()
+    if value not in _MATMUL_PRECISIONS:
+        raise ValueError(f"set_float32_matmul_precision expected one of {list(_MATMUL_PRECISIONS)}, "
+                         f"but received {precision!r}.")
+    from lamina.backend import core
+
+    core.set_float32_matmul_precision(value)
+    _SETTINGS["float32_matmul_precision"] = value

@@ -246,3 +246,10 @@ def abstract_call(fn):
         jax.eval_shape(traced)
     except UNTRACEABLE:
         fn()
+
+
+def set_float32_matmul_precision(value):
+    """``lamina.config.set_float32_matmul_precision``'s engine half: JAX's default precision of float32 dot
+    products and convolutions ("default": JAX's own, TensorFloat-32 on GPUs that have it)."""
+    jax.config.update("jax_default_matmul_precision",
+                      {"default": None, "high": "tensorfloat32", "highest": "float32"}[value])

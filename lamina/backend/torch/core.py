@@ -13,6 +13,7 @@ from lamina.backend.common.variables import VariableBase
 NAME = "torch"
 
 DEFAULT_DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
+_ON_CUDA = DEFAULT_DEVICE.startswith("cuda")  # kept with DEFAULT_DEVICE (device_scope)
 
 _TORCH_DTYPES = {
     "float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32,
@@ -102,6 +103,8 @@ def is_tensor(x):
 def convert_to_tensor(x, dtype=None, sparse=None):
     """Return ``x`` as a torch tensor (on lamina's device), cast to ``dtype`` if given."""
     if isinstance(x, torch.Tensor):
+        if x.is_cuda is not _ON_CUDA and not x.is_meta:
+            x = x.to(DEFAULT_DEVICE)  # a CPU tensor (a DataLoader's, say) joins the GPU weights, as in Keras
         if dtype is not None:
             td = to_engine_dtype(dtype)
             if x.dtype != td:
@@ -193,21 +196,22 @@ def compute_output_spec(fn, *args, **kwargs):
         try:
             outs.append(_run_trial(fn, args, kwargs, trial, "meta"))
         except (RuntimeError, NotImplementedError, TypeError):
-            outs.append(_run_trial(fn, args, kwargs, trial, "cpu"))
+            # Small real tensors, on the device the weights live on (a GPU's, when there is one).
+            outs.append(_run_trial(fn, args, kwargs, trial, DEFAULT_DEVICE))
     return tracing.merge_trials(outs[0], outs[1])
 
 
 @contextlib.contextmanager
 def device_scope(device_name_):
     """Place new tensors on ``device_name_`` ("cpu", "gpu:0", "cuda:1", ...)."""
-    global DEFAULT_DEVICE
+    global DEFAULT_DEVICE, _ON_CUDA
     old = DEFAULT_DEVICE
     name = str(device_name_).lower().replace("gpu", "cuda")
-    DEFAULT_DEVICE = name
+    DEFAULT_DEVICE, _ON_CUDA = name, name.startswith("cuda")
     try:
         yield
     finally:
-        DEFAULT_DEVICE = old
+        DEFAULT_DEVICE, _ON_CUDA = old, old.startswith("cuda")
 
 
 def remat(fn):
@@ -256,3 +260,10 @@ def abstract_call(fn):
     """Run ``fn()`` for its side effects on Python objects (see the JAX backend); eager PyTorch compiles nothing,
     so it simply runs."""
     fn()
+
+
+def set_float32_matmul_precision(value):
+    """``lamina.config.set_float32_matmul_precision``'s engine half: TensorFloat-32 on or off in cuBLAS
+    matrix products and cuDNN convolutions/RNNs ("default": torch's own defaults, off and on)."""
+    torch.backends.cuda.matmul.allow_tf32 = value == "high"
+    torch.backends.cudnn.allow_tf32 = value != "highest"

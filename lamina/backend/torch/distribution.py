@@ -18,7 +18,7 @@ import torch
 import torch.distributed as dist
 
 from lamina.backend.torch import trainer as _trainer
-from lamina.backend.torch.core import DEFAULT_DEVICE
+from lamina.backend.torch import core as _core  # DEFAULT_DEVICE read at call time (device_scope)
 
 TIMEOUT_ENV = "LAMINA_DISTRIBUTED_TIMEOUT"
 
@@ -38,7 +38,10 @@ def _timeout():
 def initialize(job_addresses=None, num_processes=None, process_id=None):
     if dist.is_initialized():
         return
-    backend = "nccl" if torch.cuda.is_available() else "gloo"
+    # NCCL needs a GPU of its own per process; with more processes on a machine than GPUs (or none),
+    # Gloo (which also reduces CUDA tensors, through the host).
+    local = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
+    backend = "nccl" if torch.cuda.is_available() and torch.cuda.device_count() >= local else "gloo"
     if job_addresses is None and num_processes is None and process_id is None:
         missing = [k for k in ("MASTER_ADDR", "MASTER_PORT", "WORLD_SIZE", "RANK") if k not in os.environ]
         if missing:
@@ -54,7 +57,7 @@ def initialize(job_addresses=None, num_processes=None, process_id=None):
         init = "tcp://" + job_addresses.split(",")[0]
         world, rank = int(num_processes), int(process_id)
     if torch.cuda.is_available():
-        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", rank % torch.cuda.device_count())))
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", rank)) % torch.cuda.device_count())
     dist.init_process_group(backend, init_method=init, world_size=world, rank=rank, timeout=_timeout())
     atexit.register(_shutdown)
 
@@ -167,7 +170,7 @@ class _ShardedBatches:
         for idx in block:
             share = _local_share(idx, self.rank, self.world)
             self.fraction = len(share) / max(len(idx), 1)
-            idx_t = torch.from_numpy(np.ascontiguousarray(share)).to(DEFAULT_DEVICE)
+            idx_t = torch.from_numpy(np.ascontiguousarray(share)).to(_core.DEFAULT_DEVICE)
             yield _trainer._gather(x, idx_t), _trainer._gather(y, idx_t), _trainer._gather(sw, idx_t)
 
 

@@ -118,4 +118,17 @@ def matrix_power(x, n):
     x = convert_to_tensor(x)
     if n < 0 and not x.is_floating_point():
         x = _float(x)
+    from lamina.backend.torch import numpy_linalg_like as nl
+
+    if n >= 0 and nl._no_int_kernel(x):
+        _int_matmul = nl._int_matmul
+        out = torch.eye(x.shape[-1], dtype=x.dtype, device=x.device).expand(x.shape).clone()
+        base = x
+        while n:  # binary powering with exact integer products (CUDA has no integer matmul)
+            if n & 1:
+                out = _int_matmul(out, base)
+            n >>= 1
+            if n:
+                base = _int_matmul(base, base)
+        return out
     return torch.linalg.matrix_power(x, n)

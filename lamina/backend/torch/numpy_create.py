@@ -8,7 +8,8 @@ import builtins
 import torch
 
 from lamina.backend.torch._numpy_common import _dt
-from lamina.backend.torch.core import DEFAULT_DEVICE, convert_to_tensor, to_engine_dtype
+from lamina.backend.torch import core as _core  # DEFAULT_DEVICE read at call time (device_scope)
+from lamina.backend.torch.core import convert_to_tensor, to_engine_dtype
 
 __all__ = [
     "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like", "empty_like", "array",
@@ -30,18 +31,18 @@ def _shape(shape):
 
 
 def zeros(shape, dtype=None):
-    return torch.zeros(_shape(shape), dtype=to_engine_dtype(dtype), device=DEFAULT_DEVICE)
+    return torch.zeros(_shape(shape), dtype=to_engine_dtype(dtype), device=_core.DEFAULT_DEVICE)
 
 
 def ones(shape, dtype=None):
-    return torch.ones(_shape(shape), dtype=to_engine_dtype(dtype), device=DEFAULT_DEVICE)
+    return torch.ones(_shape(shape), dtype=to_engine_dtype(dtype), device=_core.DEFAULT_DEVICE)
 
 
 def full(shape, fill_value, dtype=None):
     if dtype is None:
         dtype = _dt(fill_value) if not isinstance(fill_value, (bool, int, float)) else (
             "bool" if isinstance(fill_value, bool) else "int32" if isinstance(fill_value, int) else None)
-    return torch.full(_shape(shape), fill_value, dtype=to_engine_dtype(dtype), device=DEFAULT_DEVICE)
+    return torch.full(_shape(shape), fill_value, dtype=to_engine_dtype(dtype), device=_core.DEFAULT_DEVICE)
 
 
 def empty(shape, dtype=None):
@@ -78,18 +79,18 @@ def arange(start, stop=None, step=1, dtype=None):
         start, stop = 0, start
     if dtype is None:
         dtype = "int32" if builtins.all(isinstance(v, int) for v in (start, stop, step)) else None
-    return torch.arange(start, stop, step, dtype=to_engine_dtype(dtype), device=DEFAULT_DEVICE)
+    return torch.arange(start, stop, step, dtype=to_engine_dtype(dtype), device=_core.DEFAULT_DEVICE)
 
 
 def linspace(start, stop, num=50, endpoint=True, dtype=None):
     if not endpoint:
         stop = start + (stop - start) * (num - 1) / num if num > 1 else start
-    return torch.linspace(start, stop, num, dtype=to_engine_dtype(dtype), device=DEFAULT_DEVICE)
+    return torch.linspace(start, stop, num, dtype=to_engine_dtype(dtype), device=_core.DEFAULT_DEVICE)
 
 
 def logspace(start, stop, num=50, endpoint=True, base=10, dtype=None):
     exps = linspace(start, stop, num=num, endpoint=endpoint, dtype="float64")
-    return torch.pow(torch.tensor(float(base), dtype=torch.float64, device=DEFAULT_DEVICE), exps).to(to_engine_dtype(dtype))
+    return torch.pow(torch.tensor(float(base), dtype=torch.float64, device=_core.DEFAULT_DEVICE), exps).to(to_engine_dtype(dtype))
 
 
 def geomspace(start, stop, num=50, endpoint=True, dtype=None):
@@ -110,8 +111,8 @@ def meshgrid(*x, indexing="xy"):
 
 def eye(N, M=None, k=0, dtype=None):
     M = N if M is None else M
-    out = torch.zeros((N, M), dtype=to_engine_dtype(dtype), device=DEFAULT_DEVICE)
-    idx = torch.arange(builtins.max(0, builtins.min(N, M - k) if k >= 0 else builtins.min(N + k, M)), device=DEFAULT_DEVICE)
+    out = torch.zeros((N, M), dtype=to_engine_dtype(dtype), device=_core.DEFAULT_DEVICE)
+    idx = torch.arange(builtins.max(0, builtins.min(N, M - k) if k >= 0 else builtins.min(N + k, M)), device=_core.DEFAULT_DEVICE)
     rows, cols = (idx, idx + k) if k >= 0 else (idx - k, idx)
     out[rows, cols] = 1
     return out
@@ -123,4 +124,4 @@ def identity(n, dtype=None):
 
 def tri(N, M=None, k=0, dtype=None):
     M = N if M is None else M
-    return torch.tril(torch.ones((N, M), dtype=to_engine_dtype(dtype), device=DEFAULT_DEVICE), diagonal=k)
+    return torch.tril(torch.ones((N, M), dtype=to_engine_dtype(dtype), device=_core.DEFAULT_DEVICE), diagonal=k)

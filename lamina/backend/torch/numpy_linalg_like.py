@@ -17,10 +17,28 @@ __all__ = [
 
 # ---- products ---------------------------------------------------------------
 
+def _no_int_kernel(x):
+    """True for an integer tensor on a device whose matrix products take floats only (CUDA)."""
+    return not x.is_floating_point() and not x.is_complex() and x.device.type != "cpu"
+
+
+def _int_matmul(x1, x2):
+    """``x1 @ x2`` for integer tensors, exact (NumPy's wrap-around), as a broadcast product and a sum."""
+    v1, v2 = x1.ndim == 1, x2.ndim == 1
+    a = x1.unsqueeze(0) if v1 else x1
+    b = x2.unsqueeze(-1) if v2 else x2
+    out = (a.unsqueeze(-1) * b.unsqueeze(-3)).sum(-2, dtype=x1.dtype)
+    if v1:
+        out = out.squeeze(-2)
+    if v2:
+        out = out.squeeze(-1)
+    return out
+
+
 def matmul(x1, x2):
     x1, x2 = _pair(x1, x2)
-    if not x1.is_floating_point() and not x1.is_complex() and x1.device.type != "cpu":
-        return torch.matmul(x1.float(), x2.float()).to(x1.dtype)
+    if _no_int_kernel(x1):
+        return _int_matmul(x1, x2)
     return torch.matmul(x1, x2)
 
 
@@ -29,7 +47,10 @@ def dot(x1, x2):
     if x1.ndim == 0 or x2.ndim == 0:
         return x1 * x2
     if x2.ndim <= 2:
-        return torch.matmul(x1, x2)
+        return _int_matmul(x1, x2) if _no_int_kernel(x1) else torch.matmul(x1, x2)
+    if _no_int_kernel(x1):
+        out = _int_matmul(x1.reshape(-1, x1.shape[-1]), x2.movedim(-2, 0).reshape(x2.shape[-2], -1))
+        return out.reshape(*x1.shape[:-1], *x2.shape[:-2], x2.shape[-1])
     return torch.tensordot(x1, x2, dims=([-1], [-2]))
 
 
@@ -42,6 +63,9 @@ def inner(x1, x2):
     x1, x2 = _pair(x1, x2)
     if x1.ndim == 0 or x2.ndim == 0:
         return x1 * x2
+    if _no_int_kernel(x1):
+        k = x1.shape[-1]
+        return _int_matmul(x1.reshape(-1, k), x2.reshape(-1, k).t()).reshape(*x1.shape[:-1], *x2.shape[:-1])
     return torch.inner(x1, x2)
 
 

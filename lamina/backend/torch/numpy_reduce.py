@@ -195,7 +195,7 @@ def average(x, axis=None, weights=None):
 
 def quantile(x, q, axis=None, method="linear", keepdims=False):
     x = _float(x)
-    qt = convert_to_tensor(q, dtype_name(x))
+    qt = convert_to_tensor(q, dtype_name(x)).to(x.device)
     flat, kd = _to_last(x, axis)
     out = torch.quantile(flat, qt, dim=-1, interpolation=method)
     if keepdims:

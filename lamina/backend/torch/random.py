@@ -6,14 +6,15 @@ A seed is a 2-element int64 tensor ``[seed, counter]`` drawn from a
 
 import torch
 
-from lamina.backend.torch.core import DEFAULT_DEVICE, convert_to_tensor, to_engine_dtype
+from lamina.backend.torch import core as _core  # DEFAULT_DEVICE read at call time (device_scope)
+from lamina.backend.torch.core import convert_to_tensor, to_engine_dtype
 
 _MIX = 0x9E3779B97F4A7C15
 
 
 def _generator(seed):
     s = convert_to_tensor(seed).detach().cpu().tolist()
-    g = torch.Generator(device=DEFAULT_DEVICE)
+    g = torch.Generator(device=_core.DEFAULT_DEVICE)
     g.manual_seed(((int(s[0]) * _MIX) ^ int(s[1])) & 0x7FFFFFFFFFFFFFFF)
     return g
 
@@ -23,24 +24,24 @@ def _shape(shape):
 
 
 def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
-    out = torch.randn(_shape(shape), generator=_generator(seed), dtype=to_engine_dtype(dtype), device=DEFAULT_DEVICE)
+    out = torch.randn(_shape(shape), generator=_generator(seed), dtype=to_engine_dtype(dtype), device=_core.DEFAULT_DEVICE)
     return out * stddev + mean
 
 
 def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
-    out = torch.rand(_shape(shape), generator=_generator(seed), dtype=to_engine_dtype(dtype), device=DEFAULT_DEVICE)
+    out = torch.rand(_shape(shape), generator=_generator(seed), dtype=to_engine_dtype(dtype), device=_core.DEFAULT_DEVICE)
     return out * (maxval - minval) + minval
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
-    out = torch.empty(_shape(shape), dtype=to_engine_dtype(dtype), device=DEFAULT_DEVICE)
+    out = torch.empty(_shape(shape), dtype=to_engine_dtype(dtype), device=_core.DEFAULT_DEVICE)
     torch.nn.init.trunc_normal_(out, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=_generator(seed))
     return out * stddev + mean
 
 
 def randint(shape, minval, maxval, dtype="int32", seed=None):
     return torch.randint(int(minval), int(maxval), _shape(shape), generator=_generator(seed),
-                         dtype=to_engine_dtype(dtype), device=DEFAULT_DEVICE)
+                         dtype=to_engine_dtype(dtype), device=_core.DEFAULT_DEVICE)
 
 
 def dropout(inputs, rate, noise_shape=None, seed=None):

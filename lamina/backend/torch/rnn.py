@@ -75,6 +75,10 @@ def _padded_lengths(mask, timesteps):
 
 def _run_fused(kind, inputs, hx, weights, has_bias, mask, go_backwards, zero_output_for_mask):
     fn = torch._VF.lstm if kind == "lstm" else torch._VF.gru
+    if inputs.is_cuda:  # cuDNN views its inputs and weights flat: they must be contiguous
+        inputs = inputs.contiguous()
+        weights = [w.contiguous() for w in weights]
+        hx = tuple(h.contiguous() for h in hx) if isinstance(hx, tuple) else hx.contiguous()
     timesteps = inputs.shape[1]
     lengths = side = None
     if mask is not None:
@@ -86,7 +90,7 @@ def _run_fused(kind, inputs, hx, weights, has_bias, mask, go_backwards, zero_out
     if lengths is None:
         if go_backwards:
             inputs = torch.flip(inputs, dims=[1])
-        res = fn(inputs, hx, weights, has_bias, 1, 0.0, False, False, True)
+        res = fn(inputs, hx, weights, has_bias, 1, 0.0, torch.is_grad_enabled(), False, True)
         outputs, final = res[0], list(res[1:])
         return outputs, outputs[:, -1], [f[0] for f in final]
     steps = torch.arange(timesteps, device=inputs.device).unsqueeze(0)
@@ -127,7 +131,7 @@ def _run_packed(fn, kind, inputs, hx, weights, has_bias, lengths, zero_output_fo
                                                      enforce_sorted=False)
     hx_sorted = tuple(h.index_select(1, packed.sorted_indices) for h in hx) if kind == "lstm" else \
         hx.index_select(1, packed.sorted_indices)
-    res = fn(packed.data, packed.batch_sizes, hx_sorted, weights, has_bias, 1, 0.0, False, False)
+    res = fn(packed.data, packed.batch_sizes, hx_sorted, weights, has_bias, 1, 0.0, torch.is_grad_enabled(), False)
     out_packed = torch.nn.utils.rnn.PackedSequence(res[0], packed.batch_sizes, packed.sorted_indices,
                                                    packed.unsorted_indices)
     outputs, _ = torch.nn.utils.rnn.pad_packed_sequence(out_packed, batch_first=True, total_length=timesteps)

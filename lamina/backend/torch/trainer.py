@@ -10,7 +10,8 @@ import numpy as np
 import torch
 
 from lamina import tree
-from lamina.backend.torch.core import DEFAULT_DEVICE, convert_to_tensor
+from lamina.backend.torch import core as _core  # DEFAULT_DEVICE read at call time (device_scope)
+from lamina.backend.torch.core import convert_to_tensor
 
 
 def _place(struct):
@@ -34,6 +35,7 @@ class _StepFunction:
 
     def __init__(self, model):
         self.model = model
+        self._order = None  # (epoch's host index order, the same on the device)
 
     def place(self, data):
         return (_place(data.x), _place(data.y), _place(data.sample_weight))
@@ -44,8 +46,24 @@ class _StepFunction:
     def _batches(self, placed, block):
         x, y, sw = placed
         for idx in block:
-            idx_t = torch.from_numpy(np.ascontiguousarray(idx)).to(DEFAULT_DEVICE)
+            idx_t = self._device_index(idx)
             yield _gather(x, idx_t), _gather(y, idx_t), _gather(sw, idx_t)
+
+    def _device_index(self, idx):
+        """``idx`` as a device tensor. A batch's indices are a slice of the epoch's order: on a GPU that
+        order goes up once per epoch and each step slices it there (a host-to-device copy per step
+        would make the host wait for the GPU at every step)."""
+        if not _core._ON_CUDA:
+            return torch.from_numpy(np.ascontiguousarray(idx))
+        base = idx.base
+        if (base is not None and base.ndim == 1 and idx.ndim == 1 and base.flags.c_contiguous
+                and idx.strides == base.strides and base.dtype == idx.dtype):
+            cached = self._order
+            if cached is None or cached[0] is not base:
+                cached = self._order = (base, torch.from_numpy(base).to(_core.DEFAULT_DEVICE))
+            start = (idx.ctypes.data - base.ctypes.data) // base.itemsize
+            return cached[1][start:start + len(idx)]
+        return torch.from_numpy(np.ascontiguousarray(idx)).to(_core.DEFAULT_DEVICE)
 
     def place_batches(self, block):
         """Host batches ``[(x, y, sw), ...]`` from an iterable source, as device tensors
@@ -124,7 +142,7 @@ def _to_device(struct):
     if struct is None:
         return None
     return tree.map_structure(
-        lambda a: None if a is None else a.to(DEFAULT_DEVICE) if isinstance(a, torch.Tensor)
+        lambda a: None if a is None else a.to(_core.DEFAULT_DEVICE) if isinstance(a, torch.Tensor)
         else convert_to_tensor(a), struct)
 
 

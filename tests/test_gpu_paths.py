@@ -1,0 +1,118 @@
+"""The code paths lamina takes on a GPU, checked on whatever machine runs the tests: each path is forced
+where it can be (the device-side batch indices, the exact integer products CUDA lacks) and must compute what
+the plain path computes. The GPU run itself is scripts/gpu_check.sh (BENCHMARKS.md records it)."""
+
+import numpy as np
+import pytest
+
+import lamina
+
+torch_only = pytest.mark.skipif(lamina.config.backend() != "torch", reason="PyTorch's GPU paths")
+
+
+def _train(seed=3):
+    lamina.utils.set_random_seed(seed)
+    rng = np.random.RandomState(0)
+    x, y = rng.rand(200, 6).astype("float32"), rng.randint(0, 3, 200)
+    model = lamina.Sequential([lamina.Input((6,)), lamina.layers.Dense(8, activation="relu"),
+                               lamina.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    hist = model.fit(x, y, batch_size=32, epochs=2, verbose=0)  # shuffled, with a short last batch
+    return [w.copy() for w in model.get_weights()], hist.history
+
+
+@torch_only
+def test_device_side_batch_indices_train_like_per_step_uploads(monkeypatch):
+    from lamina.backend.torch import core, trainer
+
+    want_w, want_h = _train()
+    seen = []
+    original = trainer._StepFunction._device_index
+
+    def spy(self, idx):
+        out = original(self, idx)
+        seen.append(self._order is not None and out.data_ptr() >= self._order[1].data_ptr())
+        return out
+
+    monkeypatch.setattr(core, "_ON_CUDA", True)  # the GPU's path, with the CPU as the device
+    monkeypatch.setattr(trainer._StepFunction, "_device_index", spy)
+    got_w, got_h = _train()
+    assert seen and all(seen)  # every batch was a slice of the epoch's uploaded order
+    for a, b in zip(want_w, got_w):
+        np.testing.assert_array_equal(a, b)
+    assert want_h == got_h
+
+
+@torch_only
+@pytest.mark.parametrize("shapes", [((2, 3, 4), (4, 5)), ((2, 3, 4), (2, 4, 5)), ((4,), (4, 5)),
+                                    ((2, 3, 4), (4,)), ((4,), (4,)), ((1, 3, 4), (5, 4, 2))])
+def test_exact_integer_matmul_matches_numpy(shapes):
+    import torch
+
+    from lamina.backend.torch.numpy_linalg_like import _int_matmul
+
+    rng = np.random.RandomState(1)
+    a, b = (rng.randint(-2 ** 20, 2 ** 20, s).astype("int64") for s in shapes)
+    got = _int_matmul(torch.from_numpy(a), torch.from_numpy(b)).numpy()
+    np.testing.assert_array_equal(got, np.matmul(a, b))  # exact: no float round trip
+
+
+@torch_only
+def test_integer_dot_inner_matrix_power_through_the_gpu_branch(monkeypatch):
+    import torch
+
+    from lamina.backend.torch import linalg, numpy_linalg_like as nl
+
+    monkeypatch.setattr(nl, "_no_int_kernel", lambda x: not x.is_floating_point())
+    rng = np.random.RandomState(2)
+    a, c, d = rng.randint(-9, 9, (2, 3, 4)), rng.randint(-9, 9, (3, 4, 5)), rng.randint(-9, 9, (6, 4))
+    t = torch.from_numpy
+    np.testing.assert_array_equal(nl.dot(t(a), t(c)).numpy(), np.dot(a, c))
+    np.testing.assert_array_equal(nl.inner(t(a), t(d)).numpy(), np.inner(a, d))
+    np.testing.assert_array_equal(nl.matmul(t(a), t(c[0])).numpy(), np.matmul(a, c[0]))
+    sq = rng.randint(-3, 3, (2, 3, 3))
+    for n in (0, 1, 5):
+        np.testing.assert_array_equal(lamina.ops.convert_to_numpy(linalg.matrix_power(t(sq), n)),
+                                      np.linalg.matrix_power(sq, n))
+
+
+def test_float32_matmul_precision_setting_reaches_the_engine():
+    try:
+        lamina.config.set_float32_matmul_precision("highest")
+        assert lamina.config.float32_matmul_precision() == "highest"
+        if lamina.config.backend() == "torch":
+            import torch
+
+            assert not torch.backends.cuda.matmul.allow_tf32 and not torch.backends.cudnn.allow_tf32
+            lamina.config.set_float32_matmul_precision("high")
+            assert torch.backends.cuda.matmul.allow_tf32 and torch.backends.cudnn.allow_tf32
+        else:
+            import jax
+
+            assert jax.config.jax_default_matmul_precision == "float32"
+            lamina.config.set_float32_matmul_precision("high")
+            assert jax.config.jax_default_matmul_precision == "tensorfloat32"
+        x = np.ones((2, 4), "float32")
+        model = lamina.Sequential([lamina.Input((4,)), lamina.layers.Dense(3, kernel_initializer="ones")])
+        np.testing.assert_allclose(model.predict(x, verbose=0), np.full((2, 3), 4.0))
+    finally:
+        lamina.config.set_float32_matmul_precision("default")
+    assert lamina.config.float32_matmul_precision() == "default"
+    with pytest.raises(ValueError, match=r"set_float32_matmul_precision expected one of .*received 'fast'"):
+        lamina.config.set_float32_matmul_precision("fast")
+
+
+@torch_only
+def test_device_scope_places_created_tensors_and_moves_converted_ones():
+    import torch
+
+    from lamina.backend import device_scope
+
+    cpu = torch.ones(3)
+    with device_scope("meta"):  # a device with no data: where each kind of new tensor goes shows
+        assert lamina.ops.zeros((2,)).device.type == "meta"
+        assert lamina.ops.arange(3).device.type == "meta"
+        assert lamina.ops.convert_to_tensor(np.ones(2)).device.type == "meta"
+    home = "cuda" if torch.cuda.is_available() else "cpu"  # where lamina puts tensors by default
+    assert lamina.ops.zeros((2,)).device.type == home
+    assert lamina.ops.convert_to_tensor(cpu).device.type == home  # a CPU tensor joins the weights' device
