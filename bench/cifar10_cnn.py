@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 
-from common import Timer
+from common import Timer, torch_device
 
 BATCH = 32
 WARMUP_STEPS = int(os.environ.get("CIFAR_BENCH_WARMUP_STEPS", 20))
@@ -92,15 +92,16 @@ def run_torch_loop(which):
     import torch
 
     x, y = data(BATCH * TIMED_STEPS)
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)  # NHWC, as the Keras-like runners get it
+    dev = torch_device()
+    xt, yt = torch.from_numpy(x).to(dev), torch.from_numpy(y).to(dev)  # NHWC, as the Keras-like runners get it
     model, make_opt = torch_model(torch, which)
-    model = model.to(memory_format=torch.channels_last)
+    model = model.to(dev, memory_format=torch.channels_last)
     opt = make_opt(model.parameters())
     loss_fn = torch.nn.CrossEntropyLoss()
 
     def epoch(n):
         model.train()
-        perm = torch.randperm(n)
+        perm = torch.randperm(n, device=dev)
         total, count = 0.0, 0
         for i in range(0, n, BATCH):
             idx = perm[i:i + BATCH]

@@ -28,6 +28,14 @@ def mnist(n=None):
     return x, y
 
 
+def torch_device():
+    """Where the hand-written PyTorch loops run: the GPU when there is one (data and model placed there once,
+    as lamina and Keras place them), else the CPU."""
+    import torch
+
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
 class Timer:
     def __enter__(self):
         self.start = time.perf_counter()

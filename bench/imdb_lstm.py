@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from common import Timer
+from common import Timer, torch_device
 
 BATCH, MAXLEN, WORDS, UNITS, EMBED = 32, 200, 10000, 128, 128
 WARMUP = 16  # a full block of steps_per_execution="auto" (16 on JAX), so the timed steps never compile
@@ -53,7 +53,8 @@ def run_torch_loop(steps):
     import torch
 
     x, y = imdb((WARMUP + steps) * BATCH)
-    xt, yt = torch.from_numpy(x).long(), torch.from_numpy(y)[:, None]
+    dev = torch_device()
+    xt, yt = torch.from_numpy(x).long().to(dev), torch.from_numpy(y)[:, None].to(dev)
 
     class Net(torch.nn.Module):
         def __init__(self):
@@ -66,7 +67,7 @@ def run_torch_loop(steps):
             _, (h, _) = self.lstm(self.embed(ids))
             return self.out(h[0])
 
-    model = Net()
+    model = Net().to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
     loss_fn = torch.nn.BCEWithLogitsLoss()
 

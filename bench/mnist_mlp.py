@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from common import Timer, mnist
+from common import Timer, mnist, torch_device
 
 BATCH = 32
 
@@ -39,14 +39,15 @@ def run_torch_loop():
     import torch
 
     x, y = mnist()
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    dev = torch_device()
+    xt, yt = torch.from_numpy(x).to(dev), torch.from_numpy(y).to(dev)
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 128), torch.nn.ReLU(),
-                                torch.nn.Linear(128, 10))
+                                torch.nn.Linear(128, 10)).to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
     loss_fn = torch.nn.CrossEntropyLoss()
 
     def epoch(n):
-        perm = torch.randperm(n)
+        perm = torch.randperm(n, device=dev)
         total, count = 0.0, 0
         for i in range(0, n, BATCH):
             idx = perm[i:i + BATCH]

@@ -25,7 +25,7 @@ import time
 
 import numpy as np
 
-from common import Timer
+from common import Timer, torch_device
 
 BATCH = 32
 FILTERS = 16
@@ -91,14 +91,15 @@ def run_torch_loop():
     import torch
 
     x, y = data(BATCH * TIMED_STEPS)
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)  # NHWC, as the Keras-like runners get it
-    model = torch_model(torch).to(memory_format=torch.channels_last)
+    dev = torch_device()
+    xt, yt = torch.from_numpy(x).to(dev), torch.from_numpy(y).to(dev)  # NHWC, as the Keras-like runners get it
+    model = torch_model(torch).to(dev, memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7, foreach=True)
     loss_fn = torch.nn.CrossEntropyLoss()
 
     def epoch(n):
         model.train()
-        perm = torch.randperm(n)
+        perm = torch.randperm(n, device=dev)
         total, count = 0.0, 0
         for i in range(0, n, BATCH):
             idx = perm[i:i + BATCH]

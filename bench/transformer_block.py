@@ -17,7 +17,7 @@ import json
 import sys
 import time
 
-from common import Timer
+from common import Timer, torch_device
 from imdb_lstm import BATCH, MAXLEN, WORDS, imdb
 
 EMBED, HEADS, KEY_DIM, FF = 32, 2, 32, 64
@@ -55,7 +55,8 @@ def run_torch_loop(steps):
     import torch.nn.functional as F
 
     x, y = imdb((WARMUP + steps) * BATCH)
-    xt, yt = torch.from_numpy(x).long(), torch.from_numpy(y)[:, None]
+    dev = torch_device()
+    xt, yt = torch.from_numpy(x).long().to(dev), torch.from_numpy(y)[:, None].to(dev)
 
     class Block(torch.nn.Module):
         def __init__(self):
@@ -82,7 +83,7 @@ def run_torch_loop(steps):
             x = self.ln2(x + self.ff2(F.relu(self.ff1(x))))
             return self.out(x.mean(dim=1))
 
-    model = Block()
+    model = Block().to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
     loss_fn = torch.nn.BCEWithLogitsLoss()
 
