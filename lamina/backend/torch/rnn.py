@@ -211,6 +211,6 @@ def fused_gru(inputs, initial_state, kernel, recurrent_kernel, bias=None, mask=N
                       zero_output_for_mask)
 
 
-def has_fused_kernels():
-    """Whether ``fused_lstm`` / ``fused_gru`` can run here (True on PyTorch)."""
+def has_fused_kernels(kind=None):
+    """Whether the fused kernel of ``kind`` ("lstm", "gru"; None: any) can run here (both on PyTorch)."""
     return True

@@ -9,6 +9,7 @@ class CellOwningRNN(RNN):
     """An RNN that builds its own cell of ``cell_class`` from flat Keras arguments."""
 
     cell_class = None
+    _fused_kind = None  # "lstm" / "gru": the engine kernel ``_fused_call`` may run (backend rnn.has_fused_kernels)
 
     def __init__(self, units, **kwargs):
         cell_kwargs, rnn_kwargs, rest = split_kwargs(dict(kwargs))
@@ -30,7 +31,7 @@ class CellOwningRNN(RNN):
 
     def _can_fuse(self, training):
         """Whether the engine has a fused kernel and this configuration has its math."""
-        return (self.use_fused_kernel and not self.unroll and engine_rnn().has_fused_kernels()
+        return (self.use_fused_kernel and not self.unroll and engine_rnn().has_fused_kernels(self._fused_kind)
                 and self._default_math()
                 and not (training and self.cell.recurrent_dropout > 0))
 

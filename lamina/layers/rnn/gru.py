@@ -99,6 +99,7 @@ class GRU(CellOwningRNN):
     """
 
     cell_class = GRUCell
+    _fused_kind = "gru"
 
     def _fused_call(self, sequences, initial_state, mask, training):
         cell = self.cell

@@ -101,6 +101,7 @@ class LSTM(CellOwningRNN):
     """
 
     cell_class = LSTMCell
+    _fused_kind = "lstm"
 
     def _fused_call(self, sequences, initial_state, mask, training):
         cell = self.cell
