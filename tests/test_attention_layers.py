@@ -46,9 +46,11 @@ def _grads(fn, arrays, weight):
     if lamina.config.backend() == "torch":
         import torch
 
-        ts = [torch.tensor(a, requires_grad=True) for a in arrays]
-        (fn(*ts) * torch.tensor(weight)).sum().backward()
-        return [t.grad.numpy() for t in ts]
+        device = ops.convert_to_tensor(arrays[0]).device  # where lamina puts new tensors (a GPU if present)
+        ts = [torch.tensor(a, device=device, requires_grad=True) for a in arrays]
+        out = fn(*ts)
+        (out * torch.as_tensor(weight, device=out.device)).sum().backward()
+        return [t.grad.detach().cpu().numpy() for t in ts]
     import jax
     import jax.numpy as jnp
 
@@ -167,8 +169,9 @@ def _weight_grads(layer, call, weight):
 
         for w in layer.trainable_weights:
             w.value.grad = None
-        (call() * torch.tensor(weight)).sum().backward()
-        return [w.value.grad.numpy() for w in layer.trainable_weights]
+        out = call()  # on lamina's device (a GPU if present): the weight goes there too
+        (out * torch.as_tensor(weight, device=out.device)).sum().backward()
+        return [w.value.grad.detach().cpu().numpy() for w in layer.trainable_weights]
     import jax
     import jax.numpy as jnp
 

@@ -82,7 +82,10 @@ def test_max_pool_op_passes_nhwc_storage_and_returns_its_output():
 
 def test_conv2d_layer_forward_and_backward_stay_channels_last():
     layer = layers.Conv2D(8, 3, padding="same", activation="relu")
-    x = _nhwc((2, 12, 12, 3)).requires_grad_(True)
+    layer.build((None, 12, 12, 3))
+    # The input lives where the weights do (a GPU when there is one): lamina would otherwise move it
+    # there first, and the kernel would see that copy rather than the user's storage.
+    x = _nhwc((2, 12, 12, 3)).to(layer.kernel.value.device).requires_grad_(True)
     with _Record({F.conv2d, torch.conv2d}) as rec:
         y = layer(x)
     assert len(rec.calls) == 1

@@ -106,7 +106,10 @@ def test_export_writes_a_program_that_computes_the_model(capsys, model_file, tmp
     if fmt == "torch":
         import torch
 
-        got = torch.export.load(out_path).module()(torch.from_numpy(x)).detach().numpy()
+        from test_export import _program_device
+
+        program = torch.export.load(out_path).module()
+        got = program(torch.as_tensor(x, device=_program_device(program))).detach().cpu().numpy()
     else:
         import jax
 

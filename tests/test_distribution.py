@@ -325,7 +325,8 @@ _JAX_WORKER = textwrap.dedent("""
 def test_jax_data_and_model_parallel_match_one_device_and_shard_as_asked(tmp_path):
     script = tmp_path / "jax_worker.py"
     script.write_text(_JAX_WORKER)
-    env = _env(XLA_FLAGS="--xla_force_host_platform_device_count=2")
+    # Two *host* devices, also on a machine with a GPU (where JAX would otherwise pick the one GPU).
+    env = _env(XLA_FLAGS="--xla_force_host_platform_device_count=2", JAX_PLATFORMS="cpu")
     results = {}
     for mode in ("none", "dp", "mp"):
         run = subprocess.run([sys.executable, str(script), mode], env=env, capture_output=True, text=True,

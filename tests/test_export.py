@@ -43,6 +43,16 @@ def _lstm():
 MODELS = {"mlp": (_mlp, (4,)), "cnn": (_cnn, (8, 8, 2)), "lstm": (_lstm, (5, 3))}
 
 
+def _program_device(module):
+    """The device a loaded torch.export program computes on: that of its weights (a GPU when it was
+    exported from a model on a GPU), where its inputs must go; the CPU when it holds no tensor."""
+    import torch
+
+    for t in list(module.parameters()) + list(module.buffers()):
+        return t.device
+    return torch.device("cpu")
+
+
 def _run(fmt, path, xs):
     """Run an exported file with the format's own runtime; return a list of NumPy outputs."""
     if fmt == "onnx":
@@ -54,9 +64,18 @@ def _run(fmt, path, xs):
     if fmt == "torch":
         import torch
 
-        out = torch.export.load(str(path)).module()(*[torch.as_tensor(x) for x in xs])
+        module = torch.export.load(str(path)).module()
+        device = _program_device(module)
+        # Full float32 on a GPU, as lamina's own predict computes (tests/conftest.py), also when this
+        # process runs lamina on JAX and torch is only the program's runtime (cuDNN defaults to TF32).
+        flags = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+        torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+        try:
+            out = module(*[torch.as_tensor(x, device=device) for x in xs])
+        finally:
+            torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = flags
         out = list(out) if isinstance(out, (list, tuple)) else [out]
-        return [o.detach().numpy() for o in out]
+        return [o.detach().cpu().numpy() for o in out]
     import jax
 
     with open(path, "rb") as f:

@@ -158,8 +158,9 @@ def test_fused_batch_norm_gradients_match_the_formula(backend_name, monkeypatch)
         xt = backend.convert_to_tensor(x).requires_grad_(True)
         out = layer(xt, training=True)
         (out * backend.convert_to_tensor(np.arange(out.numel(), dtype="float32").reshape(out.shape))).sum().backward()
-        results.append((ops.convert_to_numpy(out.detach()), xt.grad.numpy(),
-                        [w.numpy() for w in layer.weights], [w.value.grad.numpy() for w in layer.trainable_weights]))
+        results.append((ops.convert_to_numpy(out.detach()), xt.grad.detach().cpu().numpy(),
+                        [w.numpy() for w in layer.weights],
+                        [w.value.grad.detach().cpu().numpy() for w in layer.trainable_weights]))
     (o1, gx1, w1, gw1), (o2, gx2, w2, gw2) = results
     np.testing.assert_allclose(o1, o2, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(gx1, gx2, rtol=1e-4, atol=1e-4)

@@ -343,7 +343,9 @@ def test_stateless_apply_matches_apply():
     np.testing.assert_allclose(w.numpy(), W0.astype("float32"))  # untouched
     assert int(opt.iterations.numpy()) == 0
     opt.apply([g], [w])
-    np.testing.assert_allclose(ops.convert_to_numpy(new_w[0]), w.numpy(), rtol=1e-6)
+    # A few float32 ulps apart at most: on a GPU `apply` runs the engine's fused Adam kernel, whose
+    # rounding differs from the op-by-op formula of `stateless_apply` (seen: 1.6e-6 relative on CUDA).
+    np.testing.assert_allclose(ops.convert_to_numpy(new_w[0]), w.numpy(), rtol=1e-5)
     assert int(ops.convert_to_numpy(new_opt[0])) == 1
 
 
