@@ -563,6 +563,43 @@ class Layer(Operation):
             self._build_shapes = config["input_shape"]
             self.built = True
 
+    # ---- saving hooks (called by lamina.saving for every layer; see docs/saving.md) -------
+
+    def save_own_variables(self, store):
+        """Write this layer's own weights to ``store`` under the keys ``"0"``, ``"1"``... (creation order).
+
+        Override to save other arrays (the store takes arrays, tensors, variables, numbers and strings).
+        """
+        for i, v in enumerate(v for v in self._own_state() if v.role in ("trainable", "non_trainable")):
+            store[str(i)] = v
+
+    def load_own_variables(self, store):
+        """Assign the weights written by ``save_own_variables`` (keys ``"0"``, ``"1"``...) from ``store``.
+
+        Raises:
+            ValueError: naming the layer when the number of stored weights or their shapes differ.
+        """
+        variables = [v for v in self._own_state() if v.role in ("trainable", "non_trainable")]
+        keys = sorted((k for k in store.keys() if str(k).isdigit()), key=int)
+        if keys != [str(i) for i in range(len(variables))]:
+            raise ValueError(f"Layer '{self.name}' expected {len(variables)} saved weight arrays (keys "
+                             f"{[str(i) for i in range(len(variables))]}, for {[v.path for v in variables]}), "
+                             f"but the store holds the keys {sorted(store.keys())}.")
+        values = [store[k] for k in keys]  # all read (and checked) before the first is assigned
+        for key, v, value in zip(keys, variables, values):
+            if tuple(getattr(value, "shape", ())) != tuple(v.shape):
+                raise ValueError(f"Layer '{self.name}': the saved weight '{key}' has shape "
+                                 f"{tuple(getattr(value, 'shape', ()))}, but variable '{v.path}' has shape "
+                                 f"{tuple(v.shape)}.")
+        for v, value in zip(variables, values):
+            v.assign(value)
+
+    def save_assets(self, dir_path):
+        """Write files (vocabularies...) into ``dir_path``, this layer's own folder in the archive; default: none."""
+
+    def load_assets(self, dir_path):
+        """Read back the files ``save_assets`` wrote (``dir_path`` holds them); default: nothing to read."""
+
     # ---- graph helpers ---------------------------------------------------------
 
     @property

@@ -156,7 +156,7 @@ def h5_errors(path):
     try:
         yield
     except (KeyError, OSError, RuntimeError, TypeError, IndexError, UnicodeError) as e:
-        if isinstance(e, FileNotFoundError):
+        if isinstance(e, (FileNotFoundError, FileLoadError)):  # FileLoadError: already names the problem
             raise
         raise file_error(path, f"its HDF5 structure is damaged ({type(e).__name__}: {e}).") from None
 

@@ -2,8 +2,10 @@
 
 Members: ``metadata.json`` (versions, date), ``config.json`` (the model's object
 config with ``compile_config`` and ``build_config``) and ``model.weights.h5``
-(see ``weights_store``). Other members (Keras's ``assets/``) are never
-extracted; lamina reads members only by these fixed names.
+(see ``weights_store``; each layer's ``save_own_variables`` fills its group), and
+``assets/<layer path>/...``: the files each layer's ``save_assets`` wrote (see
+``assets_io``). Members are read by these fixed names; an asset is extracted
+only for a layer that overrides ``load_assets``, after its name is checked.
 
 Example:
 >>> import os, tempfile, lamina
@@ -20,7 +22,7 @@ import shutil
 import tempfile
 import zipfile
 
-from lamina.saving import weights_store
+from lamina.saving import assets_io, weights_store
 from lamina.saving.compile_config import compile_from_config, get_compile_config
 from lamina.saving.config_loading import check_and_adapt, model_from_file_config
 from lamina.saving.file_safety import (atomic_write, copy_member_to_tempfile, file_error, h5_errors, open_h5,
@@ -85,7 +87,7 @@ def _metadata_json():
 def save_keras(model, filepath, include_optimizer=True):
     """Write ``model`` to ``filepath`` as a ``.keras`` archive (atomically)."""
     config_json = _config_json(model)
-    with tempfile.TemporaryFile() as h5_tmp:
+    with tempfile.TemporaryFile() as h5_tmp, assets_io.collected(model) as assets:
         with open_h5(h5_tmp, filepath, "w") as f:
             weights_store.save_to_h5(model, f, include_optimizer=include_optimizer)
         h5_tmp.seek(0)
@@ -95,6 +97,8 @@ def save_keras(model, filepath, include_optimizer=True):
                 zf.writestr(CONFIG, config_json)
                 with zf.open(WEIGHTS, "w", force_zip64=True) as dst:
                     shutil.copyfileobj(h5_tmp, dst, 1 << 20)
+                for name, path in assets:
+                    zf.write(path, name)
 
 
 def read_config(zf, filepath):
@@ -118,6 +122,7 @@ def load_keras(filepath, custom_objects=None, compile=True, safe_mode=True):
             with open_h5(h5_tmp, filepath) as f, h5_errors(filepath):
                 weights_store.load_from_h5(model, f, filepath, load_optimizer=bool(compile and compile_config),
                                            optimizer_required=True)
+        assets_io.load(model, zf, filepath)
     return model
 
 

@@ -43,11 +43,11 @@ def _check_size(max_shard_size):
 
 
 def plan_shards(groups, limit):
-    """Split ``[(path, name, arrays)]`` into shards of at most ``limit`` bytes (groups kept whole)."""
+    """Split ``[(path, name, {key: array})]`` into shards of at most ``limit`` bytes (groups kept whole)."""
     shards, current, size = [], [], 0
     for path, name, arrays in groups:
         nbytes = 0
-        for i, a in enumerate(arrays):
+        for i, a in arrays.items():
             if a.nbytes > limit:
                 raise ValueError(f"save_weights: the weight '{path}/{i}' is {a.nbytes} bytes, more than "
                                  f"max_shard_size ({limit / _GB:g} GB). Increase max_shard_size.")
@@ -76,7 +76,7 @@ def save_sharded(model, filepath, max_shard_size):
                 for path, name, arrays in shard:
                     weights_store.write_entry(f, path, name, arrays)
                     weight_map["/" + path] = shard_name
-                    total += sum(a.nbytes for a in arrays)
+                    total += sum(a.nbytes for a in arrays.values())
     index_json = json.dumps({"metadata": {"total_size": total}, "weight_map": weight_map}, indent=4)
     with atomic_write(filepath) as tmp:
         with open(tmp, "w") as f:

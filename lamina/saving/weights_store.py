@@ -26,7 +26,8 @@ import warnings
 
 import numpy as np
 
-from lamina.saving.file_safety import file_error, read_dataset
+from lamina.saving.file_safety import FileLoadError, file_error, read_dataset
+from lamina.saving.layer_store import LoadStore, SaveStore, write_array
 from lamina.saving.keras_compat import optimizer_keras_order
 from lamina.utils.naming import to_snake_case
 
@@ -95,23 +96,34 @@ def _vars_path(path):
     return f"{path}/vars" if path else "vars"
 
 
+def _hook_store(layer):
+    """The arrays ``layer.save_own_variables`` writes (its own weights, unless it overrides the hook)."""
+    store = SaveStore(layer)
+    if hasattr(layer, "save_own_variables"):
+        layer.save_own_variables(store)
+    else:
+        for i, v in enumerate(own_variables(layer)):
+            store[str(i)] = v
+    return store
+
+
 def entries(model, include_optimizer=True):
-    """Yield ``(group path, object name, [arrays])`` for every variable group ``save_to_h5`` writes."""
+    """Yield ``(group path, object name, {key: array})`` for every variable group ``save_to_h5`` writes."""
     for path, layer in walk(model):
-        yield _vars_path(path), layer.name, [np.asarray(v.numpy()) for v in own_variables(layer)]
+        yield _vars_path(path), layer.name, dict(_hook_store(layer))
     optimizer = getattr(model, "optimizer", None)
     if include_optimizer and optimizer is not None and hasattr(optimizer, "variables"):
         variables = optimizer.variables
-        yield "optimizer/vars", optimizer.name, [np.asarray(variables[j].numpy())
-                                                 for j in optimizer_keras_order(optimizer)]
+        yield "optimizer/vars", optimizer.name, {str(i): np.asarray(variables[j].numpy())
+                                                 for i, j in enumerate(optimizer_keras_order(optimizer))}
 
 
 def write_entry(f, path, name, arrays):
-    """Write one variable group (``entries``' item) into the open h5py File ``f``."""
+    """Write one variable group (``entries``' item: ``arrays`` maps keys to arrays) into the h5py File ``f``."""
     group = f.create_group(path)
     group.attrs["name"] = np.bytes_(name.encode("utf8"))
-    for i, value in enumerate(arrays):
-        group.create_dataset(str(i), data=value)
+    for key, value in arrays.items():
+        write_array(group, key, value)
 
 
 def save_to_h5(model, f, include_optimizer=True):
@@ -169,16 +181,9 @@ def load_from_h5(model, f, source, skip_mismatch=False, load_optimizer=True, opt
                          "layout (for a Keras 2 '.h5' file use lamina.models.load_model or load_weights on "
                          "a '.h5' path).")
     for path, layer in walk(model):
-        variables = own_variables(layer)
         where = _vars_path(path)
-        group = _group(f, where)
-        if not variables and group is None:
-            continue
         try:
-            if group is None:
-                raise file_error(source, f"it has no weights for layer '{layer.name}' (expected the group "
-                                 f"'{where}' with {len(variables)} arrays).")
-            _load_vars(group, variables, source, where)
+            _load_layer(layer, _group(f, where), source, where)
         except ValueError as e:
             if not skip_mismatch:
                 raise
@@ -187,6 +192,37 @@ def load_from_h5(model, f, source, skip_mismatch=False, load_optimizer=True, opt
     group = _group(f, "optimizer/vars")
     if load_optimizer and optimizer is not None and group is not None:
         load_optimizer_state(model, group, source, strict=optimizer_required and not skip_mismatch)
+
+
+def _load_layer(layer, group, source, where):
+    """Call ``layer.load_own_variables`` with the store of its saved group ``where``."""
+    from lamina.layers.layer import Layer
+
+    hook = getattr(type(layer), "load_own_variables", None)
+    if hook is None or hook is Layer.load_own_variables:  # the default: lamina's checks and messages
+        variables = own_variables(layer)
+        if group is None:
+            if variables:
+                raise file_error(source, f"it has no weights for layer '{layer.name}' (expected the group "
+                                 f"'{where}' with {len(variables)} arrays).")
+            return
+        keys = sorted((k for k in group.keys() if k.isdigit()), key=int)
+        if keys != [str(i) for i in range(len(variables))]:
+            raise file_error(source, f"'{where}' holds {len(keys)} weight arrays, but the model's layer "
+                             f"'{layer.name}' has {len(variables)} ({[str(v.path) for v in variables]}).")
+        store = LoadStore(group, layer, source, where, {str(i): v for i, v in enumerate(variables)})
+        if hook is None:
+            _load_vars(group, variables, source, where)
+        else:
+            layer.load_own_variables(store)
+        return
+    try:
+        layer.load_own_variables(LoadStore(group, layer, source, where))
+    except FileLoadError:
+        raise
+    except (ValueError, KeyError, TypeError, IndexError) as e:
+        raise file_error(source, f"layer '{layer.name}' could not load its saved state '{where}' in its "
+                         f"load_own_variables ({type(e).__name__}: {e}).") from e
 
 
 def load_optimizer_state(model, group, source, strict=True):
