@@ -130,3 +130,45 @@ def test_int8_matmul_is_exact_for_unaligned_shapes(m, k, n):
     got = lamina.ops.convert_to_numpy(_int_kernels().int8_matmul(a, b))
     np.testing.assert_array_equal(got, a.astype(np.int64) @ b.astype(np.int64))
     assert got.dtype == np.int32
+
+
+@torch_only
+@pytest.mark.parametrize("schedule", [False, True])
+def test_adam_step_and_rate_are_read_once_not_every_step(monkeypatch, schedule):
+    # On a GPU Adam's bias-corrected rate is computed on the host from remembered copies of the step count
+    # and the learning rate (each read once; reread only after an outside assignment). Forced here on the CPU.
+    from lamina.backend.torch import optimizers as topt
+
+    def train(forced):
+        if forced:
+            monkeypatch.setattr(topt, "_FREE_READS", ())
+            monkeypatch.setattr(topt, "device_reads", 0)
+        lamina.utils.set_random_seed(5)
+        rng = np.random.RandomState(0)
+        x, y = rng.rand(96, 5).astype("float32"), rng.randint(0, 3, 96)
+        model = lamina.Sequential([lamina.Input((5,)), lamina.layers.Dense(7, activation="relu"),
+                                   lamina.layers.Dense(3, activation="softmax")])
+        lr = lamina.optimizers.schedules.ExponentialDecay(0.01, 3, 0.5) if schedule else 0.01
+        model.compile(optimizer=lamina.optimizers.Adam(lr), loss="sparse_categorical_crossentropy")
+
+        class Jump(lamina.callbacks.Callback):  # outside assignments mid-training: must be seen
+            def on_epoch_end(self, epoch, logs=None):
+                if epoch == 0:
+                    self.model.optimizer.iterations.assign(100)
+                    if not schedule:
+                        self.model.optimizer.learning_rate.assign(0.002)
+
+        model.fit(x, y, batch_size=16, epochs=3, verbose=0, shuffle=False, callbacks=[Jump()])
+        assert int(lamina.ops.convert_to_numpy(model.optimizer.iterations)) == 112
+        return model.get_weights(), (topt.device_reads if forced else None)
+
+    plain, _ = train(False)
+    remembered, reads = train(True)
+    for a, b in zip(plain, remembered):
+        if schedule:  # the device computes the schedule's corrected rate in float32 tensors: within an ulp
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+        else:  # the same host arithmetic as on the CPU: identical
+            np.testing.assert_array_equal(a, b)
+    # 18 steps: step count read at the start and after the jump; the rate likewise (a schedule's rate is
+    # a fresh tensor each step, computed on the device instead, never read)
+    assert reads == (2 if schedule else 4)

@@ -302,7 +302,7 @@ class Optimizer:
         for v in variables:
             if getattr(v, "constraint", None) is not None:
                 v.assign(v.constraint(v.value))
-        self._iterations.assign(self._iterations.value + 1)
+        self._iterations.assign_add(1)
 
     def _apply_now(self, grads, variables):
         grads = self._clip_gradients(grads)

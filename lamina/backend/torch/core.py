@@ -74,7 +74,13 @@ class Variable(VariableBase):
             return super().assign_add(value)
         if not isinstance(value, bool) and (isinstance(value, int) or (
                 isinstance(value, float) and self._param.is_floating_point())):
-            return self._param.add_(value)
+            p = self._param
+            seen = getattr(p, "_lamina_host", None)  # the host copy optimizers.host_value keeps
+            before = p._version
+            p.add_(value)
+            if seen is not None and seen[0] == before:
+                p._lamina_host = (p._version, seen[1] + value)
+            return p
         return self._param.add_(self._convert_assigned(value))
 
     def _on_trainable_change(self):

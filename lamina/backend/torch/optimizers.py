@@ -69,15 +69,44 @@ def _fused_adam(grads, params, ms, vs, alpha, b1, b2, eps):
     return True
 
 
+_FREE_READS = ("cpu",)  # device types whose scalars are read without a sync (tests empty it)
+device_reads = 0  # reads that synchronized with a device (the first of each variable, then one per outside change)
+
+
+def host_value(t, kind):
+    """``kind(t)`` (int or float) for a 0-d tensor, read without a device sync where possible.
+
+    On the CPU reading costs nothing. On a GPU, a variable's storage (a ``Parameter``: the step count,
+    the learning rate) is read once and remembered with its in-place version counter, which any
+    assignment bumps; lamina's own ``assign_add`` on it keeps the remembered value current (see
+    ``core.Variable.assign_add``). Any other tensor on a GPU (a schedule's fresh value): None, and the
+    caller computes on the device.
+    """
+    global device_reads
+    if t.device.type in _FREE_READS:
+        return kind(t)
+    if not isinstance(t, torch.nn.Parameter):
+        return None
+    seen = getattr(t, "_lamina_host", None)
+    if seen is not None and seen[0] == t._version:
+        return seen[1]
+    value = kind(t)  # one sync: the first read, and after each assignment from elsewhere
+    device_reads += 1
+    t._lamina_host = (t._version, value)
+    return value
+
+
 def _adam(spec, grads, params, idx, lr, iterations):
     b1, b2, eps = spec["beta_1"], spec["beta_2"], spec["epsilon"]
     ms, vs = _slots(spec["momentums"], idx), _slots(spec["velocities"], idx)
-    if lr.device.type == "cpu" and iterations.device.type == "cpu":
-        # On the CPU reading the step and rate costs no sync: the scalar math stays in Python.
-        # The same float32 (or float64) arithmetic as the per-variable formula.
+    step = host_value(iterations, int)
+    rate = None if step is None else host_value(lr, float)
+    if rate is not None:
+        # The step and rate are known on the host: the bias-corrected rate is computed in Python (no
+        # device kernels), in the same float32 (or float64) arithmetic as the per-variable formula.
         f = _NP_FLOAT[lr.dtype]
-        t = f(int(iterations) + 1)
-        alpha = float(f(float(lr)) * np.sqrt(f(1.0) - f(b2) ** t) / (f(1.0) - f(b1) ** t))
+        t = f(step + 1)
+        alpha = float(f(rate) * np.sqrt(f(1.0) - f(b2) ** t) / (f(1.0) - f(b1) ** t))
     else:
         t = (iterations + 1).to(lr.dtype)
         alpha = lr * torch.sqrt(1.0 - torch.pow(torch.tensor(b2, dtype=lr.dtype), t)) / (
