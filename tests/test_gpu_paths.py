@@ -142,7 +142,7 @@ def test_adam_step_and_rate_are_read_once_not_every_step(monkeypatch, schedule):
     def train(forced):
         if forced:
             monkeypatch.setattr(topt, "_FREE_READS", ())
-            monkeypatch.setattr(topt, "device_reads", 0)
+            monkeypatch.setattr(topt, "_device_reads", 0)
         lamina.utils.set_random_seed(5)
         rng = np.random.RandomState(0)
         x, y = rng.rand(96, 5).astype("float32"), rng.randint(0, 3, 96)
@@ -160,7 +160,7 @@ def test_adam_step_and_rate_are_read_once_not_every_step(monkeypatch, schedule):
 
         model.fit(x, y, batch_size=16, epochs=3, verbose=0, shuffle=False, callbacks=[Jump()])
         assert int(lamina.ops.convert_to_numpy(model.optimizer.iterations)) == 112
-        return model.get_weights(), (topt.device_reads if forced else None)
+        return model.get_weights(), (topt._device_reads if forced else None)
 
     plain, _ = train(False)
     remembered, reads = train(True)

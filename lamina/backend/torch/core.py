@@ -75,7 +75,7 @@ class Variable(VariableBase):
         if not isinstance(value, bool) and (isinstance(value, int) or (
                 isinstance(value, float) and self._param.is_floating_point())):
             p = self._param
-            seen = getattr(p, "_lamina_host", None)  # the host copy optimizers.host_value keeps
+            seen = getattr(p, "_lamina_host", None)  # the host copy optimizers._host_value keeps
             before = p._version
             p.add_(value)
             if seen is not None and seen[0] == before:

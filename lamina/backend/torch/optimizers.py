@@ -70,10 +70,10 @@ def _fused_adam(grads, params, ms, vs, alpha, b1, b2, eps):
 
 
 _FREE_READS = ("cpu",)  # device types whose scalars are read without a sync (tests empty it)
-device_reads = 0  # reads that synchronized with a device (the first of each variable, then one per outside change)
+_device_reads = 0  # reads that synchronized with a device (the first of each variable, then one per outside change)
 
 
-def host_value(t, kind):
+def _host_value(t, kind):
     """``kind(t)`` (int or float) for a 0-d tensor, read without a device sync where possible.
 
     On the CPU reading costs nothing. On a GPU, a variable's storage (a ``Parameter``: the step count,
@@ -82,7 +82,7 @@ def host_value(t, kind):
     ``core.Variable.assign_add``). Any other tensor on a GPU (a schedule's fresh value): None, and the
     caller computes on the device.
     """
-    global device_reads
+    global _device_reads
     if t.device.type in _FREE_READS:
         return kind(t)
     if not isinstance(t, torch.nn.Parameter):
@@ -91,7 +91,7 @@ def host_value(t, kind):
     if seen is not None and seen[0] == t._version:
         return seen[1]
     value = kind(t)  # one sync: the first read, and after each assignment from elsewhere
-    device_reads += 1
+    _device_reads += 1
     t._lamina_host = (t._version, value)
     return value
 
@@ -99,8 +99,8 @@ def host_value(t, kind):
 def _adam(spec, grads, params, idx, lr, iterations):
     b1, b2, eps = spec["beta_1"], spec["beta_2"], spec["epsilon"]
     ms, vs = _slots(spec["momentums"], idx), _slots(spec["velocities"], idx)
-    step = host_value(iterations, int)
-    rate = None if step is None else host_value(lr, float)
+    step = _host_value(iterations, int)
+    rate = None if step is None else _host_value(lr, float)
     if rate is not None:
         # The step and rate are known on the host: the bias-corrected rate is computed in Python (no
         # device kernels), in the same float32 (or float64) arithmetic as the per-variable formula.
