@@ -171,8 +171,22 @@ class Layer(Operation):
 
     @property
     def weights(self):
-        """Trainable weights, then non-trainable weights (seed states excluded)."""
-        return self.trainable_weights + self.non_trainable_weights
+        """Every weight (seed states and metrics excluded), in Keras's order: this layer's own trainable
+        then non-trainable weights, then each sub-layer's in the same way, depth first. ``get_weights`` and
+        ``set_weights`` use it, so weight lists move between lamina and Keras models unchanged."""
+        out, seen = [], set()
+
+        def visit(layer):
+            own = [v for v in layer._own_state() if v.role in ("trainable", "non_trainable")]
+            for v in [v for v in own if v.role == "trainable"] + [v for v in own if v.role == "non_trainable"]:
+                if id(v) not in seen:
+                    seen.add(id(v))
+                    out.append(v)
+            for sub in layer._layers:
+                visit(sub)
+
+        visit(self)
+        return out
 
     def get_weights(self):
         """Return the weights as a list of NumPy arrays."""

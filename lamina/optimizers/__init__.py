@@ -49,6 +49,9 @@ def deserialize(config, custom_objects=None):
     """
     if isinstance(config, dict) and isinstance(config.get("class_name"), str):
         name = config["class_name"]
+        if ">" in name and _registry.registered_object(name, custom_objects) is None and \
+                name.rsplit(">", 1)[1].lower() in ALL_OBJECTS_DICT:
+            name = name.rsplit(">", 1)[1]  # tf.keras 2.11+ saved its own optimizers as "Custom>Adam"
         if _registry.registered_object(name, custom_objects) is None and name.lower() in ALL_OBJECTS_DICT:
             config = dict(config, class_name=name.lower(), registered_name=None)
     return _registry.deserialize(config, ALL_OBJECTS_DICT, "optimizer", custom_objects, lower=True)

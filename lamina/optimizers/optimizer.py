@@ -76,6 +76,11 @@ class Optimizer:
                 DeprecationWarning, stacklevel=3,
             )
             learning_rate = kwargs.pop("lr")
+        # tf.keras 2.11+ configs carry these; they ask for nothing lamina does not already do.
+        kwargs.pop("jit_compile", None)
+        kwargs.pop("is_legacy_optimizer", None)
+        if "decay" in kwargs and not kwargs["decay"]:
+            kwargs.pop("decay")  # decay=0.0, in every tf.keras 2 legacy optimizer's config: nothing to do
         if "decay" in kwargs:
             kwargs.pop("decay")
             warnings.warn(
