@@ -28,7 +28,7 @@ ROOT = HERE.parent
 PLAN = [
     ("mnist_mlp", ("torch-loop", "lamina-torch", "keras-torch", "jax-loop", "lamina-jax", "keras-jax")),
     ("cifar10_cnn", ("torch-loop", "lamina-torch", "keras-torch", "lamina-jax", "keras-jax")),
-    ("resnet_block", ("torch-loop", "lamina-torch", "keras-torch", "lamina-jax", "keras-jax")),
+    ("resnet_block", ("torch-loop", "lamina-torch", "keras-torch", "lamina-jax", "keras-jax", "lamina-jax-spe1")),
     ("transformer_block", ("torch-loop", "lamina-torch", "keras-torch", "lamina-jax", "keras-jax")),
     ("imdb_lstm", ("torch-loop", "lamina-torch", "keras-torch", "lamina-jax", "keras-jax")),
 ]
@@ -41,11 +41,17 @@ TITLES = {"mnist_mlp": "tutorial MNIST MLP, batch 32, one epoch of 60,000 sample
           "imdb_lstm": "tutorial IMDB LSTM (128 units), maxlen 200, batch 32, 64 timed steps after 16"}
 
 
+# lamina on JAX with one step per compiled call instead of 16 in a lax.scan: isolates what the scan costs
+# (the ResNet block ran 3.1x Keras 3's time on an H200 with the scan; see BENCHMARKS.md, gpu).
+VARIANTS = {"lamina-jax-spe1": ("lamina-jax", {"BENCH_STEPS_PER_EXECUTION": "1"})}
+
+
 def run_one(bench, runner, timeout):
-    env = dict(os.environ, **STEPS_ENV, **RUNNERS[runner])
+    base, extra = VARIANTS.get(runner, (runner, {}))
+    env = dict(os.environ, **STEPS_ENV, **RUNNERS[base], **extra)
     env.setdefault("LAMINA_DATASETS_DIR", str(ROOT.parent / "shared" / "data"))
     try:
-        proc = subprocess.run([sys.executable, str(HERE / f"{bench}.py"), runner], env=env, cwd=HERE,
+        proc = subprocess.run([sys.executable, str(HERE / f"{bench}.py"), base], env=env, cwd=HERE,
                               capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return {"runner": runner, "error": f"timed out after {timeout} s"}
@@ -120,7 +126,7 @@ def main():
                 if time.monotonic() - start > args.budget:
                     break
                 res = run_one(bench, runner, args.timeout)
-                res["bench"] = bench
+                res["bench"], res["runner"] = bench, runner
                 print(json.dumps(res), flush=True)
                 results.setdefault(bench, {}).setdefault(runner, []).append(res)
         pathlib.Path(args.out).write_text(table(results, args.repeat) + "\n")

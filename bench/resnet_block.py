@@ -60,7 +60,9 @@ def keras_model(keras):
 def run_keras_like(keras):
     x, y = data(BATCH * TIMED_STEPS)
     model = keras_model(keras)
-    model.compile(optimizer=keras.optimizers.Adam(), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    spe = os.environ.get("BENCH_STEPS_PER_EXECUTION")  # e.g. 1: one step per compiled call (bench/gpu.py)
+    model.compile(optimizer=keras.optimizers.Adam(), loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                  **({"steps_per_execution": int(spe)} if spe else {}))
     with Timer() as first:
         model.fit(x[:BATCH * WARMUP_STEPS], y[:BATCH * WARMUP_STEPS], batch_size=BATCH, epochs=1, verbose=0)
     with Timer() as t:
