@@ -76,3 +76,55 @@ def test_imdb_shaped_model_trains_the_same_on_both_paths():
     for a, b in zip(*weights):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
     assert ops.convert_to_numpy(model.predict(x[:2], verbose=0)).shape == (2, 1)
+
+
+def _gru_grads(layer, x, h0, fused):
+    import jax
+    import jax.numpy as jnp
+
+    from lamina.backend.common.scopes import StatelessScope
+
+    layer.use_fused_kernel = fused
+    tv = layer.trainable_variables
+
+    def loss(weights, x, h0):
+        with StatelessScope(list(zip(tv, weights))):
+            out, h = layer(x, initial_state=[h0])
+        w = jnp.arange(1, out.size + 1, dtype=out.dtype).reshape(out.shape) / out.size
+        return jnp.sum(out * w) + jnp.sum(h * h)
+
+    return jax.value_and_grad(loss, argnums=(0, 1, 2))([v.value for v in tv], x, h0)
+
+
+@pytest.mark.parametrize("return_sequences", [False, True])
+@pytest.mark.parametrize("go_backwards", [False, True])
+@pytest.mark.parametrize("use_bias", [True, False])
+def test_gru_values_and_gradients_match_the_step_by_step_path(return_sequences, go_backwards, use_bias):
+    import jax
+
+    rng = np.random.RandomState(3)
+    x = rng.randn(3, 7, 5).astype("float32")
+    h0 = rng.randn(3, 4).astype("float32")
+    layer = layers.GRU(4, return_sequences=return_sequences, return_state=True, go_backwards=go_backwards,
+                       use_bias=use_bias)
+    layer(x)
+    if use_bias:  # non-zero recurrent biases, so the reset gate's product with them is checked too
+        layer.cell.bias.assign(rng.randn(2, 12).astype("float32") * 0.3)
+    v1, g1 = _gru_grads(layer, x, h0, True)
+    v2, g2 = _gru_grads(layer, x, h0, False)
+    np.testing.assert_allclose(float(v1), float(v2), rtol=1e-5)
+    for a, b in zip(jax.tree_util.tree_leaves(g1), jax.tree_util.tree_leaves(g2)):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=2e-4, atol=2e-5)
+
+
+def test_gru_reset_before_keeps_the_general_scan(monkeypatch):
+    from lamina.backend.jax import rnn as jrnn
+
+    calls = []
+    real = jrnn.rnn
+    monkeypatch.setattr(jrnn, "rnn", lambda *a, **k: calls.append(1) or real(*a, **k))
+    x = np.random.RandomState(1).rand(2, 5, 3).astype("float32")
+    layers.GRU(3)(x)
+    assert not calls
+    layers.GRU(3, reset_after=False)(x)
+    assert calls

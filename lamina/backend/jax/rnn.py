@@ -163,10 +163,85 @@ _lstm.defvjp(_lstm_forward, _lstm_backward)
 
 def fused_gru(inputs, initial_state, kernel, recurrent_kernel, bias=None, mask=None, go_backwards=False,
               zero_output_for_mask=False):
-    """JAX has no fused GRU kernel: always None (the caller runs ``rnn``)."""
-    return None
+    """GRU with ``reset_after=True`` (Keras gate order z, r, h; tanh / sigmoid), built as ``fused_lstm``: one
+    projection of all timesteps, a scan with one product per step, and a written-out backward pass.
+
+    Args:
+        bias: ``(2, 3u)`` (input and recurrent biases) or None.
+
+    Returns:
+        ``(outputs, last_output, [h])``; None with a mask (the caller runs ``rnn``, which masks).
+    """
+    if mask is not None:
+        return None
+    x = convert_to_tensor(inputs)
+    dtype = x.dtype
+    h0 = convert_to_tensor(initial_state).astype(dtype)
+    kernel = convert_to_tensor(kernel).astype(dtype)
+    recurrent_kernel = convert_to_tensor(recurrent_kernel).astype(dtype)
+    if bias is None:
+        bias = jnp.zeros((2, kernel.shape[-1]), dtype)
+    bias = convert_to_tensor(bias).astype(dtype)
+    if go_backwards:
+        x = jnp.flip(x, 1)
+    hs, h = _gru(x, kernel, recurrent_kernel, bias[0], bias[1], h0)
+    return jnp.swapaxes(hs, 0, 1), h, [h]
+
+
+def _gru_scan(x, kernel, recurrent_kernel, b_in, b_rec, h0, keep):
+    u = h0.shape[-1]
+    xs = jnp.swapaxes(x, 0, 1)
+    proj = xs @ kernel + b_in
+
+    def body(h, p):
+        rec = h @ recurrent_kernel + b_rec
+        z = jax.nn.sigmoid(p[:, :u] + rec[:, :u])
+        r = jax.nn.sigmoid(p[:, u:2 * u] + rec[:, u:2 * u])
+        n = jnp.tanh(p[:, 2 * u:] + r * rec[:, 2 * u:])
+        h_new = z * h + (1 - z) * n
+        return h_new, ((h_new, z, r, n, rec[:, 2 * u:]) if keep else h_new)
+
+    h, per_step = jax.lax.scan(body, h0, proj)
+    return xs, h, per_step
+
+
+@jax.custom_vjp
+def _gru(x, kernel, recurrent_kernel, b_in, b_rec, h0):
+    _, h, hs = _gru_scan(x, kernel, recurrent_kernel, b_in, b_rec, h0, keep=False)
+    return hs, h
+
+
+def _gru_forward(x, kernel, recurrent_kernel, b_in, b_rec, h0):
+    xs, h, (hs, z, r, n, hn) = _gru_scan(x, kernel, recurrent_kernel, b_in, b_rec, h0, keep=True)
+    return (hs, h), (xs, kernel, recurrent_kernel, hs, z, r, n, hn, h0)
+
+
+def _gru_backward(res, cotangents):
+    xs, kernel, recurrent_kernel, hs, z, r, n, hn, h0 = res
+    d_hs, d_h = cotangents
+    h_prev = jnp.concatenate([h0[None], hs[:-1]], 0)
+    rk_t = recurrent_kernel.T
+
+    def body(dh, step):
+        dh_t, z_t, r_t, n_t, hn_t, hp_t = step
+        dh = dh + dh_t
+        dn = dh * (1 - z_t) * (1 - n_t * n_t)
+        dz = dh * (hp_t - n_t) * z_t * (1 - z_t)
+        dr = dn * hn_t * r_t * (1 - r_t)
+        d_proj = jnp.concatenate([dz, dr, dn], -1)
+        d_rec = jnp.concatenate([dz, dr, dn * r_t], -1)
+        return dh * z_t + d_rec @ rk_t, (d_proj, d_rec)
+
+    dh0, (d_proj, d_rec) = jax.lax.scan(body, d_h, (d_hs, z, r, n, hn, h_prev), reverse=True)
+    steps = xs.shape[0] * xs.shape[1]
+    dp, drc = d_proj.reshape(steps, -1), d_rec.reshape(steps, -1)
+    d_x = jnp.swapaxes(d_proj @ kernel.T, 0, 1)
+    return (d_x, xs.reshape(steps, -1).T @ dp, h_prev.reshape(steps, -1).T @ drc, dp.sum(0), drc.sum(0), dh0)
+
+
+_gru.defvjp(_gru_forward, _gru_backward)
 
 
 def has_fused_kernels(kind=None):
-    """Whether the fused kernel of ``kind`` ("lstm", "gru") can run here: the LSTM's only, on JAX."""
-    return kind == "lstm"
+    """Whether the fused kernel of ``kind`` ("lstm", "gru") can run here (both on JAX)."""
+    return kind in ("lstm", "gru")
