@@ -47,7 +47,7 @@ def test_values_and_gradients_match_the_step_by_step_path(return_sequences, go_b
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=2e-4, atol=2e-5)
 
 
-def test_the_fused_path_runs_unmasked_and_the_scan_runs_masked(monkeypatch):
+def test_the_fused_path_runs_with_and_without_masks(monkeypatch):
     from lamina.backend.jax import rnn as jrnn
 
     calls = []
@@ -56,9 +56,52 @@ def test_the_fused_path_runs_unmasked_and_the_scan_runs_masked(monkeypatch):
     x = np.random.RandomState(1).rand(2, 5, 3).astype("float32")
     layers.LSTM(3)(x)
     layers.Bidirectional(layers.LSTM(3, return_sequences=True))(x)
+    layers.LSTM(3)(x, mask=np.array([[1, 0, 1, 0, 0], [1] * 5], bool))
     assert not calls
-    layers.LSTM(3)(x, mask=np.array([[1, 1, 1, 0, 0], [1] * 5], bool))
-    assert calls  # masks run the general scan, which masks
+    layers.LSTM(3, activation="relu")(x)  # other math: the general scan
+    assert calls
+
+
+_MASKS = {"right": [[1] * 7, [1] * 4 + [0] * 3, [1] + [0] * 6],
+          "left": [[1] * 7, [0] * 3 + [1] * 4, [0] * 7],           # a row with no step at all
+          "holes": [[1, 0, 1, 1, 0, 1, 0], [0, 0, 1, 0, 1, 1, 1], [1] * 7]}
+
+
+@pytest.mark.parametrize("masked", list(_MASKS))
+@pytest.mark.parametrize("zero_output", [False, True])
+@pytest.mark.parametrize("go_backwards", [False, True])
+def test_masked_values_and_gradients_match_the_step_by_step_path(masked, zero_output, go_backwards):
+    import jax
+    import jax.numpy as jnp
+
+    from lamina.backend.common.scopes import StatelessScope
+
+    rng = np.random.RandomState(4)
+    x = rng.randn(3, 7, 5).astype("float32")
+    h0, c0 = rng.randn(3, 4).astype("float32"), rng.randn(3, 4).astype("float32")  # non-zero: shows which is emitted
+    mask = np.array(_MASKS[masked], bool)
+    layer = layers.LSTM(4, return_sequences=True, return_state=True, go_backwards=go_backwards)
+    layer(x)
+    layer.zero_output_for_mask = zero_output
+    tv = layer.trainable_variables
+
+    def run(fused):
+        layer.use_fused_kernel = fused
+
+        def loss(weights, x, h0, c0):
+            with StatelessScope(list(zip(tv, weights))):
+                out, h, c = layer(x, initial_state=[h0, c0], mask=mask)
+            w = jnp.arange(1, out.size + 1, dtype=out.dtype).reshape(out.shape) / out.size
+            return jnp.sum(out * w) + jnp.sum(h * 0.5) + jnp.sum(c * c), (out, h, c)
+
+        return jax.value_and_grad(loss, argnums=(0, 1, 2, 3), has_aux=True)([v.value for v in tv], x, h0, c0)
+
+    (v1, outs1), g1 = run(True)
+    (v2, outs2), g2 = run(False)
+    for a, b in zip(outs1, outs2):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
+    for a, b in zip(jax.tree_util.tree_leaves(g1), jax.tree_util.tree_leaves(g2)):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=2e-4, atol=2e-5)
 
 
 def test_imdb_shaped_model_trains_the_same_on_both_paths():
