@@ -69,6 +69,18 @@ def export_model(model, filepath, format="onnx", verbose=True, input_signature=N
         if _missing(package):
             raise ImportError(f"export(format={format!r}) needs the package `{package}`, which is not "
                               f"installed: pip install {' '.join(_PACKAGES[format])}")
+    try:
+        model_inputs = list(getattr(model, "inputs", None) or [])
+    except (AttributeError, ValueError):
+        model_inputs = []
+    text = [t for t in model_inputs if str(getattr(t, "dtype", "")) == "string"]
+    if text and input_signature is None:
+        raise ValueError(
+            f"export: model '{model.name}' takes strings (input "
+            f"{', '.join(repr(getattr(t, 'name', '?')) for t in text)}), and exported programs take numbers "
+            "only. Export the model that follows the text preprocessing (e.g. `lamina.Model(vectorizer.output, "
+            "outputs)` from the TextVectorization/StringLookup output) and run that layer in Python before the "
+            "program; `lamina serve` serves the whole text model as it is.")
     specs, single_input = resolve_input_specs(model, input_signature)
     if not model.built:
         _build(model, specs, single_input)

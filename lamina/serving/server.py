@@ -59,7 +59,7 @@ class ModelPredictor:
         n = len(arrays[0])
         size = 1 << (n - 1).bit_length()
         if size != n:
-            arrays = [np.concatenate([a, np.zeros((size - n,) + a.shape[1:], a.dtype)]) for a in arrays]
+            arrays = [np.concatenate([a, _filler((size - n,) + a.shape[1:], a.dtype)]) for a in arrays]
         out = self.model.predict(self.signature.model_inputs(arrays), batch_size=size, verbose=0)
         return [o[:n] for o in self.signature.flatten_outputs(out)]
 
@@ -70,11 +70,17 @@ class ModelPredictor:
             return  # sizes known only from requests
         size = 1
         while True:
-            self([np.zeros((size,) + tuple(s.shape[1:]), s.dtype if s.dtype != "bfloat16" else "float32")
-                  for s in specs])
+            self([_filler((size,) + tuple(s.shape[1:]), s.dtype) for s in specs])
             if size >= max_batch_size:
                 break
             size *= 2
+
+
+def _filler(shape, dtype):
+    """Rows that pad a batch to its bucket size (or warm a bucket up): zeros, or empty strings for text."""
+    if str(dtype) in ("string", "object") or getattr(dtype, "kind", "") == "O":
+        return np.full(shape, "", dtype=object)
+    return np.zeros(shape, "float32" if str(dtype) == "bfloat16" else dtype)
 
 
 def _json_response(data, status=200):

@@ -18,7 +18,7 @@ _TF_DTYPES = {
     "float16": "DT_HALF", "bfloat16": "DT_BFLOAT16", "float32": "DT_FLOAT", "float64": "DT_DOUBLE",
     "int8": "DT_INT8", "int16": "DT_INT16", "int32": "DT_INT32", "int64": "DT_INT64",
     "uint8": "DT_UINT8", "uint16": "DT_UINT16", "uint32": "DT_UINT32", "uint64": "DT_UINT64",
-    "bool": "DT_BOOL",
+    "bool": "DT_BOOL", "string": "DT_STRING",
 }
 
 
@@ -46,16 +46,13 @@ class TensorSpec:
         except (ValueError, TypeError):
             raise RequestError(f"{where}: the values are ragged (nested lists of different lengths); "
                                f"expected a batch of shape {_shape_str(self.shape)}.") from None
+        if self.dtype == "string":
+            return self._check_strings(arr, where)
         if arr.dtype.kind not in "biuf" or (arr.dtype.kind == "b" and self.dtype != "bool"):
             what = {"b": "booleans", "U": "strings", "S": "strings"}.get(
                 arr.dtype.kind, "null, nested-object or out-of-range values")
             raise RequestError(f"{where}: expected numbers for dtype {self.dtype}, but received {what}.")
-        if arr.ndim != len(self.shape) or any(
-                want is not None and got != want for got, want in zip(arr.shape[1:], self.shape[1:])):
-            raise RequestError(f"{where}: expected a batch of shape {_shape_str(self.shape)}, but received "
-                               f"shape {arr.shape}.")
-        if arr.shape[0] == 0:
-            raise RequestError(f"{where}: the batch is empty; send at least one instance.")
+        self._check_shape(arr, where)
         target = np.dtype(self.dtype) if self.dtype != "bfloat16" else np.float32
         if target.kind in "iu" and arr.dtype.kind == "f":
             if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
@@ -66,6 +63,22 @@ class TensorSpec:
             if arr.size and (arr.min() < info.min or arr.max() > info.max):
                 raise RequestError(f"{where}: values out of range for dtype {self.dtype}.")
         return arr.astype(target, copy=False)
+
+    def _check_strings(self, arr, where):
+        """A batch of text for a string input (TextVectorization, StringLookup... inside the model)."""
+        if arr.dtype.kind != "U":
+            what = "numbers" if arr.dtype.kind in "biuf" else "null, nested-object or ragged values"
+            raise RequestError(f"{where}: expected strings for this text input, but received {what}.")
+        self._check_shape(arr, where)
+        return arr.astype(object)
+
+    def _check_shape(self, arr, where):
+        if arr.ndim != len(self.shape) or any(
+                want is not None and got != want for got, want in zip(arr.shape[1:], self.shape[1:])):
+            raise RequestError(f"{where}: expected a batch of shape {_shape_str(self.shape)}, but received "
+                               f"shape {arr.shape}.")
+        if arr.shape[0] == 0:
+            raise RequestError(f"{where}: the batch is empty; send at least one instance.")
 
 
 def _shape_str(shape):
