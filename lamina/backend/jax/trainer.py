@@ -47,6 +47,34 @@ def _stack_batches(block):
                  for i in range(3))
 
 
+_ENGINE_DTYPES = {}
+
+
+def _engine_dtype(dtype):
+    """The dtype ``convert_to_tensor`` gives a NumPy array of ``dtype`` (e.g. int64 -> int32 without x64)."""
+    out = _ENGINE_DTYPES.get(dtype)
+    if out is None:
+        out = _ENGINE_DTYPES[dtype] = np.dtype(convert_to_tensor(np.zeros((0,), dtype)).dtype)
+    return out
+
+
+def _place_stacked(batches):
+    """Stacked host batches as device arrays, all leaves in one ``device_put`` (one transfer call);
+    the same arrays and dtypes as ``_place``."""
+    leaves = tree.flatten(batches)
+    host = [i for i, a in enumerate(leaves) if isinstance(a, np.ndarray)]
+    if not host:
+        return tuple(_place(s) for s in batches)
+    arrays = []
+    for i in host:
+        a = leaves[i]
+        dt = _engine_dtype(a.dtype)
+        arrays.append(a if a.dtype == dt else a.astype(dt))
+    for i, a in zip(host, jax.device_put(arrays)):
+        leaves[i] = a
+    return tree.pack_sequence_as(batches, [None if a is None else convert_to_tensor(a) for a in leaves])
+
+
 def _values(variables):
     return [v.value for v in variables]
 
@@ -188,9 +216,8 @@ class _StepFunction:
             # Each process's batches are its own shard: together they make the global batch.
             groups = [block] if len(block) == self.steps_per_call else [[b] for b in block]
             return [self.placement.from_process_shards(_stack_batches(g)) for g in groups]
-        if len(block) == self.steps_per_call:
-            return [self._shard_batches(_place(_stack_batches(block)))]
-        return [self._shard_batches(_place(_stack_batches([b]))) for b in block]
+        groups = [block] if len(block) == self.steps_per_call else [[b] for b in block]
+        return [self._shard_batches(_place_stacked(_stack_batches(g))) for g in groups]
 
 
 class TrainFunction(_StepFunction):

@@ -41,6 +41,37 @@ def host_array(a, where):
     return arr
 
 
+_PLAIN_KINDS = frozenset("biuf")
+
+
+def _plain(a):
+    """A NumPy array that ``host_array`` would return as it is (numeric, not float64, not a scalar)."""
+    return type(a) is np.ndarray and a.ndim > 0 and a.dtype.kind in _PLAIN_KINDS and a.dtype != np.float64
+
+
+def split_plain(batch):
+    """The fast form of ``split_batch`` for the common batch: a NumPy array or a plain tuple/list of one
+    to three of them (None allowed after x) with one batch size; None for anything else, which
+    ``split_batch`` then checks and converts. Gives exactly what ``split_batch`` would."""
+    if type(batch) is np.ndarray:
+        return (batch, None, None) if _plain(batch) else None
+    if type(batch) is not tuple and type(batch) is not list:
+        return None
+    n = len(batch)
+    if not 1 <= n <= 3:
+        return None
+    x = batch[0]
+    if not _plain(x):
+        return None
+    rows = x.shape[0]
+    for a in batch[1:]:
+        if a is not None and not (_plain(a) and a.shape[0] == rows):
+            return None
+    if n == 3:
+        return batch[0], batch[1], batch[2]
+    return (x, batch[1], None) if n == 2 else (x, None, None)
+
+
 def split_batch(batch, index, source):
     """``(x, y, sample_weight)`` of one batch; a clear error for a batch of the wrong form."""
     where = f"batch {index} from the {source}"
@@ -92,5 +123,7 @@ def describe(sig):
 
 def shape_key(batch):
     """Shapes and dtypes of a batch: consecutive batches with the same key can be stacked."""
-    return tuple((tuple(a.shape), str(a.dtype)) for s in batch if s is not None
+    if all(s is None or type(s) is np.ndarray for s in batch):  # the common case, without flattening
+        return tuple(None if s is None else (s.shape, s.dtype) for s in batch)
+    return tuple((tuple(a.shape), a.dtype) for s in batch if s is not None
                  for a in tree.flatten(s) if a is not None)

@@ -9,10 +9,14 @@ been read to its end), and a source that runs out early ends the epoch with a wa
 import itertools
 import warnings
 
+import numpy as np
+
 from lamina import backend, tree
 from lamina.training.data import ArrayData
 from lamina.training.data_adapters import batches as B
 from lamina.training.data_adapters.workers import OrderedFetcher
+
+_ARRAY_SIGNATURE = B.signature((np.zeros((1,)), None, None))[0]  # one NumPy array: (1, "ndarray")
 
 
 def _to_numpy(a):
@@ -85,8 +89,13 @@ class IterableData:
         return self._new_iterator()
 
     def _convert(self, raw):
-        x, y, sw = B.split_batch(raw, self._index, self.source_name)
-        sig = B.signature((x, y, sw))
+        plain = B.split_plain(raw)
+        if plain is not None:  # plain NumPy arrays: nothing to convert, and the signature at once
+            x, y, sw = plain
+            sig = tuple(None if s is None else _ARRAY_SIGNATURE for s in plain)
+        else:
+            x, y, sw = B.split_batch(raw, self._index, self.source_name)
+            sig = B.signature((x, y, sw))
         if self._signature is None:
             self._signature = sig
         elif sig != self._signature:
