@@ -309,6 +309,7 @@ _JAX_WORKER = textwrap.dedent("""
     train_fn = model._get_step("train")
     block = train_fn._batches(train_fn.place(type("D", (), {"x": x, "y": y, "sample_weight": None})()),
                               [np.arange(32)])[0]
+    block = getattr(block, "batches", block)  # one device on the CPU: a block padded to a full call
     out = {"devices": distribution.list_devices(), "history": history.history,
            "evaluate": model.evaluate(x, y, verbose=0),
            "predict": model.predict(x[:5], verbose=0).tolist(),

@@ -103,6 +103,29 @@ def _fuse_steps():
     return FUSE_STEPS_ON_CPU or jax.default_backend() != "cpu"
 
 
+class _Block(tuple):
+    """A block padded to ``steps_per_call`` batches, of which the first ``steps`` are real."""
+
+    def __new__(cls, batches, steps):
+        return super().__new__(cls, (batches, steps))
+
+    batches = property(lambda self: self[0])
+    steps = property(lambda self: self[1])
+
+
+def _same_shape_runs(block):
+    """Split host batches ``[(x, y, sw), ...]`` into runs of consecutive batches with the same shapes."""
+    runs, key = [], None
+    for b in block:
+        k = tuple((getattr(a, "shape", None), getattr(a, "dtype", None)) for a in tree.flatten(b))
+        if runs and k == key:
+            runs[-1].append(b)
+        else:
+            runs.append([b])
+            key = k
+    return runs
+
+
 class _StepFunction:
     def __init__(self, model, steps_per_call=1):
         self.model = model
@@ -114,6 +137,10 @@ class _StepFunction:
         self.placement = _current_placement()  # None: one device, no sharding
         self._wait_each_call = self.placement is not None and jax.default_backend() == "cpu"
         self._host_gather = self.placement is None and jax.default_backend() == "cpu"
+        # Steps run one per compiled call (the CPU): every block is padded to a full one, so one program
+        # (``_fn1``, step i of a block) serves blocks of any length - a short tail block, a fit shorter than
+        # a block - instead of a second program compiled the first time a block is short.
+        self._pad_blocks = (not self.fuse and self.jit and self.steps_per_call > 1 and self.placement is None)
         self._shardings = {}
 
     def _distribute(self, **groups):
@@ -176,6 +203,10 @@ class _StepFunction:
     def _run_block(self, *args):
         """Run the steps of one gathered block ``args[-1]``; the carried state is ``args[-2]``."""
         *head, state, batches = args
+        if isinstance(batches, _Block):  # padded: only its first ``steps`` steps are real
+            for i in range(batches.steps):
+                state = self._settle(self._fn1(*head, state, batches.batches, np.int32(i)))
+            return state
         n = tree.flatten(batches)[0].shape[0]
         if self.fuse or n == 1 or not self.jit:
             return self._settle(self._fn(*head, state, batches))
@@ -198,10 +229,18 @@ class _StepFunction:
         host's, and a compiled gather would compile again for every new dataset size); on an
         accelerator a small compiled gather of its own runs on the device."""
         if self._host_gather:
-            return [tree.map_structure(
-                lambda a: None if a is None else jax.device_put(np.take(np.asarray(a), idx, axis=0)), placed)
-                for idx in self._blocks(block)]
+            def take(idx):
+                return tree.map_structure(
+                    lambda a: None if a is None else jax.device_put(np.take(np.asarray(a), idx, axis=0)), placed)
+
+            if self._pad_blocks:
+                return [_Block(take(self._padded(block)), len(block))]
+            return [take(idx) for idx in self._blocks(block)]
         return [self._shard_batches(_gather_jit(placed, np.asarray(idx, np.int32))) for idx in self._blocks(block)]
+
+    def _padded(self, block):
+        """``block`` (batches of one size) filled up to ``steps_per_call`` by repeating its last batch."""
+        return np.stack(list(block) + [block[-1]] * (self.steps_per_call - len(block)))
 
     def _blocks(self, block):
         if len(block) == self.steps_per_call:
@@ -216,8 +255,14 @@ class _StepFunction:
             # Each process's batches are its own shard: together they make the global batch.
             groups = [block] if len(block) == self.steps_per_call else [[b] for b in block]
             return [self.placement.from_process_shards(_stack_batches(g)) for g in groups]
+        if self._pad_blocks:
+            return [_Block(_place_stacked(_stack_batches(self._padded_group(g))), len(g))
+                    for g in _same_shape_runs(block)]
         groups = [block] if len(block) == self.steps_per_call else [[b] for b in block]
         return [self._shard_batches(_place_stacked(_stack_batches(g))) for g in groups]
+
+    def _padded_group(self, group):
+        return list(group) + [group[-1]] * (self.steps_per_call - len(group))
 
 
 class TrainFunction(_StepFunction):
