@@ -12,6 +12,7 @@ the output mode to an index tensor.
 
 import collections
 import os
+import warnings
 
 import numpy as np
 
@@ -117,6 +118,22 @@ class IndexLookup(Layer):
             self._idf = idf
         self._vocab = tokens
         self._index = {t: i + self._vocab_start() for i, t in enumerate(tokens)}
+
+    def load_assets(self, dir_path):
+        """Read a vocabulary kept in the archive's assets (``vocabulary.txt``: one token a line, the special
+        tokens first), where Keras 3 stores an adapted vocabulary instead of in the config. Nothing to do when
+        the config held the vocabulary (lamina's own files); ``"tf_idf"`` layers need their weights too and
+        keep the config's."""
+        if self._vocab is not None or self.output_mode == "tf_idf":
+            return
+        path = os.path.join(dir_path, "vocabulary.txt")
+        if not os.path.isfile(path):
+            return
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().split("\n")
+        if len(lines) > 1 and lines[-1] == "":
+            lines.pop()  # a final newline
+        self.set_vocabulary(lines)
 
     def _read_vocabulary_file(self, path):
         if not os.path.isfile(path):
@@ -232,6 +249,21 @@ class IndexLookup(Layer):
         return u.encoded_shape(input_shape, self.output_mode, self._depth())
 
     # ---- config -----------------------------------------------------------------------------------------
+
+    @classmethod
+    def from_config(cls, config):
+        """Also reads Keras 3.15's configs, which add ``vocabulary_size`` (set by the vocabulary itself),
+        ``oov_method`` and ``salt`` (how several OOV indices are chosen)."""
+        config = dict(config)
+        config.pop("vocabulary_size", None)
+        oov_method, salt = config.pop("oov_method", None), config.pop("salt", None)
+        if int(config.get("num_oov_indices", 1) or 0) > 1:
+            warnings.warn(
+                f"{cls.__name__} '{config.get('name')}': the file spreads unknown tokens over "
+                f"{config['num_oov_indices']} OOV indices with oov_method={oov_method!r}, salt={salt!r}; lamina "
+                "spreads them with its own stable hash, so unknown tokens may land on other OOV indices than in "
+                "Keras (known tokens are unaffected).", UserWarning, stacklevel=2)
+        return cls(**config)
 
     def get_config(self):
         return {**super().get_config(), "max_tokens": self.max_tokens, "num_oov_indices": self.num_oov_indices,

@@ -153,6 +153,10 @@ class TextVectorization(Layer):
         """Replace the vocabulary (a list, an array or a file path); ``idf_weights`` for ``"tf_idf"``."""
         self._lookup.set_vocabulary(vocabulary, idf_weights)
 
+    def load_assets(self, dir_path):
+        """The vocabulary a Keras 3 file keeps in this layer's assets (``vocabulary.txt``), when its config has none."""
+        self._lookup.load_assets(dir_path)
+
     def adapt(self, data, batch_size=None, steps=None):
         """Build the vocabulary from ``data``: a list/array of strings or an iterable of batches (for a
         dataset of ``(text, label)`` batches the texts are used). Tokens are ordered by decreasing
