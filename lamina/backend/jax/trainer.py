@@ -234,13 +234,14 @@ class _StepFunction:
                     lambda a: None if a is None else jax.device_put(np.take(np.asarray(a), idx, axis=0)), placed)
 
             if self._pad_blocks:
-                return [_Block(take(self._padded(block)), len(block))]
+                return [_Block(take(np.stack(self._padded(block))), len(block))]
             return [take(idx) for idx in self._blocks(block)]
         return [self._shard_batches(_gather_jit(placed, np.asarray(idx, np.int32))) for idx in self._blocks(block)]
 
     def _padded(self, block):
-        """``block`` (batches of one size) filled up to ``steps_per_call`` by repeating its last batch."""
-        return np.stack(list(block) + [block[-1]] * (self.steps_per_call - len(block)))
+        """``block`` (batches of one size, or their indices) filled up to ``steps_per_call`` by repeating
+        its last batch."""
+        return list(block) + [block[-1]] * (self.steps_per_call - len(block))
 
     def _blocks(self, block):
         if len(block) == self.steps_per_call:
@@ -256,13 +257,10 @@ class _StepFunction:
             groups = [block] if len(block) == self.steps_per_call else [[b] for b in block]
             return [self.placement.from_process_shards(_stack_batches(g)) for g in groups]
         if self._pad_blocks:
-            return [_Block(_place_stacked(_stack_batches(self._padded_group(g))), len(g))
+            return [_Block(_place_stacked(_stack_batches(self._padded(g))), len(g))
                     for g in _same_shape_runs(block)]
         groups = [block] if len(block) == self.steps_per_call else [[b] for b in block]
         return [self._shard_batches(_place_stacked(_stack_batches(g))) for g in groups]
-
-    def _padded_group(self, group):
-        return list(group) + [group[-1]] * (self.steps_per_call - len(group))
 
 
 class TrainFunction(_StepFunction):
