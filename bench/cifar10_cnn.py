@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 
-from common import Timer, torch_device
+from common import Timer, compile_options, torch_device
 
 BATCH = 32
 WARMUP_STEPS = int(os.environ.get("CIFAR_BENCH_WARMUP_STEPS", 20))
@@ -60,7 +60,8 @@ def keras_model(keras, which):
 def run_keras_like(keras, which):
     x, y = data(BATCH * TIMED_STEPS)
     model, opt = keras_model(keras, which)
-    model.compile(optimizer=opt, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(optimizer=opt, loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                  **compile_options())
     with Timer() as first:
         model.fit(x[:BATCH * WARMUP_STEPS], y[:BATCH * WARMUP_STEPS], batch_size=BATCH, epochs=1, verbose=0)
     with Timer() as t:

@@ -36,6 +36,17 @@ def torch_device():
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def compile_options():
+    """Extra ``model.compile`` keywords for a runner variant (bench/gpu.py, run.py): BENCH_JIT_COMPILE=1 gives
+    ``jit_compile=True``; BENCH_STEPS_PER_EXECUTION=N gives ``steps_per_execution=N``."""
+    out = {}
+    if os.environ.get("BENCH_JIT_COMPILE"):
+        out["jit_compile"] = True
+    if os.environ.get("BENCH_STEPS_PER_EXECUTION"):
+        out["steps_per_execution"] = int(os.environ["BENCH_STEPS_PER_EXECUTION"])
+    return out
+
+
 class Timer:
     def __enter__(self):
         self.start = time.perf_counter()

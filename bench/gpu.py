@@ -20,16 +20,20 @@ import subprocess
 import sys
 import time
 
-from run import RUNNERS, TARGETS, versions
+from run import EXTRA_RUNNERS, RUNNERS, TARGETS, versions
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 PLAN = [
-    ("mnist_mlp", ("torch-loop", "lamina-torch", "keras-torch", "jax-loop", "lamina-jax", "keras-jax")),
-    ("cifar10_cnn", ("torch-loop", "lamina-torch", "keras-torch", "lamina-jax", "keras-jax")),
-    ("resnet_block", ("torch-loop", "lamina-torch", "keras-torch", "lamina-jax", "keras-jax", "lamina-jax-spe1")),
-    ("transformer_block", ("torch-loop", "lamina-torch", "keras-torch", "lamina-jax", "keras-jax")),
+    ("mnist_mlp", ("torch-loop", "lamina-torch", "lamina-torch-jit", "lamina-torch-jit-cg", "keras-torch",
+                   "keras-torch-jit", "jax-loop", "lamina-jax", "keras-jax")),
+    ("cifar10_cnn", ("torch-loop", "lamina-torch", "lamina-torch-jit", "lamina-torch-jit-cg", "keras-torch",
+                     "lamina-jax", "keras-jax")),
+    ("resnet_block", ("torch-loop", "lamina-torch", "lamina-torch-jit", "lamina-torch-jit-cg", "keras-torch",
+                      "lamina-jax", "keras-jax", "lamina-jax-spe1")),
+    ("transformer_block", ("torch-loop", "lamina-torch", "lamina-torch-jit", "keras-torch", "lamina-jax",
+                           "keras-jax")),
     ("imdb_lstm", ("torch-loop", "lamina-torch", "keras-torch", "lamina-jax", "keras-jax")),
 ]
 STEPS_ENV = {"CIFAR_BENCH_STEPS": "400", "CIFAR_BENCH_WARMUP_STEPS": "20",
@@ -41,14 +45,16 @@ TITLES = {"mnist_mlp": "tutorial MNIST MLP, batch 32, one epoch of 60,000 sample
           "imdb_lstm": "tutorial IMDB LSTM (128 units), maxlen 200, batch 32, 64 timed steps after 16"}
 
 
-# lamina on JAX with one step per compiled call instead of 16 in a lax.scan: isolates what the scan costs
-# (the ResNet block ran 3.1x Keras 3's time on an H200 with the scan; see BENCHMARKS.md, gpu).
-VARIANTS = {"lamina-jax-spe1": ("lamina-jax", {"BENCH_STEPS_PER_EXECUTION": "1"})}
+# Runner variants (bench/run.py EXTRA_RUNNERS): lamina-jax-spe1, one step per compiled call instead of 16 in a
+# lax.scan (isolates what the scan costs); lamina-torch-jit / keras-torch-jit, compile(jit_compile=True)
+# (torch.compile); lamina-torch-jit-cg, the same with CUDA graphs (torch.compile mode "reduce-overhead").
+VARIANTS = {name: (name.rsplit("-", 2)[0] if name.endswith("-jit-cg") else name.rsplit("-", 1)[0], env)
+            for name, env in EXTRA_RUNNERS.items() if name.endswith(("-jit", "-jit-cg", "-spe1"))}
 
 
 def run_one(bench, runner, timeout):
     base, extra = VARIANTS.get(runner, (runner, {}))
-    env = dict(os.environ, **STEPS_ENV, **RUNNERS[base], **extra)
+    env = {**os.environ, **STEPS_ENV, **RUNNERS[base], **extra}
     env.setdefault("LAMINA_DATASETS_DIR", str(ROOT.parent / "shared" / "data"))
     try:
         proc = subprocess.run([sys.executable, str(HERE / f"{bench}.py"), base], env=env, cwd=HERE,
@@ -97,6 +103,9 @@ def table(results, repeat):
             return f"{v:.2f}x" + ("" if target is None else f" (CPU target <= {target}x)")
 
         lines += ["", f"Ratios: lamina-torch / torch-loop = {ratio('lamina-torch', 'torch-loop', t_torch)}; "
+                      f"lamina-torch-jit / torch-loop = {ratio('lamina-torch-jit', 'torch-loop')}; "
+                      f"lamina-torch-jit-cg / torch-loop = {ratio('lamina-torch-jit-cg', 'torch-loop')}; "
+                      f"keras-torch-jit / keras-torch = {ratio('keras-torch-jit', 'keras-torch')}; "
                       f"lamina-torch / keras-torch = {ratio('lamina-torch', 'keras-torch')}; "
                       f"lamina-jax / keras-jax = {ratio('lamina-jax', 'keras-jax', t_jax)}; "
                       f"lamina-jax / jax-loop = {ratio('lamina-jax', 'jax-loop')}.", ""]

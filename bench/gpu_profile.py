@@ -4,6 +4,7 @@ against the hand-written loop of bench/; then every synchronizing call lamina ma
 lamina frames that made it (``torch.cuda.set_sync_debug_mode``).
 
 Usage (on a machine with a CUDA GPU): LAMINA_BACKEND=torch python bench/gpu_profile.py
+(BENCH_JIT_COMPILE=1: lamina with compile(jit_compile=True); LAMINA_TORCH_COMPILE_MODE=reduce-overhead: CUDA graphs)
 """
 
 import collections
@@ -18,6 +19,8 @@ from torch.profiler import ProfilerActivity, profile
 
 os.environ.setdefault("LAMINA_BACKEND", "torch")
 sys.path.insert(0, os.path.dirname(__file__))
+
+from common import compile_options  # noqa: E402
 
 STEPS = 20
 BATCH = 32
@@ -47,7 +50,7 @@ def lamina_model(lamina, which):
                                L.Conv2D(64, 3, activation="relu"), L.MaxPooling2D(), L.Flatten(),
                                L.Dense(10, activation="softmax")])
         shape = (32, 32, 3)
-    m.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    m.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"], **compile_options())
     return m, shape
 
 

@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from common import Timer, torch_device
+from common import Timer, compile_options, torch_device
 
 BATCH, MAXLEN, WORDS, UNITS, EMBED = 32, 200, 10000, 128, 128
 WARMUP = 16  # a full block of steps_per_execution="auto" (16 on JAX), so the timed steps never compile
@@ -40,7 +40,8 @@ def run_keras_like(keras, steps):
     x, y = imdb((WARMUP + steps) * BATCH)
     model = keras.Sequential([keras.Input((MAXLEN,), dtype="int32"), keras.layers.Embedding(WORDS, EMBED),
                               keras.layers.LSTM(UNITS), keras.layers.Dense(1, activation="sigmoid")])
-    model.compile(optimizer=keras.optimizers.Adam(), loss="binary_crossentropy", metrics=["accuracy"])
+    model.compile(optimizer=keras.optimizers.Adam(), loss="binary_crossentropy", metrics=["accuracy"],
+                  **compile_options())
     w = WARMUP * BATCH
     with Timer() as first:
         model.fit(x[:w], y[:w], batch_size=BATCH, epochs=1, verbose=0, shuffle=False)

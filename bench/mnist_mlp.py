@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from common import Timer, mnist, torch_device
+from common import Timer, compile_options, mnist, torch_device
 
 BATCH = 32
 
@@ -27,7 +27,8 @@ def run_keras_like(keras):
                               keras.layers.Dense(128, activation="relu"),
                               keras.layers.Dense(10, activation="softmax")])
     model.compile(optimizer=keras.optimizers.Adam(), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+                  metrics=["accuracy"],
+                  **compile_options())
     with Timer() as first:
         model.fit(x[:3200], y[:3200], batch_size=BATCH, epochs=1, verbose=0)
     with Timer() as t:

@@ -25,7 +25,7 @@ import time
 
 import numpy as np
 
-from common import Timer, torch_device
+from common import Timer, compile_options, torch_device
 
 BATCH = 32
 FILTERS = 16
@@ -60,9 +60,8 @@ def keras_model(keras):
 def run_keras_like(keras):
     x, y = data(BATCH * TIMED_STEPS)
     model = keras_model(keras)
-    spe = os.environ.get("BENCH_STEPS_PER_EXECUTION")  # e.g. 1: one step per compiled call (bench/gpu.py)
     model.compile(optimizer=keras.optimizers.Adam(), loss="sparse_categorical_crossentropy", metrics=["accuracy"],
-                  **({"steps_per_execution": int(spe)} if spe else {}))
+                  **compile_options())
     with Timer() as first:
         model.fit(x[:BATCH * WARMUP_STEPS], y[:BATCH * WARMUP_STEPS], batch_size=BATCH, epochs=1, verbose=0)
     with Timer() as t:

@@ -37,6 +37,14 @@ EXTRA_RUNNERS = {
     "keras-jax-cache": {"KERAS_BACKEND": "jax"},
     "torch-direct": {},
     "jax-direct": {},
+    # compile(jit_compile=True): torch.compile on PyTorch (bench/common.py compile_options)
+    "lamina-torch-jit": {"LAMINA_BACKEND": "torch", "BENCH_JIT_COMPILE": "1"},
+    "keras-torch-jit": {"KERAS_BACKEND": "torch", "BENCH_JIT_COMPILE": "1"},
+    # ... with CUDA graphs (torch.compile mode "reduce-overhead"; GPU only)
+    "lamina-torch-jit-cg": {"LAMINA_BACKEND": "torch", "BENCH_JIT_COMPILE": "1",
+                            "LAMINA_TORCH_COMPILE_MODE": "reduce-overhead"},
+    # one training step per compiled call on JAX (instead of lamina's automatic choice)
+    "lamina-jax-spe1": {"LAMINA_BACKEND": "jax", "BENCH_STEPS_PER_EXECUTION": "1"},
 }
 KERAS_LIKE = ("lamina-torch", "lamina-jax", "keras-torch", "keras-jax")
 # What --only all runs, in order (bench/distributed.py after them).
@@ -120,6 +128,8 @@ def main():
     ap.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
     ap.add_argument("--only", default="mnist_mlp", help=f"one of {', '.join(ALL)}, or all")
     ap.add_argument("--repeat", type=int, default=3, help="runs per runner; the median run is reported")
+    ap.add_argument("--runners", default="",
+                    help="comma-separated runners instead of the benchmark's own (e.g. lamina-torch,lamina-torch-jit)")
     args = ap.parse_args()
     if args.only == "all":
         for name in ALL:
@@ -136,7 +146,8 @@ def main():
 def run_benchmark(args):
     """Run one benchmark's runners --repeat times and write its section of BENCHMARKS.md."""
     have_keras = importlib.util.find_spec("keras") is not None
-    runners = [r for r in BENCH_RUNNERS.get(args.only, RUNNERS) if have_keras or not r.startswith("keras")]
+    chosen = args.runners.split(",") if args.runners else BENCH_RUNNERS.get(args.only, RUNNERS)
+    runners = [r for r in chosen if have_keras or not r.startswith("keras")]
     # Each runner runs --repeat times, interleaved with the others, and the run with the median
     # ms/step is reported: on a small machine a single run can be off by 1.5x.
     runs = {r: [] for r in runners}
@@ -190,7 +201,10 @@ def run_benchmark(args):
         f"Ratios: lamina-torch / torch-loop = {ratio('lamina-torch', 'torch-loop', targets[0])}; "
         f"lamina-jax / keras-jax = {ratio('lamina-jax', 'keras-jax', targets[1])}; "
         f"lamina-torch / keras-torch = {ratio('lamina-torch', 'keras-torch')}; "
-        f"lamina-jax / jax-loop = {ratio('lamina-jax', 'jax-loop')}.",
+        f"lamina-jax / jax-loop = {ratio('lamina-jax', 'jax-loop')}."
+        + (f" jit_compile=True: lamina-torch-jit / lamina-torch = {ratio('lamina-torch-jit', 'lamina-torch')}; "
+           f"keras-torch-jit / keras-torch = {ratio('keras-torch-jit', 'keras-torch')}."
+           if "lamina-torch-jit" in by or "keras-torch-jit" in by else ""),
         "",
     ]
     write_section(pathlib.Path(args.out), args.only, "\n".join(lines))

@@ -17,7 +17,7 @@ import json
 import sys
 import time
 
-from common import Timer, torch_device
+from common import Timer, compile_options, torch_device
 from imdb_lstm import BATCH, MAXLEN, WORDS, imdb
 
 EMBED, HEADS, KEY_DIM, FF = 32, 2, 32, 64
@@ -41,7 +41,8 @@ def build_keras_like(keras):
 def run_keras_like(keras, steps):
     x, y = imdb((WARMUP + steps) * BATCH)
     model = build_keras_like(keras)
-    model.compile(optimizer=keras.optimizers.Adam(), loss="binary_crossentropy", metrics=["accuracy"])
+    model.compile(optimizer=keras.optimizers.Adam(), loss="binary_crossentropy", metrics=["accuracy"],
+                  **compile_options())
     w = WARMUP * BATCH
     with Timer() as first:
         model.fit(x[:w], y[:w], batch_size=BATCH, epochs=1, verbose=0, shuffle=False)

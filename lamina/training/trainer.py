@@ -6,6 +6,7 @@ PyTorch runs eager autograd; JAX runs jit-compiled pure steps, several per call.
 """
 
 import math
+import warnings
 
 import numpy as np
 
@@ -49,7 +50,10 @@ class Trainer:
             weighted_metrics: metrics that use ``sample_weight``/``class_weight``.
             run_eagerly: on JAX, run steps without compiling (for debugging).
             steps_per_execution: training steps per compiled call (JAX), or ``"auto"``.
-            jit_compile: ``"auto"``/True/False: compile steps (JAX always compiles unless run_eagerly).
+            jit_compile: ``"auto"``/True/False. JAX always compiles its steps (unless ``run_eagerly``).
+                On PyTorch, True runs the step's forward pass, loss and metric updates through
+                ``torch.compile`` (the first step compiles: seconds on a CPU); ``"auto"`` and False run
+                eagerly, as in Keras.
 
         Example:
         >>> import lamina
@@ -82,6 +86,16 @@ class Trainer:
                 f"compile: steps_per_execution must be a positive int or 'auto', but received {steps_per_execution!r}."
             )
         self.steps_per_execution = steps_per_execution
+        if jit_compile is None:  # tf.keras 2's default (and in its saved compile configs)
+            jit_compile = "auto"
+        if jit_compile not in (True, False, "auto"):
+            raise ValueError(f"compile: jit_compile must be True, False or 'auto', but received {jit_compile!r}.")
+        if not isinstance(jit_compile, str):
+            jit_compile = bool(jit_compile)
+        if jit_compile is True and self.run_eagerly:
+            warnings.warn("compile: run_eagerly=True and jit_compile=True were both given; steps run eagerly "
+                          "(jit_compile is set to False).", UserWarning, stacklevel=2)
+            jit_compile = False
         self.jit_compile = jit_compile
         self._step_functions = {}
         self._loss_sources = None

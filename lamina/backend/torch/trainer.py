@@ -6,6 +6,10 @@ Same names as ``backend/jax/trainer.py``: ``make_train_function``,
 ``steps_per_call``.
 """
 
+import os
+import types
+import warnings
+
 import numpy as np
 import torch
 
@@ -77,23 +81,32 @@ class TrainFunction(_StepFunction):
         self.variables = model.trainable_variables
         self.params = [v._storage() for v in self.variables]
         model.optimizer.build(self.variables)
+        self._forward = self._forward_loss
+        self._metrics = model._update_metrics
+        if _wants_compile(model):
+            self._forward = _Compiled(self._forward_loss, model, "the forward pass and loss of its training step")
+            self._metrics = _Compiled(model._update_metrics, model, "the metric updates of its training step")
 
     def __call__(self, placed, block):
         for x, y, sw in self._batches(placed, block):
             self.step(x, y, sw)
 
-    def step(self, x, y, sw):
-        """One training step on one batch of device tensors."""
+    def _forward_loss(self, x, y, sw):
         model = self.model
         y_pred = model(x, training=True)
         loss = model.compute_loss(x, y, y_pred, sw)
+        return loss, y_pred, model._pop_output_losses()
+
+    def step(self, x, y, sw):
+        """One training step on one batch of device tensors."""
+        model = self.model
+        loss, y_pred, output_losses = self._forward(x, y, sw)
         grads = torch.autograd.grad(model.optimizer.scale_loss(loss), self.params, allow_unused=True)
         grads = [torch.zeros_like(p) if g is None else g for g, p in zip(grads, self.params)]
         grads = self._reduce_gradients(grads)
         with torch.no_grad():
             model.optimizer.apply(grads, self.variables)
-            model._update_metrics(y, _detach(y_pred), sw, loss.detach(), _batch_size(x),
-                                  _detach(model._pop_output_losses()))
+            self._metrics(y, _detach(y_pred), sw, loss.detach(), _batch_size(x), _detach(output_losses))
 
     def _reduce_gradients(self, grads):
         return grads  # one process; the data parallel step all-reduces here
@@ -105,17 +118,26 @@ class TrainFunction(_StepFunction):
 
 
 class TestFunction(_StepFunction):
+    def __init__(self, model):
+        super().__init__(model)
+        self._step = self._eval_step
+        if _wants_compile(model):
+            self._step = _Compiled(self._eval_step, model, "its evaluation step")
+
     def __call__(self, placed, block):
         for x, y, sw in self._batches(placed, block):
             self.step(x, y, sw)
 
+    def _eval_step(self, x, y, sw):
+        model = self.model
+        y_pred = model(x, training=False)
+        loss = model.compute_loss(x, y, y_pred, sw)
+        model._update_metrics(y, y_pred, sw, loss, _batch_size(x), model._pop_output_losses())
+
     def step(self, x, y, sw):
         """One evaluation step on one batch of device tensors."""
-        model = self.model
         with torch.no_grad():
-            y_pred = model(x, training=False)
-            loss = model.compute_loss(x, y, y_pred, sw)
-            model._update_metrics(y, y_pred, sw, loss, _batch_size(x), model._pop_output_losses())
+            self._step(x, y, sw)
 
     def run_batches(self, placed):
         """Evaluate the batches of an iterable source, as placed by ``place_batches``."""
@@ -124,18 +146,84 @@ class TestFunction(_StepFunction):
 
 
 class PredictFunction(_StepFunction):
+    def __init__(self, model):
+        super().__init__(model)
+        self._forward = self._predict
+        if _wants_compile(model):
+            self._forward = _Compiled(self._predict, model, "its forward pass for predict")
+
+    def _predict(self, x):
+        return self.model(x, training=False)
+
     def place(self, data):
         return (_place(data.x), None, None)
 
     def __call__(self, placed, block):
         with torch.no_grad():
             for x, _, _ in self._batches(placed, block):
-                return self.model(x, training=False)
+                return self._forward(x)
 
     def predict_batch(self, placed):
         """The outputs for one batch of an iterable source, as placed by ``place_batches``."""
         with torch.no_grad():
-            return self.model(placed[0][0], training=False)
+            return self._forward(placed[0][0])
+
+
+def _wants_compile(model):
+    """``compile(jit_compile=True)``: the step's pieces run through ``torch.compile`` (Keras's "auto" is
+    eager on PyTorch, and ``run_eagerly=True`` wins, as in Keras)."""
+    return getattr(model, "jit_compile", "auto") is True and not getattr(model, "run_eagerly", False)
+
+
+_compiled_count = 0
+
+
+def _compile_options():
+    """``torch.compile`` keywords: ``LAMINA_TORCH_COMPILE_MODE`` picks its mode (``"reduce-overhead"``: CUDA
+    graphs; ``"max-autotune"``, ...); unset, torch's default."""
+    mode = os.environ.get("LAMINA_TORCH_COMPILE_MODE") or None
+    return {"mode": mode} if mode else {}
+
+
+def _compile_errors():
+    exc = torch._dynamo.exc
+    return (exc.BackendCompilerFailed, exc.InternalTorchDynamoError, exc.Unsupported)
+
+
+class _Compiled:
+    """``fn`` through ``torch.compile``, for one model's step functions.
+
+    Each model gets its own copy of ``fn``'s code, so torch's per-code limit on recompilations (8) counts
+    this model's input shapes only, not every model a process builds. Where torch cannot compile (no C++
+    compiler for the CPU backend, an operation it does not support), a warning says why and ``fn`` runs
+    eagerly: the numbers are the same, only the speed differs.
+    """
+
+    def __init__(self, fn, model, what):
+        global _compiled_count
+        _compiled_count += 1
+        func = fn.__func__ if isinstance(fn, types.MethodType) else fn
+        code = func.__code__.replace(co_name=f"{func.__name__}_lamina_{_compiled_count}")
+        fresh = types.FunctionType(code, func.__globals__, code.co_name, func.__defaults__, func.__closure__)
+        if isinstance(fn, types.MethodType):
+            fresh = types.MethodType(fresh, fn.__self__)
+        self.fn = fn
+        self.compiled = torch.compile(fresh, **_compile_options())
+        self.model_name = getattr(model, "name", type(model).__name__)
+        self.what = what
+
+    def __call__(self, *args):
+        if self.compiled is not None:
+            try:
+                return self.compiled(*args)
+            except _compile_errors() as e:
+                first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+                warnings.warn(
+                    f"Model '{self.model_name}' (jit_compile=True): torch.compile could not compile {self.what} "
+                    f"({type(e).__name__}: {first[:300]}); it runs eagerly instead, with the same results.",
+                    RuntimeWarning, stacklevel=2)
+                self.compiled = None
+        return self.fn(*args)
 
 
 def _to_device(struct):
