@@ -220,15 +220,15 @@ def input_pipeline_table(rows):
         f"{platform.system()}; versions: {versions()}",
         "Command: `python bench/run.py --only input_pipeline`",
         "",
-        "| runner | arrays ms/step | PyDataset ms/step | DataLoader ms/step | PyDataset / arrays |",
-        "|---|---:|---:|---:|---:|",
+        "| runner | arrays ms/step | PyDataset ms/step | DataLoader ms/step | PyDataset / arrays | DataLoader / arrays |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         if "error" in r:
-            lines.append(f"| {r['runner']} | error: {r['error'][:80]} | | | |")
+            lines.append(f"| {r['runner']} | error: {r['error'][:80]} | | | | |")
             continue
         a, p, d = r["ms_per_step_arrays"], r["ms_per_step_pydataset"], r["ms_per_step_dataloader"]
-        lines.append(f"| {r['runner']} | {a:.3f} | {p:.3f} | {d:.3f} | {p / a:.2f}x |")
+        lines.append(f"| {r['runner']} | {a:.3f} | {p:.3f} | {d:.3f} | {p / a:.2f}x | {d / a:.2f}x |")
     text = "\n".join(lines + [""])
     print(text)
     return text

@@ -409,3 +409,45 @@ def test_validation_generator_with_validation_steps_loses_no_batch_between_epoch
     m = _model()
     with pytest.warns(UserWarning, match="fit\\(validation_data\\): the generator produced no batches.*validation_steps"):
         m.fit(_DS(X, Y), epochs=2, verbose=0, validation_data=_gen(X, Y))
+
+
+def test_tensor_dataset_loader_batches_are_the_dataloaders_own():
+    """A DataLoader over a TensorDataset is read by indexing its tensors once per batch (no per-sample
+    collation): the batches, their order under shuffling and the random numbers drawn are the plain
+    iteration's."""
+    torch = pytest.importorskip("torch")
+    from lamina.training.data_adapters import iterable_data as I
+
+    data = torch.utils.data
+    xs = torch.arange(45 * 3, dtype=torch.float32).reshape(45, 3)
+    ys = torch.arange(45) % 4
+    ds = data.TensorDataset(xs, ys)
+    loaders = [
+        lambda: data.DataLoader(ds, batch_size=8),
+        lambda: data.DataLoader(ds, batch_size=8, shuffle=True),  # the global RNG draws the order
+        lambda: data.DataLoader(ds, batch_size=8, shuffle=True, drop_last=True,
+                                generator=torch.Generator().manual_seed(3)),
+        lambda: data.DataLoader(ds, batch_size=5, sampler=data.SubsetRandomSampler(range(0, 45, 2))),
+    ]
+    for make in loaders:  # a new loader for each pass: a loader's own generator is advanced by a pass
+        loader = make()
+        assert I._tensor_loader(loader)
+        torch.manual_seed(11)
+        plain = list(loader)
+        after_plain = torch.randint(0, 10 ** 6, (1,)).item()
+        torch.manual_seed(11)
+        fast = list(I.IterableSourceData(make())._new_iterator())
+        after_fast = torch.randint(0, 10 ** 6, (1,)).item()
+        assert len(fast) == len(plain) and after_fast == after_plain
+        for (xa, ya), (xb, yb) in zip(plain, fast):
+            assert torch.equal(xa, xb) and torch.equal(ya, yb) and xa.dtype == xb.dtype and ya.dtype == yb.dtype
+    # Loaders that do something else per sample or per batch keep torch's own iteration.
+    assert not I._tensor_loader(data.DataLoader(ds, batch_size=8, collate_fn=lambda b: b))
+    assert not I._tensor_loader(data.DataLoader(ds, batch_size=None))
+    assert not I._tensor_loader(data.DataLoader(ds, batch_size=8, num_workers=1))
+
+    class Doubled(data.TensorDataset):
+        def __getitem__(self, i):
+            return tuple(2 * t for t in super().__getitem__(i))
+
+    assert not I._tensor_loader(data.DataLoader(Doubled(xs, ys), batch_size=8))

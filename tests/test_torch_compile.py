@@ -56,7 +56,7 @@ def test_a_step_torch_cannot_compile_runs_eagerly_with_a_warning(monkeypatch):
     def broken_backend(gm, example_inputs):
         raise RuntimeError("no compiler here")
 
-    monkeypatch.setattr(trainer, "_compile_options", lambda: {"backend": broken_backend})
+    monkeypatch.setattr(trainer, "_compile_options", lambda graphs=False: {"backend": broken_backend})
     _, h_e, ev_e, p_e = _run(False)
     with pytest.warns(RuntimeWarning, match=r"jit_compile=True.*could not compile.*runs eagerly instead"):
         model, h_c, ev_c, p_c = _run(True)

@@ -1,13 +1,14 @@
 """The part of the training loop that reads iterable sources (generators, PyDataset, DataLoader).
 
-Batches are read and placed on the device by a background ``Prefetcher``; the step
+Batches are read and placed on the device ahead of the step (``prefetch.for_steps``: a background
+``Prefetcher``, or for cheap sources under PyTorch's eager steps the training thread itself); the step
 function runs them with ``run_batches`` (train/test) or ``predict_batch``.
 """
 
 import itertools
 import warnings
 
-from lamina.training.data_adapters import Prefetcher
+from lamina.training.data_adapters import prefetch
 
 
 def run_epoch(model, fn, data, cbs, per_call, steps, kind, needs_logs, skip=0):
@@ -21,7 +22,7 @@ def run_epoch(model, fn, data, cbs, per_call, steps, kind, needs_logs, skip=0):
     batches = data.epoch_batches(steps)
     if skip:
         batches = itertools.islice(batches, skip, None)
-    pre = Prefetcher(batches, fn.place_batches, group=per_call)
+    pre = prefetch.for_steps(fn, batches, group=per_call)
     step = skip
     try:
         for placed, n in pre:
@@ -51,7 +52,7 @@ def predict_batches(fn, data, cbs, steps):
     outputs = []
     data.on_epoch_begin()
     inputs_only = ((x, None, None) for x, _, _ in data.epoch_batches(steps))
-    pre = Prefetcher(inputs_only, fn.place_batches, group=1)
+    pre = prefetch.for_steps(fn, inputs_only, group=1)
     step = 0
     try:
         for placed, _ in pre:

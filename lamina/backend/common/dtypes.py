@@ -27,6 +27,21 @@ def standardize_dtype(dtype):
         from lamina import config
 
         return config.floatx()
+    key = (type(dtype), dtype)
+    try:
+        return _STANDARD[key]  # (NumPy's dtype.name alone costs microseconds: this runs for every batch)
+    except KeyError:
+        name = _standard_name(dtype)
+        _STANDARD[key] = name  # only valid dtypes reach here: a small set
+        return name
+    except TypeError:  # unhashable
+        return _standard_name(dtype)
+
+
+_STANDARD = {}
+
+
+def _standard_name(dtype):
     if isinstance(dtype, str):
         name = dtype
     elif hasattr(dtype, "name") and isinstance(getattr(dtype, "name"), str):

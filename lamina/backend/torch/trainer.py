@@ -40,6 +40,10 @@ class _StepFunction:
     def __init__(self, model):
         self.model = model
         self._order = None  # (epoch's host index order, the same on the device)
+        # Eager steps on a CPU hold the interpreter lock most of the time: a cheap iterable source is read
+        # in the training thread (training/data_adapters/prefetch.py, for_steps). On a GPU the background
+        # thread also overlaps the copies to the device.
+        self.prefetch = "background" if _core._ON_CUDA else "auto"
 
     def place(self, data):
         return (_place(data.x), _place(data.y), _place(data.sample_weight))
@@ -84,7 +88,8 @@ class TrainFunction(_StepFunction):
         self._forward = self._forward_loss
         self._metrics = model._update_metrics
         if _wants_compile(model):
-            self._forward = _Compiled(self._forward_loss, model, "the forward pass and loss of its training step")
+            self._forward = _Compiled(self._forward_loss, model, "the forward pass and loss of its training step",
+                                      graphs=True)
             self._metrics = _Compiled(model._update_metrics, model, "the metric updates of its training step")
 
     def __call__(self, placed, block):
@@ -100,6 +105,8 @@ class TrainFunction(_StepFunction):
     def step(self, x, y, sw):
         """One training step on one batch of device tensors."""
         model = self.model
+        if getattr(self._forward, "graphs", False):
+            torch.compiler.cudagraph_mark_step_begin()  # the last step's graph outputs are no longer needed
         loss, y_pred, output_losses = self._forward(x, y, sw)
         grads = torch.autograd.grad(model.optimizer.scale_loss(loss), self.params, allow_unused=True)
         grads = [torch.zeros_like(p) if g is None else g for g, p in zip(grads, self.params)]
@@ -178,11 +185,29 @@ def _wants_compile(model):
 _compiled_count = 0
 
 
-def _compile_options():
+_GRAPH_MODES = {"reduce-overhead": None, "max-autotune": "max-autotune-no-cudagraphs"}
+
+
+def _compile_options(graphs=False):
     """``torch.compile`` keywords: ``LAMINA_TORCH_COMPILE_MODE`` picks its mode (``"reduce-overhead"``: CUDA
-    graphs; ``"max-autotune"``, ...); unset, torch's default."""
+    graphs; ``"max-autotune"``, ...); unset, torch's default. CUDA graphs (``graphs``) only for the training
+    step's forward pass: its outputs are used up within the step. The metric updates and the evaluation step
+    assign variables (which CUDA graphs skip), and predict's outputs outlive the call, so those compile
+    without graphs."""
     mode = os.environ.get("LAMINA_TORCH_COMPILE_MODE") or None
+    if mode in _GRAPH_MODES and not graphs:
+        mode = _GRAPH_MODES[mode]
     return {"mode": mode} if mode else {}
+
+
+def _isolation():
+    """``isolate_recompiles=True`` where torch has it (2.13+): after a graph break torch resumes in the layers'
+    own frames (``Dense.call``, a regularizer, ...), whose code every model shares; isolated, each model's
+    compiled entries count against its own recompile limit, so the 9th model of another shape still compiles
+    instead of silently running those frames eagerly."""
+    import inspect
+
+    return {"isolate_recompiles": True} if "isolate_recompiles" in inspect.signature(torch.compile).parameters else {}
 
 
 def _compile_errors():
@@ -199,7 +224,7 @@ class _Compiled:
     eagerly: the numbers are the same, only the speed differs.
     """
 
-    def __init__(self, fn, model, what):
+    def __init__(self, fn, model, what, graphs=False):
         global _compiled_count
         _compiled_count += 1
         func = fn.__func__ if isinstance(fn, types.MethodType) else fn
@@ -208,7 +233,9 @@ class _Compiled:
         if isinstance(fn, types.MethodType):
             fresh = types.MethodType(fresh, fn.__self__)
         self.fn = fn
-        self.compiled = torch.compile(fresh, **_compile_options())
+        options = _compile_options(graphs)
+        self.graphs = options.get("mode") in _GRAPH_MODES
+        self.compiled = torch.compile(fresh, **options, **_isolation())
         self.model_name = getattr(model, "name", type(model).__name__)
         self.what = what
 

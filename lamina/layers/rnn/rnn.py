@@ -6,9 +6,17 @@ from lamina import backend, ops
 from lamina.layers.layer import Layer
 
 
+_ENGINE_RNN = {}
+
+
 def engine_rnn():
-    """The engine's ``rnn`` module (``lamina.backend.<engine>.rnn``)."""
-    return importlib.import_module(f"lamina.backend.{backend.backend()}.rnn")
+    """The engine's ``rnn`` module (``lamina.backend.<engine>.rnn``), imported once (an import at every call
+    would also break torch.compile's graph at every recurrent layer)."""
+    name = backend.backend()
+    module = _ENGINE_RNN.get(name)
+    if module is None:
+        module = _ENGINE_RNN[name] = importlib.import_module(f"lamina.backend.{name}.rnn")
+    return module
 
 
 def _as_list(x):

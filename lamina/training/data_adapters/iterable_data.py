@@ -205,6 +205,41 @@ class IterableSourceData(IterableData):
         except TypeError:  # e.g. a DataLoader over an IterableDataset
             return None
 
+    def _new_iterator(self):
+        it = iter(self.source)
+        if _tensor_loader(self.source) and hasattr(it, "_next_index"):
+            return _tensor_batches(it, self.source.dataset.tensors)
+        return it
+
+
+def _tensor_loader(loader):
+    """Whether ``loader`` is a plain ``torch.utils.data.DataLoader`` over a ``TensorDataset`` that collates
+    with the default collate function in this process: then a batch is the dataset's tensors indexed by the
+    batch's indices, read in one indexing operation per tensor instead of one per sample and a stack."""
+    def exact(obj, module, name):
+        return type(obj).__module__ == module and type(obj).__name__ == name
+
+    collate = getattr(loader, "collate_fn", None)
+    return (exact(loader, "torch.utils.data.dataloader", "DataLoader")
+            and exact(getattr(loader, "dataset", None), "torch.utils.data.dataset", "TensorDataset")
+            and getattr(collate, "__module__", "") == "torch.utils.data._utils.collate"
+            and getattr(collate, "__name__", "") == "default_collate"
+            and getattr(loader, "num_workers", 1) == 0 and not getattr(loader, "pin_memory", True)
+            and getattr(loader, "batch_sampler", None) is not None)
+
+
+def _tensor_batches(it, tensors):
+    """The batches of a DataLoader iterator ``it`` over ``TensorDataset(*tensors)``: the DataLoader's own
+    iterator draws the batch indices (its sampler, shuffling, generator and drop_last, and the same random
+    numbers a plain iteration draws), and each batch is ``[t[indices] for t in tensors]`` - what the default
+    collate function stacks from the samples, without the per-sample Python."""
+    while True:
+        try:
+            indices = it._next_index()
+        except StopIteration:
+            return
+        yield [t[indices] for t in tensors]
+
 
 class PyDatasetData(IterableData):
     """A ``lamina.utils.PyDataset``: batches by index, fetched ahead by worker threads or processes."""
