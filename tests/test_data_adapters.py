@@ -441,6 +441,9 @@ def test_tensor_dataset_loader_batches_are_the_dataloaders_own():
         assert len(fast) == len(plain) and after_fast == after_plain
         for (xa, ya), (xb, yb) in zip(plain, fast):
             assert torch.equal(xa, xb) and torch.equal(ya, yb) and xa.dtype == xb.dtype and ya.dtype == yb.dtype
+    # Unshuffled, a batch is a slice of the dataset's tensors (no copy).
+    first = next(iter(I.IterableSourceData(loaders[0]())._new_iterator()))
+    assert first[0].data_ptr() == xs.data_ptr() and torch.equal(first[0], xs[:8])
     # Loaders that do something else per sample or per batch keep torch's own iteration.
     assert not I._tensor_loader(data.DataLoader(ds, batch_size=8, collate_fn=lambda b: b))
     assert not I._tensor_loader(data.DataLoader(ds, batch_size=None))

@@ -96,11 +96,13 @@ def result_type(*dtypes):
         d in FLOAT_TYPES or d in INT_TYPES or d == "bool" for d in strong
     ):
         # int + float: keep the widest float (JAX/Keras convention, avoids float64).
-        return max(floats, key=lambda d: (np.dtype(d if d != "bfloat16" else "float16").itemsize, d != "bfloat16"))
+        return max(floats, key=lambda d: (_FLOAT_BITS[d], d != "bfloat16"))
     if "bfloat16" in strong and set(strong) <= {"bfloat16", "float16"} and len(set(strong)) == 2:
         return "float32"
-    names = [d if d != "bfloat16" else "float16" for d in strong]
-    out = np.result_type(*names).name
+    names = tuple(d if d != "bfloat16" else "float16" for d in strong)
+    out = _PROMOTED.get(names)
+    if out is None:
+        out = _PROMOTED[names] = np.result_type(*names).name
     if "bfloat16" in strong and out == "float16" and "float16" not in strong:
         return "bfloat16"
     if float in dtypes and out not in FLOAT_TYPES:
@@ -108,6 +110,14 @@ def result_type(*dtypes):
 
         return config.floatx()
     return out
+
+
+_FLOAT_BITS = {"bfloat16": 16, "float16": 16, "float32": 32, "float64": 64}
+# NumPy's promotion of dtype names, remembered: every pair up front, longer lists as they come. A dictionary
+# read instead of np.result_type at each binary op (also something torch.compile can trace).
+_PROMOTED = {(a, b): np.result_type(a, b).name for a in ALLOWED_DTYPES if a != "bfloat16"
+             for b in ALLOWED_DTYPES if b != "bfloat16"}
+_PROMOTED.update({(a,): np.dtype(a).name for a in ALLOWED_DTYPES if a != "bfloat16"})
 
 
 def infer_dtype(x):

@@ -232,13 +232,18 @@ def _tensor_batches(it, tensors):
     """The batches of a DataLoader iterator ``it`` over ``TensorDataset(*tensors)``: the DataLoader's own
     iterator draws the batch indices (its sampler, shuffling, generator and drop_last, and the same random
     numbers a plain iteration draws), and each batch is ``[t[indices] for t in tensors]`` - what the default
-    collate function stacks from the samples, without the per-sample Python."""
+    collate function stacks from the samples, without the per-sample Python. A run of consecutive indices (an
+    unshuffled loader) is a slice: the tensors' own memory, no copy."""
     while True:
         try:
             indices = it._next_index()
         except StopIteration:
             return
-        yield [t[indices] for t in tensors]
+        start = indices[0] if len(indices) else 0
+        if isinstance(start, int) and indices == list(range(start, start + len(indices))):
+            yield [t[start:start + len(indices)] for t in tensors]
+        else:
+            yield [t[indices] for t in tensors]
 
 
 class PyDatasetData(IterableData):
