@@ -113,19 +113,6 @@ class _Block(tuple):
     steps = property(lambda self: self[1])
 
 
-def _same_shape_runs(block):
-    """Split host batches ``[(x, y, sw), ...]`` into runs of consecutive batches with the same shapes."""
-    runs, key = [], None
-    for b in block:
-        k = tuple((getattr(a, "shape", None), getattr(a, "dtype", None)) for a in tree.flatten(b))
-        if runs and k == key:
-            runs[-1].append(b)
-        else:
-            runs.append([b])
-            key = k
-    return runs
-
-
 class _StepFunction:
     def __init__(self, model, steps_per_call=1):
         self.model = model
@@ -249,16 +236,15 @@ class _StepFunction:
         return [np.asarray(b)[None] for b in block]
 
     def place_batches(self, block):
-        """Host batches ``[(x, y, sw), ...]`` from an iterable source, as device arrays with a leading
-        steps dimension: all stacked when they fill a compiled call, else one by one (called on the
-        data-prefetch thread)."""
+        """Host batches ``[(x, y, sw), ...]`` of one shape from an iterable source (the prefetcher groups
+        them so), as device arrays with a leading steps dimension: all stacked when they fill a compiled
+        call, else one by one (called on the data-prefetch thread)."""
         if self.placement is not None and self.placement.multi_process:
             # Each process's batches are its own shard: together they make the global batch.
             groups = [block] if len(block) == self.steps_per_call else [[b] for b in block]
             return [self.placement.from_process_shards(_stack_batches(g)) for g in groups]
         if self._pad_blocks:
-            return [_Block(_place_stacked(_stack_batches(self._padded(g))), len(g))
-                    for g in _same_shape_runs(block)]
+            return [_Block(_place_stacked(_stack_batches(self._padded(block))), len(block))]
         groups = [block] if len(block) == self.steps_per_call else [[b] for b in block]
         return [self._shard_batches(_place_stacked(_stack_batches(g))) for g in groups]
 

@@ -205,9 +205,16 @@ def _isolation():
     own frames (``Dense.call``, a regularizer, ...), whose code every model shares; isolated, each model's
     compiled entries count against its own recompile limit, so the 9th model of another shape still compiles
     instead of silently running those frames eagerly."""
-    import inspect
+    global _ISOLATION
+    if _ISOLATION is None:
+        import inspect
 
-    return {"isolate_recompiles": True} if "isolate_recompiles" in inspect.signature(torch.compile).parameters else {}
+        _ISOLATION = ({"isolate_recompiles": True}
+                      if "isolate_recompiles" in inspect.signature(torch.compile).parameters else {})
+    return _ISOLATION
+
+
+_ISOLATION = None
 
 
 def _compile_errors():

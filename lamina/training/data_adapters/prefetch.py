@@ -110,27 +110,22 @@ class AdaptivePrefetcher:
         self.inline = True  # (for tests) whether the blocks so far were read in the calling thread
 
     def __iter__(self):
-        spent, n = 0.0, 0
-        for block in self._timed_blocks():
-            start = time.perf_counter()
-            item = (self._place(block), len(block))
-            spent += self._read_s + time.perf_counter() - start
-            n += 1
-            yield item
-            if n == self.PROBE and spent / n >= self.CHEAP_S:
-                self.inline = False
-                self._background = Prefetcher(None, self._place, depth=self._depth, blocks=self._block_iter)
-                yield from self._background
-                return
-
-    def _timed_blocks(self):
-        while True:
+        spent = 0.0
+        for n in range(1, self.PROBE + 1):  # the probe: each block's reading and placing timed
             start = time.perf_counter()
             block = next(self._block_iter, None)
-            self._read_s = time.perf_counter() - start
             if block is None:
                 return
-            yield block
+            item = (self._place(block), len(block))
+            spent += time.perf_counter() - start
+            yield item
+        if spent / self.PROBE >= self.CHEAP_S:
+            self.inline = False
+            self._background = Prefetcher(None, self._place, depth=self._depth, blocks=self._block_iter)
+            yield from self._background
+            return
+        for block in self._block_iter:  # cheap: the rest in this thread, untimed
+            yield self._place(block), len(block)
 
     def close(self):
         if self._background is not None:
