@@ -172,3 +172,33 @@ def test_adam_step_and_rate_are_read_once_not_every_step(monkeypatch, schedule):
     # 18 steps: step count read at the start and after the jump; the rate likewise (a schedule's rate is
     # a fresh tensor each step, computed on the device instead, never read)
     assert reads == (2 if schedule else 4)
+
+
+@torch_only
+def test_dropout_seeds_are_read_back_once_not_every_draw():
+    """A SeedGenerator's draws carry their ints: a Dropout layer reads its state back (a device sync on a GPU)
+    on its first draw and after an outside assignment only, with the same numbers as reading every time."""
+    from lamina.backend.torch import random as torch_random
+
+    layer = lamina.layers.Dropout(0.5, seed=7)
+    x = np.ones((4, 64), "float32")
+    before = torch_random._seed_reads
+    masks = [_np_(layer(x, training=True)) for _ in range(6)]
+    assert torch_random._seed_reads - before == 1
+    state = layer.seed_generator.state
+    for k, mask in enumerate(masks):  # draw k used the seed [7, k]; read from a plain tensor, as before
+        seed = lamina.ops.convert_to_tensor([7, k], "int64")
+        expected = torch_random.dropout(lamina.ops.ones((4, 64)), 0.5, seed=seed)
+        np.testing.assert_array_equal(mask, _np_(expected))
+    state.assign(np.array([11, 3], "int64"))  # e.g. loading weights
+    reads = torch_random._seed_reads
+    after_load = _np_(layer(x, training=True))
+    assert torch_random._seed_reads - reads == 1
+    seed = lamina.ops.convert_to_tensor([11, 3], "int64")
+    expected = torch_random.dropout(lamina.ops.ones((4, 64)), 0.5, seed=seed)
+    np.testing.assert_array_equal(after_load, _np_(expected))
+    assert _np_(state.value).tolist() == [11, 4]
+
+
+def _np_(x):
+    return lamina.ops.convert_to_numpy(x)

@@ -17,6 +17,14 @@ from lamina.utils.naming import to_snake_case, uniquify
 _SHORTCUT_KWARGS = ("input_shape", "batch_input_shape", "input_dim", "batch_size", "input_length")
 
 
+# Bumped whenever an attribute that decides how a layer is called is set (its dtype policy, rematerialization
+# mode, activity regularizer, input_spec, call, built, autocast): models drop the direct-call plans they keep
+# (lamina/models/_direct_calls.py) when it changes.
+CALL_PLAN_GENERATION = [0]
+_PLAN_ATTRS = frozenset(("_dtype_policy", "_remat_mode", "_activity_regularizer", "input_spec", "call", "built",
+                         "autocast", "_has_training_arg", "_has_mask_arg"))
+
+
 def _call_signature_flags(cls):
     params = inspect.signature(cls.call).parameters
     return "training" in params, "mask" in params
@@ -107,6 +115,8 @@ class Layer(Operation):
                 )
             if value not in self._tracked:
                 self._tracked.append(value)
+        if name in _PLAN_ATTRS:
+            CALL_PLAN_GENERATION[0] += 1
         object.__setattr__(self, name, value)
 
     def _flat_tracked(self):
@@ -258,6 +268,17 @@ class Layer(Operation):
     def dtype_policy(self, value):
         self._dtype_policy = dtype_policies.get(value)
         self._dtype = self._dtype_policy.variable_dtype
+
+    @property
+    def activity_regularizer(self):
+        """The regularizer applied to the layer's outputs (its value per sample is added to ``losses``), or None."""
+        return self._activity_regularizer
+
+    @activity_regularizer.setter
+    def activity_regularizer(self, value):
+        from lamina import regularizers
+
+        self._activity_regularizer = None if value is None else regularizers.get(value)
 
     def add_weight(self, *args, shape=None, initializer=None, dtype=None, trainable=True, autocast=True,
                    regularizer=None, constraint=None, aggregation="none", name=None, **kwargs):

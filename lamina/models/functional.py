@@ -4,6 +4,7 @@ from lamina import backend, ops, tree
 from lamina.backend.common.keras_tensor import KerasTensor
 from lamina.layers.core.input_layer import InputLayer
 from lamina.layers.layer import Layer, _overrides
+from lamina.models import _direct_calls
 from lamina.models.layer_order import keras_layer_order
 from lamina.models.model import Model
 
@@ -138,6 +139,7 @@ class Functional(Model):
 
         self._string_plan = StringInputPlan.build(self)
         self._run_steps = self._steps if self._string_plan is None else self._string_plan.engine_steps
+        self._plans = _direct_calls.Plans()  # layers called directly, by input signature (see _direct_calls)
 
     def _convert_input(self, x):
         if self._string_plan is not None:  # raw strings stay NumPy; the plan converts the numeric inputs
@@ -213,12 +215,31 @@ class Functional(Model):
             for kt, m in zip(self.inputs, tree.flatten(mask) if isinstance(mask, (list, tuple)) else [mask]):
                 if m is not None:
                     masks[id(kt)] = m
-        for step in self._run_steps:
+        key = plan = record = None
+        if not masks and self._string_plan is None and _direct_calls.available():
+            key = (training,) + tuple((v.shape, v.dtype) if backend.is_tensor(v) else None for v in values.values())
+            plan = self._plans.get(key)
+            if plan is None:
+                record, generation = [], self._plans.generation
+            elif plan is False:
+                key = None
+        for i, step in enumerate(self._run_steps):
             op = step.operation
             in_mask = None
+            if plan:
+                entry = plan[i]
+                if entry is not None:  # this signature ran before and the layer's checks passed: call it directly
+                    out = _direct_calls.run(entry, values[step.simple_in], training)
+                    flat_out = tree.flatten(out) if isinstance(out, (list, tuple, dict)) else [out]
+                    for oid, o in zip(step.out_ids, flat_out):
+                        values[oid] = o
+                    continue
             if step.simple_in is not None:
                 x = values[step.simple_in]
                 in_mask = masks.get(step.simple_in) if masks else None
+                if record is not None:
+                    record.append(_direct_calls.prepare(op, x, training) if step.is_layer and not masks and
+                                  backend.is_tensor(x) else None)
                 if step.is_layer:
                     kw = {}
                     if training is not None and op._has_training_arg:
@@ -229,6 +250,8 @@ class Functional(Model):
                 else:
                     out = op.call(x)
             else:
+                if record is not None:
+                    record.append(None)
                 args, kwargs = step.node.arguments_with(values)
                 if masks and step.is_layer:
                     in_mask = [masks.get(id(t)) for t in step.node.input_tensors]
@@ -252,6 +275,8 @@ class Functional(Model):
                 if m is not None:
                     for oid in step.out_ids:
                         masks[oid] = m
+        if record is not None:  # remember what this signature allows (False: the full path, masks were made)
+            self._plans.put(key, False if masks else tuple(record), generation)
         outs = [values[i] for i in self._output_ids]
         return tree.pack_sequence_as(self._outputs_struct, outs)
 

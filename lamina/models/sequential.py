@@ -4,6 +4,7 @@ from lamina import backend
 from lamina.backend.common.keras_tensor import KerasTensor
 from lamina.layers.core.input_layer import InputLayer
 from lamina.layers.layer import Layer
+from lamina.models import _direct_calls
 from lamina.models.functional import conform_input
 from lamina.models.model import Model
 
@@ -34,6 +35,7 @@ class Sequential(Model):
         self._stack = []
         self._input_layer = None
         self._output_kt = None
+        self._plans = _direct_calls.Plans()  # layers called directly, by input signature (see _direct_calls)
         self._string_plan = None  # set when the Input is a string (see layers/preprocessing/_string_inputs)
         if layers is not None:
             if not isinstance(layers, (list, tuple)):
@@ -142,7 +144,20 @@ class Sequential(Model):
             x, stack = self._string_plan.first_output(inputs), self._stack[1:]
         elif self._input_layer is not None and backend.is_tensor(x):
             x = conform_input(self._input_layer.batch_shape, x, f"model '{self.name}'")
+        key = record = None
+        if mask is None and self._string_plan is None and backend.is_tensor(x) and _direct_calls.available():
+            key = (training, x.shape, x.dtype)
+            plan = self._plans.get(key)
+            if plan:  # this signature ran before: every layer's checks passed, call them directly
+                for entry in plan:
+                    x = _direct_calls.run(entry, x, training)
+                return x
+            if plan is None:
+                record, generation = [], self._plans.generation
         for layer in stack:
+            if record is not None:
+                entry = _direct_calls.prepare(layer, x, training) if mask is None else None
+                record = None if entry is None else record + [entry]
             kwargs = {}
             if layer._has_training_arg and training is not None:
                 kwargs["training"] = training
@@ -151,6 +166,8 @@ class Sequential(Model):
             y = layer(x, **kwargs)
             mask = layer.compute_mask(x, mask) if (mask is not None or _makes_mask(layer)) else None
             x = y
+        if key is not None and plan is None:  # remember what this signature allows (False: the full path)
+            self._plans.put(key, tuple(record) if record is not None and mask is None else False, generation)
         return x
 
     def compute_output_spec(self, *args, **kwargs):

@@ -665,16 +665,18 @@ class Trainer:
         joined = [np.concatenate([backend.convert_to_numpy(f[i]) for f in flat], axis=0) for i in range(len(flat[0]))]
         return tree.pack_sequence_as(first, joined) if isinstance(first, (list, tuple, dict)) else joined[0]
 
-    def _predict_small(self, x, batch_size):
-        """``predict`` of one array that fits in one batch, without the batching machinery (no data adapter,
-        callbacks or concatenation): one call of the compiled predict step, as ``predict_on_batch``. None when
-        ``x`` is not such an input (the general path then runs, with its checks and messages)."""
-        if not isinstance(x, np.ndarray) or x.ndim == 0 or not 0 < len(x) <= (batch_size or 32) or \
-                x.dtype.kind not in "fiub" or getattr(self, "_string_plan", None) is not None or \
-                distribution_loop.active():
+    def _predict_small(self, x, batch_size, whole=False):
+        """``predict`` of one array that fits in one batch (any size with ``whole``: ``predict_on_batch``),
+        without the batching machinery (no data adapter, callbacks or concatenation): one call of the compiled
+        predict step. None when ``x`` is not such an input (the general path then runs, with its checks and
+        messages)."""
+        if not isinstance(x, np.ndarray) or x.ndim == 0 or len(x) == 0 or \
+                (not whole and len(x) > (batch_size or 32)) or x.dtype.kind not in "fiub" or \
+                getattr(self, "_string_plan", None) is not None or distribution_loop.active():
             return None
         predict_fn = self._get_step("predict")
-        out = predict_fn.predict_batch(predict_fn.place_batches([(x, None, None)]))
+        run = getattr(predict_fn, "predict_array", None)  # an engine's quicker route for one NumPy batch
+        out = run(x) if run is not None else predict_fn.predict_batch(predict_fn.place_batches([(x, None, None)]))
         return tree.map_structure(backend.convert_to_numpy, out)
 
     # ---- single batches ------------------------------------------------------------
@@ -703,6 +705,10 @@ class Trainer:
 
     def predict_on_batch(self, x):
         """Return the outputs for one batch as NumPy arrays (one call of ``predict``'s compiled step)."""
+        if self.built:
+            out = self._predict_small(x, None, whole=True)
+            if out is not None:
+                return out
         data = data_adapters.get_single_batch(self._host_strings(x), None, None, "predict_on_batch")
         if not self.built:
             self._build_from_sample(data)

@@ -12,8 +12,22 @@ from lamina.backend.torch.core import convert_to_tensor, to_engine_dtype
 _MIX = 0x9E3779B97F4A7C15
 
 
+_seed_reads = 0  # seeds read back from their tensor (a device sync on a GPU); tests count them
+
+
+def _seed_values(seed):
+    """The two ints ``[seed, counter]`` of a seed tensor: known on the host for the seeds a SeedGenerator
+    draws (see ``advance_seed``), else read back from the tensor."""
+    known = getattr(seed, "_lamina_seed", None)
+    if known is not None:
+        return known
+    global _seed_reads
+    _seed_reads += 1
+    return convert_to_tensor(seed).detach().cpu().tolist()
+
+
 def _generator(seed):
-    s = convert_to_tensor(seed).detach().cpu().tolist()
+    s = _seed_values(seed)
     g = torch.Generator(device=_core.DEFAULT_DEVICE)
     g.manual_seed(((int(s[0]) * _MIX) ^ int(s[1])) & 0x7FFFFFFFFFFFFFFF)
     return g
@@ -64,10 +78,30 @@ def categorical(logits, num_samples, dtype="int32", seed=None):
     return torch.multinomial(probs, num_samples, replacement=True, generator=_generator(seed)).to(to_engine_dtype(dtype))
 
 
+_STEPS = {}  # the [0, 1] increment, one tensor per device and dtype
+
+
 def advance_seed(state):
     """``(seed for this draw, next state)`` of a SeedGenerator's ``[seed, counter]`` state: the counter + 1. The
-    seed is a copy: the state's storage is updated in place."""
-    return state.clone(), state + torch.tensor([0, 1], dtype=state.dtype, device=state.device)
+    seed is a copy: the state's storage is updated in place.
+
+    Drawing with a seed on PyTorch needs its two ints on the host (a ``torch.Generator`` is seeded with them).
+    Reading them from a GPU tensor would wait for every queued kernel - once per Dropout layer per training
+    step. So the state's storage (a Parameter) remembers its values with the in-place version they belong to:
+    the seed of a draw carries its ints, and the state read back only when something else assigned it (loading
+    weights, ``set_random_seed`` replacing the generator's state) - one read, then none.
+    """
+    step = _STEPS.get((state.device, state.dtype))
+    if step is None:
+        step = _STEPS[(state.device, state.dtype)] = torch.tensor([0, 1], dtype=state.dtype, device=state.device)
+    seed = state.clone()
+    if isinstance(state, torch.nn.Parameter):
+        known = getattr(state, "_lamina_seed_next", None)
+        values = known[1] if known is not None and known[0] == state._version else _seed_values(state)
+        seed._lamina_seed = values
+        # SeedGenerator.next assigns the advanced state in place: one version later.
+        state._lamina_seed_next = (state._version + 1, [values[0], values[1] + 1])
+    return seed, state + step
 
 
 def seed_engine(seed):
