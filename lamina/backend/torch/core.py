@@ -143,6 +143,10 @@ def convert_to_numpy(x):
     if isinstance(x, VariableBase):
         return x.numpy()
     if isinstance(x, torch.Tensor):
+        if type(x) is not torch.Tensor and type(x) is not torch.nn.Parameter:
+            from lamina.backend.torch import _sharding  # a sharded variable's DTensor: its whole value
+
+            x = _sharding.full_value(x) if _sharding.is_sharded(x) else x
         x = x.detach()
         if x.dtype == torch.bfloat16:
             x = x.float()

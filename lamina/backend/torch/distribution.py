@@ -1,4 +1,5 @@
-"""Data parallel training on ``torch.distributed`` (Gloo on CPUs, NCCL on GPUs).
+"""Data parallel and sharded (``ModelParallel``, FSDP) training on ``torch.distributed`` (Gloo on CPUs,
+NCCL on GPUs).
 
 Every process runs the same ``fit``: the same global batches in the same order (the
 shuffling seed is agreed on with rank 0), each process computing the gradients of its
@@ -7,6 +8,10 @@ with one ``all_reduce`` over a flat buffer, so every process applies the gradien
 whole global batch, as ``DistributedDataParallel`` does; weights and optimizer state start
 from rank 0's (broadcast when the step function is built). Metric accumulators are summed
 across processes when epoch logs are read.
+
+Under ``ModelParallel`` the same loop runs, but the trainable variables and their optimizer slots are
+DTensors sharded as the layout map says (``_sharding.py``): gathered for each step's forward pass, their
+gradients reduce-scattered back to the shards by DTensor's backward.
 """
 
 import atexit
@@ -24,6 +29,14 @@ TIMEOUT_ENV = "LAMINA_DISTRIBUTED_TIMEOUT"
 
 
 def list_devices(device_type=None):
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 or dist.is_initialized():
+        # Several processes: one device each, the mesh position of each rank (ModelParallel's mesh).
+        world = process_count()
+        kind = "gpu" if dist.get_backend() == "nccl" else "cpu"
+        requested = {"cuda": "gpu"}.get(device_type, device_type)
+        if requested not in (None, kind, "cpu"):
+            return []
+        return [f"{requested or kind}:{r}" for r in range(world)]
     if device_type in (None, "gpu", "cuda") and torch.cuda.is_available():
         return [f"gpu:{i}" for i in range(torch.cuda.device_count())]
     if device_type in ("gpu", "cuda", "tpu"):
@@ -103,16 +116,41 @@ def _collective(what, fn, *args, **kwargs):
 
 
 def _data_parallel_world(model=None):
-    """``(rank, world_size)`` when training should run data parallel, else ``None``."""
+    """``(rank, world_size)`` when training should run on several processes, else ``None``."""
+    if process_count() > 1:
+        return dist.get_rank(), dist.get_world_size()
+    return None
+
+
+def _model_parallel():
+    """The current ``ModelParallel`` when several processes run (its variables are sharded), else None."""
     from lamina import distribution as api
 
     current = api.distribution()
     if current is not None and type(current).__name__ == "ModelParallel" and process_count() > 1:
-        raise ValueError("ModelParallel: on PyTorch lamina trains data parallel only (every process holds "
-                         "the whole model); use DataParallel, or the JAX backend for sharded variables.")
-    if process_count() > 1:
-        return dist.get_rank(), dist.get_world_size()
+        return current
     return None
+
+
+def _make_train_function(model, rank, world):
+    mp = _model_parallel()
+    if mp is not None:
+        return _ModelParallelTrainFunction(model, rank, world, mp)
+    return _DataParallelTrainFunction(model, rank, world)
+
+
+def _make_test_function(model, rank, world):
+    mp = _model_parallel()
+    if mp is not None:
+        return _ModelParallelTestFunction(model, rank, world, mp)
+    return _DataParallelTestFunction(model, rank, world)
+
+
+def _make_predict_function(model, rank, world):
+    mp = _model_parallel()
+    if mp is not None:
+        return _ModelParallelPredictFunction(model, mp, world)
+    return _trainer.PredictFunction(model)
 
 
 def agree_on_int(value):
@@ -174,6 +212,21 @@ class _ShardedBatches:
             yield _trainer._gather(x, idx_t), _trainer._gather(y, idx_t), _trainer._gather(sw, idx_t)
 
 
+def _all_reduce_gradients(grads, scale):
+    """The sums over all processes of ``grads`` times ``scale``, with one ``all_reduce`` of a flat buffer."""
+    dev = _comm_device()
+    flat = torch.cat([g.reshape(-1) for g in grads]).to(dev)
+    if scale != 1.0:
+        flat.mul_(scale)
+    _collective("all-reduce the gradients", dist.all_reduce, flat)
+    out, offset = [], 0
+    for g in grads:
+        n = g.numel()
+        out.append(flat[offset:offset + n].view_as(g).to(g.device))
+        offset += n
+    return out
+
+
 class _DataParallelTrainFunction(_ShardedBatches, _trainer.TrainFunction):
     """A training step whose gradients are all-reduced across processes."""
 
@@ -185,17 +238,9 @@ class _DataParallelTrainFunction(_ShardedBatches, _trainer.TrainFunction):
         _broadcast_variables(model.trainable_variables + self._ntv + list(model.optimizer.variables))
 
     def _reduce_gradients(self, grads):
-        dev = _comm_device()
         # Each share's gradient is the mean over its samples; weighting it by the share's part of
         # the global batch makes the sum the mean over the whole batch.
-        flat = torch.cat([g.reshape(-1) for g in grads]).to(dev).mul_(self.fraction)
-        _collective("all-reduce the gradients", dist.all_reduce, flat)
-        out, offset = [], 0
-        for g in grads:
-            n = g.numel()
-            out.append(flat[offset:offset + n].view_as(g).to(g.device))
-            offset += n
-        return out
+        return _all_reduce_gradients(grads, self.fraction)
 
     def sync(self):
         # Non-trainable state (BatchNormalization statistics) follows rank 0, as DDP's buffers do.
@@ -214,6 +259,124 @@ class _DataParallelTestFunction(_ShardedBatches, _trainer.TestFunction):
     def __init__(self, model, rank, world):
         super().__init__(model)
         self.rank, self.world = rank, world
+
+
+def _sharding_of(model, distribution, world):
+    """The model's ``Sharding`` (one per model and distribution): its variables' placements."""
+    from lamina.backend.torch import _sharding
+
+    current = getattr(model, "_lamina_sharding", None)
+    if current is None or current.distribution is not distribution:
+        current = _sharding.Sharding(distribution, world)
+        model._lamina_sharding = current
+    return current
+
+
+def _no_compile(model):
+    if _trainer._wants_compile(model):
+        import warnings
+
+        warnings.warn(f"Model '{model.name}': jit_compile=True is ignored under ModelParallel on PyTorch (the "
+                      "steps run eagerly around DTensor's collectives).", RuntimeWarning, stacklevel=3)
+
+
+class _ModelParallelTrainFunction(_DataParallelTrainFunction):
+    """FSDP: the trainable variables (and their optimizer slots) are sharded as the layout map says; each
+    process computes the whole model on its share of the batch (see ``_sharding.py``)."""
+
+    def __init__(self, model, rank, world, distribution):
+        self.sharding = _sharding_of(model, distribution, world)
+        _no_compile(model)
+        _trainer.TrainFunction.__init__(self, model)
+        self._forward, self._metrics = self._forward_loss, model._update_metrics
+        self.rank, self.world, self.fraction = rank, world, 1.0
+        self._ntv = model.non_trainable_variables
+        slots = list(model.optimizer.variables)
+        self.sharding.place(self.variables + [v for v in slots if _follows_its_variable(v)])
+        plain = [v for v in self.variables + self._ntv + slots if not _is_sharded(v)]
+        _broadcast_variables(plain)
+        self.params = [v._storage() for v in self.variables]
+
+    def step(self, x, y, sw):
+        model = self.model
+        with self.sharding.gathered(self.variables, grad=True):
+            loss, y_pred, output_losses = self._forward(x, y, sw)
+        # Each share's loss is the mean over its samples; weighted by the share's part of the global batch,
+        # the gradients DTensor sums over the processes are those of the mean over the whole batch.
+        scaled = model.optimizer.scale_loss(loss) * self.fraction
+        grads = _collective("reduce-scatter the gradients of the sharded variables", torch.autograd.grad, scaled,
+                            self.params, allow_unused=True)
+        grads = [torch.zeros_like(p) if g is None else g for g, p in zip(grads, self.params)]
+        grads = self._reduce_replicated(grads)
+        from lamina.backend.torch import _sharding
+
+        with torch.no_grad():
+            with _sharding.optimizer_scope():
+                model.optimizer.apply(grads, self.variables)
+            self._metrics(y, _trainer._detach(y_pred), sw, loss.detach(), _trainer._batch_size(x),
+                          _trainer._detach(output_losses))
+
+    def _reduce_replicated(self, grads):
+        """All-reduce (as data parallel) the gradients of the variables left plain; the sharded ones
+        arrive reduced already."""
+        plain = [i for i, p in enumerate(self.params) if not _is_sharded_tensor(p)]
+        if not plain:
+            return grads
+        grads = list(grads)
+        for i, g in zip(plain, _all_reduce_gradients([grads[i] for i in plain], 1.0)):
+            grads[i] = g  # the loss carries each share's weight already
+        return grads
+
+
+class _ModelParallelTestFunction(_DataParallelTestFunction):
+    """Evaluation on this process's share of each batch, with the sharded variables gathered per step."""
+
+    def __init__(self, model, rank, world, distribution):
+        self.sharding = _sharding_of(model, distribution, world)
+        _no_compile(model)
+        super().__init__(model, rank, world)
+        self._step = self._eval_step
+        self._variables = model.trainable_variables
+        self.sharding.place(self._variables)
+        _broadcast_variables([v for v in model.weights if not _is_sharded(v)])
+
+    def step(self, x, y, sw):
+        with torch.no_grad(), self.sharding.gathered(self._variables, grad=False):
+            self._step(x, y, sw)
+
+
+class _ModelParallelPredictFunction(_trainer.PredictFunction):
+    """Every process predicts the whole input (as data parallel), with the sharded variables gathered."""
+
+    def __init__(self, model, distribution, world):
+        self.sharding = _sharding_of(model, distribution, world)
+        _no_compile(model)
+        super().__init__(model)
+        self._forward = self._predict
+        self._variables = model.trainable_variables
+        self.sharding.place(self._variables)
+        _broadcast_variables([v for v in model.weights if not _is_sharded(v)])
+
+    def __call__(self, placed, block):
+        with self.sharding.gathered(self._variables, grad=False):
+            return super().__call__(placed, block)
+
+    def predict_batch(self, placed):
+        with self.sharding.gathered(self._variables, grad=False):
+            return super().predict_batch(placed)
+
+
+def _is_sharded_tensor(t):
+    return type(t) is not torch.nn.Parameter and type(t) is not torch.Tensor and hasattr(t, "placements")
+
+
+def _is_sharded(variable):
+    return _is_sharded_tensor(variable._storage())
+
+
+def _follows_its_variable(slot):
+    ref = getattr(slot, "_reference", None)
+    return ref is not None and tuple(ref.shape) == tuple(slot.shape)
 
 
 class _SumOverProcesses(torch.autograd.Function):

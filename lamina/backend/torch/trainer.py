@@ -280,20 +280,22 @@ def _data_parallel():
 
 
 def make_train_function(model):
-    """Return the training step runner for ``model`` (data parallel when several processes run)."""
+    """Return the training step runner for ``model`` (data parallel, or sharded under ModelParallel, when
+    several processes run)."""
     dist, world = _data_parallel()
-    return dist._DataParallelTrainFunction(model, *world) if dist else TrainFunction(model)
+    return dist._make_train_function(model, *world) if dist else TrainFunction(model)
 
 
 def make_test_function(model):
     """Return the evaluation step runner for ``model`` (each process evaluating its share)."""
     dist, world = _data_parallel()
-    return dist._DataParallelTestFunction(model, *world) if dist else TestFunction(model)
+    return dist._make_test_function(model, *world) if dist else TestFunction(model)
 
 
 def make_predict_function(model):
     """Return the prediction step runner for ``model``."""
-    return PredictFunction(model)
+    dist, world = _data_parallel()
+    return dist._make_predict_function(model, *world) if dist else PredictFunction(model)
 
 
 def custom_step_runner(model, method, collect_state):

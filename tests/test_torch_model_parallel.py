@@ -1,0 +1,201 @@
+"""ModelParallel on PyTorch: variables sharded as a LayoutMap says (FSDP on torch.distributed's DTensor), in two
+real processes launched by torchrun (Gloo on 127.0.0.1), compared with one process taking the same steps."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import lamina
+
+pytestmark = pytest.mark.skipif(lamina.backend.backend() != "torch",
+                                reason="sharded variables on torch.distributed's DTensor (the torch backend)")
+
+from tests.test_distribution import _env, _free_port, _torchrun  # noqa: E402  (the launching helpers)
+
+# One worker for both runs: without torchrun it is the one-process reference (no distribution set).
+_WORKER = textwrap.dedent("""
+    import json, sys
+    import numpy as np
+    import lamina as keras
+    from lamina import distribution
+
+    out, opt = sys.argv[1], sys.argv[2]
+    world, rank = distribution.process_count(), distribution.process_index()
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 6)).astype("float32")
+    y = rng.integers(0, 4, size=(40,))
+    if world > 1:
+        if opt == "adam":  # a "model" axis for the weights, a "batch" axis (of size 1) for the data
+            mesh = distribution.DeviceMesh((1, world), ["batch", "model"], distribution.list_devices())
+            axis = "model"
+        else:  # FSDP proper: one axis, the weights split over the processes that split the batch
+            mesh = distribution.DeviceMesh((world,), ["batch"], distribution.list_devices())
+            axis = "batch"
+        layout_map = distribution.LayoutMap(mesh)
+        layout_map["hidden/kernel"] = (None, axis)
+        layout_map["head/kernel"] = (axis, None)
+        distribution.set_distribution(distribution.ModelParallel(layout_map=layout_map, batch_dim_name="batch"))
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(16, activation="relu", name="hidden"),
+                              keras.layers.Dense(4, activation="softmax", name="head")])
+    optimizer = (keras.optimizers.Adam(0.01) if opt == "adam"
+                 else keras.optimizers.RMSprop(0.01, clipnorm=0.5))  # the per-variable (not fused) update
+    model.compile(optimizer, "sparse_categorical_crossentropy", metrics=["accuracy"])
+    before = model.evaluate(x, y, batch_size=8, verbose=0)  # the weights are placed before the optimizer's slots
+    history = model.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
+
+    def local_shape(v):
+        t = v._storage()
+        return list(t.to_local().shape if hasattr(t, "to_local") else t.shape)
+
+    local = {v.path: local_shape(v) for v in model.weights + list(model.optimizer.variables)}
+    result = {"local": local, "history": history.history, "before": before,
+              "evaluate": model.evaluate(x, y, batch_size=8, verbose=0)}
+    weights = model.get_weights()  # every process gathers the sharded variables
+    result["shapes"] = [list(w.shape) for w in weights]
+    predicted = model.predict(x[:5], verbose=0)
+    called = keras.ops.convert_to_numpy(model(x[:5]))
+    model.save(out + ".keras")  # every process gathers; the same complete file is written
+    model.set_weights([w + 1.0 for w in weights])  # each process keeps its part of the new values
+    result["set"] = all(np.array_equal(a, b + 1.0) for a, b in zip(model.get_weights(), weights))
+    result["local_after_set"] = local_shape(model.get_layer("hidden").kernel)
+    np.savez(out + f".{rank}.npz", *weights, predicted=predicted, called=called)
+    with open(out + f".{rank}.json", "w") as f:
+        json.dump(result, f)
+""")
+
+
+def _single(script, out, opt):
+    env = _env()
+    env.pop("LOCAL_WORLD_SIZE", None)
+    done = subprocess.run([sys.executable, str(script), str(out), opt], env=env, capture_output=True, text=True,
+                          timeout=240)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+def _read(prefix, rank):
+    with open(f"{prefix}.{rank}.json") as f:
+        result = json.load(f)
+    with np.load(f"{prefix}.{rank}.npz") as z:
+        weights = [z[f"arr_{i}"] for i in range(len(z.files) - 2)]
+        return result, weights, z["predicted"], z["called"]
+
+
+@pytest.mark.parametrize("opt", ["adam", "rmsprop_clipnorm"])
+def test_two_processes_hold_half_of_each_sharded_variable_and_train_like_one(tmp_path, opt):
+    script = tmp_path / "worker.py"
+    script.write_text(_WORKER)
+    _single(script, tmp_path / "one", opt)
+    run = _torchrun(script, [tmp_path / "two", opt], 2)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-4000:]
+    one, one_w, one_pred, one_called = _read(tmp_path / "one", 0)
+
+    for rank in (0, 1):
+        two, two_w, two_pred, two_called = _read(tmp_path / "two", rank)
+        # (a) each process holds only its half of the sharded kernels and of their optimizer slots
+        local = two["local"]
+        assert local["hidden/kernel"] == [6, 8] and local["head/kernel"] == [8, 4]
+        assert local["hidden/bias"] == [16] and local["head/bias"] == [4]  # not in the layout map: whole
+        slot = "momentum" if opt == "adam" else "velocity"
+        assert local[f"{'adam' if opt == 'adam' else 'rmsprop'}/hidden_kernel_{slot}"] == [6, 8]
+        assert one["local"]["hidden/kernel"] == [6, 16]
+        # (b) the gathered weights equal the one-process run's (same seed, same global batches)
+        assert two["shapes"] == [[6, 16], [16], [16, 4], [4]]
+        for a, b in zip(one_w, two_w):
+            np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
+        # (c) training logs and evaluate: over the whole data, counted once
+        for key in ("loss", "accuracy"):
+            np.testing.assert_allclose(two["history"][key], one["history"][key], rtol=1e-5)
+        np.testing.assert_allclose(two["evaluate"], one["evaluate"], rtol=1e-5)
+        np.testing.assert_allclose(two["before"], one["before"], rtol=1e-5)
+        assert two["set"] and one["set"] and two["local_after_set"] == [6, 8]
+        np.testing.assert_allclose(two_pred, one_pred, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(two_called, one_called, rtol=1e-5, atol=1e-6)
+    # (d) the saved file holds the whole weights, loadable by a single process
+    loaded = lamina.saving.load_model(str(tmp_path / "two.keras"))
+    for a, b in zip(one_w, loaded.get_weights()):
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
+    assert [list(w.shape) for w in loaded.get_weights()] == [[6, 16], [16], [16, 4], [4]]
+
+
+_ERRORS = textwrap.dedent("""
+    import json, sys
+    import numpy as np
+    import lamina as keras
+    from lamina import distribution
+
+    out = sys.argv[1]
+    world, rank = distribution.process_count(), distribution.process_index()
+    x, y = np.ones((8, 6), "float32"), np.zeros((8, 1), "float32")
+    messages = {}
+
+    def attempt(name, mesh, layout, units):
+        layout_map = distribution.LayoutMap(mesh)
+        layout_map["hidden/kernel"] = layout
+        distribution.set_distribution(distribution.ModelParallel(layout_map=layout_map))
+        model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(units, name="hidden"),
+                                  keras.layers.Dense(1, name="head")])
+        model.compile("sgd", "mse")
+        try:
+            model.fit(x, y, batch_size=4, epochs=1, verbose=0)
+            messages[name] = None
+        except ValueError as e:
+            messages[name] = str(e)
+
+    attempt("indivisible", distribution.DeviceMesh((world,), ["model"], distribution.list_devices()),
+            (None, "model"), 5)
+    attempt("mesh", distribution.DeviceMesh((2 * world,), ["model"], ["cpu:0"] * (2 * world)), (None, "model"), 8)
+    attempt("twice", distribution.DeviceMesh((world,), ["model"], distribution.list_devices()), ("model", "model"), 8)
+    with open(out + f".{rank}.json", "w") as f:
+        json.dump(messages, f)
+""")
+
+
+def test_layouts_that_cannot_be_applied_give_clear_errors(tmp_path):
+    script = tmp_path / "errors.py"
+    script.write_text(_ERRORS)
+    run = _torchrun(script, [tmp_path / "out"], 2)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-4000:]
+    for rank in (0, 1):
+        with open(tmp_path / f"out.{rank}.json") as f:
+            messages = json.load(f)
+        assert "'hidden/kernel'" in messages["indivisible"]
+        assert "(None, 'model')" in messages["indivisible"] and "shape (6, 5)" in messages["indivisible"]
+        assert "of size 2, which does not divide it" in messages["indivisible"]
+        assert "each position of the device mesh is one process" in messages["mesh"]
+        assert "(4 positions) and 2 processes run" in messages["mesh"]
+        assert "splits several dimensions over the mesh axis 'model'" in messages["twice"]
+
+
+_RANK0_ONLY = textwrap.dedent("""
+    import numpy as np
+    import lamina as keras
+    from lamina import distribution
+
+    mesh = distribution.DeviceMesh((2,), ["model"], distribution.list_devices())
+    layout_map = distribution.LayoutMap(mesh)
+    layout_map["hidden/kernel"] = (None, "model")
+    distribution.set_distribution(distribution.ModelParallel(layout_map=layout_map))
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(8, name="hidden"), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    model.fit(np.ones((8, 6), "float32"), np.zeros((8, 1), "float32"), batch_size=4, epochs=1, verbose=0)
+    if distribution.is_chief():
+        model.get_weights()  # rank 0 alone: the other process never joins the gather
+""")
+
+
+def test_reading_sharded_weights_on_one_process_only_fails_clearly(tmp_path):
+    script = tmp_path / "rank0.py"
+    script.write_text(_RANK0_ONLY)
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node=2",
+           f"--master-port={_free_port()}",
+           str(script)]
+    run = subprocess.run(cmd, env=_env(LAMINA_DISTRIBUTED_TIMEOUT="5"), capture_output=True, text=True, timeout=240)
+    assert run.returncode != 0
+    assert "could not gather the whole value of 'hidden/kernel'" in run.stderr
+    assert "every process must read a sharded variable at the same point" in run.stderr
