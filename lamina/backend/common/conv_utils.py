@@ -14,6 +14,11 @@ DATA_FORMATS = ("channels_last", "channels_first")
 
 def normalize_tuple(value, n, name, who="conv"):
     """Return ``value`` (an int or a sequence of ``n`` ints) as a tuple of ``n`` positive ints."""
+    # The common cases first, without the ABC checks (each conv and pool call of a layer comes here).
+    if type(value) is int and value > 0:
+        return (value,) * n
+    if type(value) is tuple and len(value) == n and all(type(v) is int and v > 0 for v in value):
+        return value
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         value = (int(value),) * n
     try:
@@ -31,6 +36,8 @@ def normalize_tuple(value, n, name, who="conv"):
 
 def standardize_padding(padding, who="conv", allowed=("valid", "same")):
     """Return ``padding`` lower-cased, or raise a ValueError naming ``who``."""
+    if padding in allowed:
+        return padding
     p = str(padding).lower() if isinstance(padding, str) else padding
     if p not in allowed:
         raise ValueError(f"{who}: `padding` must be one of {list(allowed)}, but received padding={padding!r}.")
@@ -39,6 +46,8 @@ def standardize_padding(padding, who="conv", allowed=("valid", "same")):
 
 def standardize_data_format(data_format, who="conv"):
     """Return ``data_format`` checked (None: the global ``image_data_format``)."""
+    if data_format in DATA_FORMATS:
+        return data_format
     if data_format is None:
         from lamina import config
 

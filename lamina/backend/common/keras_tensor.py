@@ -90,9 +90,14 @@ def is_keras_tensor(x):
     return isinstance(x, KerasTensor)
 
 
+_PLAIN = frozenset((int, float, str, bool, type(None)))  # argument types that are never symbolic
+
+
 def any_symbolic(args, kwargs=None):
     """Cheap check (one level into lists, tuples and dicts) for symbolic tensors."""
     for a in args:
+        if type(a) in _PLAIN:
+            continue
         if isinstance(a, KerasTensor):
             return True
         if isinstance(a, (list, tuple)):
