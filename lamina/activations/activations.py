@@ -7,7 +7,7 @@ arguments and defaults as in Keras 3.
 
 import weakref
 
-from lamina import ops
+from lamina import backend, ops
 from lamina.backend.common.keras_tensor import KerasTensor
 
 
@@ -82,7 +82,7 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     """
     if max_value is None and type(negative_slope) in (float, int) and type(threshold) in (float, int) and \
             negative_slope == 0.0 and threshold == 0.0:  # the common case, checked in one go
-        return ops.relu(_tensor(x))
+        return backend.nn.relu(x) if backend.is_tensor(x) else ops.relu(_tensor(x))
     _check_number("relu", "negative_slope", negative_slope)
     _check_number("relu", "max_value", max_value, allow_none=True)
     _check_number("relu", "threshold", threshold)

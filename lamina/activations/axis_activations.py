@@ -2,7 +2,7 @@
 
 import warnings
 
-from lamina import ops
+from lamina import backend, ops
 from lamina.activations.activations import _cache_logits, _tensor
 
 
@@ -21,7 +21,8 @@ def softmax(x, axis=-1):
     [[0.5, 0.5], [0.5, 0.5]]
     """
     x = _tensor(x)
-    shape = ops.shape(x)
+    concrete = backend.is_tensor(x)
+    shape = tuple(x.shape) if concrete else ops.shape(x)
     if isinstance(axis, int) and shape and -len(shape) <= axis < len(shape) and shape[axis] == 1:
         warnings.warn(
             f"You are using a softmax over axis {axis} of a tensor of shape {shape}. This axis has "
@@ -29,7 +30,7 @@ def softmax(x, axis=-1):
             "you intended. Did you mean to use a sigmoid instead?",
             stacklevel=2,
         )
-    out = ops.softmax(x, axis=axis)
+    out = backend.nn.softmax(x, axis=axis) if concrete else ops.softmax(x, axis=axis)
     # Losses use the logits of a softmax over the class (last) axis only.
     return _cache_logits(out, x) if axis in (-1, len(shape) - 1) else out
 

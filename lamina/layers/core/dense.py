@@ -2,7 +2,7 @@
 
 import numbers
 
-from lamina import activations, constraints, initializers, ops, quantizers, regularizers
+from lamina import activations, backend, constraints, initializers, ops, quantizers, regularizers
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
 from lamina.quantizers import layer_support as quant
@@ -89,8 +89,8 @@ class Dense(Layer):
             x = quantizers.int8_dense(inputs, self.kernel.value, self.kernel_scale.value)
             if self.bias is not None:
                 x = ops.add(x, self.bias.value)
-        else:
-            x = ops.dense(inputs, self.kernel.value, None if self.bias is None else self.bias.value)
+        else:  # the engine's op itself: call only sees engine tensors (shapes come from compute_output_shape)
+            x = backend.nn.dense(inputs, self.kernel.value, None if self.bias is None else self.bias.value)
         if self.activation is not activations.linear:
             x = self.activation(x)
         return x

@@ -76,7 +76,9 @@ class Flatten(Layer):
     def call(self, inputs):
         if self.data_format == "channels_first" and inputs.ndim > 2:
             inputs = ops.moveaxis(inputs, 1, -1)
-        return ops.reshape(inputs, (inputs.shape[0], -1)) if inputs.ndim != 1 else ops.expand_dims(inputs, 1)
+        if inputs.ndim == 1:
+            return ops.expand_dims(inputs, 1)
+        return backend.numpy.reshape(inputs, (inputs.shape[0], -1))  # call sees engine tensors only
 
     def compute_output_shape(self, input_shape):
         rest = input_shape[1:]
