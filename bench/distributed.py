@@ -1,7 +1,8 @@
-"""Data parallel scaling of the tutorial MNIST MLP: one process/device against two.
+"""Data parallel (and, on PyTorch, sharded) scaling of the tutorial MNIST MLP: one process/device against two.
 
 PyTorch: the same script run alone and under ``torchrun --nproc-per-node 2`` (Gloo on
-127.0.0.1), global batch 64. JAX: one device against ``DataParallel`` over two host
+127.0.0.1), global batch 64, data parallel and under ``ModelParallel`` with every kernel split over the two
+processes (FSDP on DTensor). JAX: one device against ``DataParallel`` over two host
 devices (``--xla_force_host_platform_device_count=2``) and against two processes joined by
 ``jax.distributed`` (``DataParallel`` over one CPU device each), global batch 64. Each run trains a
 warm-up epoch on 3,200 samples, then one timed epoch of 60,000 samples (937 steps).
@@ -37,6 +38,12 @@ if sys.argv[1] == "procs":
     keras.distribution.initialize("127.0.0.1:" + sys.argv[3], 2, int(sys.argv[2]))
 if sys.argv[1] in ("dp", "procs"):
     keras.distribution.set_distribution(keras.distribution.DataParallel())
+if sys.argv[1] == "mp":  # FSDP: every kernel split over the processes that split the batch
+    mesh = keras.distribution.DeviceMesh((2,), ["batch"], keras.distribution.list_devices())
+    layout_map = keras.distribution.LayoutMap(mesh)
+    layout_map[".*kernel"] = ("batch", None)
+    keras.distribution.set_distribution(keras.distribution.ModelParallel(layout_map=layout_map,
+                                                                         batch_dim_name="batch"))
 x, y = mnist()
 x = x.reshape(-1, 28, 28)
 keras.utils.set_random_seed(1)
@@ -63,9 +70,9 @@ def run(backend, mode, script):
     env = dict(os.environ, LAMINA_BACKEND=backend, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
     env.setdefault("LAMINA_DATASETS_DIR", str(ROOT.parent / "shared" / "data"))
     cmd = [sys.executable, str(script), mode]
-    if backend == "torch" and mode == "dp":
+    if backend == "torch" and mode in ("dp", "mp"):
         cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node=2",
-               f"--master-port={_free_port()}", str(script), "dp"]
+               f"--master-port={_free_port()}", str(script), mode]
     if backend == "jax" and mode == "dp":
         env["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"
     if backend == "jax" and mode == "procs":  # two JAX processes joined by jax.distributed
@@ -94,16 +101,21 @@ def main():
     script.write_text(WORKER.format(here=str(HERE), batch=BATCH))
     rows = []
     started = time.time()
+    ones = {}
     for backend, mode, two in (("torch", "dp", "2 processes (torchrun, Gloo)"),
+                               ("torch", "mp", "2 processes, ModelParallel: kernels sharded (FSDP on DTensor)"),
                                ("jax", "dp", "2 host devices in 1 process (DataParallel)"),
                                ("jax", "procs", "2 processes (jax.distributed, Gloo)")):
-        one = run(backend, "one", script)
+        if backend not in ones:
+            ones[backend] = run(backend, "one", script)
+        one = ones[backend]
         dp = run(backend, mode, script)
         rows.append(f"| {backend} | {one['ms_per_step']:.3f} | {two} | {dp['ms_per_step']:.3f} | "
                     f"{dp['ms_per_step'] / one['ms_per_step']:.2f}x | {one['loss']:.4f} / {dp['loss']:.4f} |")
     script.unlink()
     text = "\n".join([
-        "## distributed: data parallel MNIST MLP, global batch 64, one epoch of 60,000 samples (937 steps)",
+        "## distributed: data parallel and sharded MNIST MLP, global batch 64, one epoch of 60,000 samples "
+        "(937 steps)",
         "",
         f"Date: {datetime.date.today()}; machine: {platform.machine()}, {os.cpu_count()} CPU cores "
         f"(the two processes/devices share them); command: `python bench/distributed.py` "
@@ -114,7 +126,9 @@ def main():
         *rows,
         "",
         "Same global batch, so the two runs take the same steps (the tests check equal weights); the ratio is "
-        "the cost of splitting each step and all-reducing the gradients on CPU cores shared by both workers.",
+        "the cost of splitting each step and all-reducing the gradients on CPU cores shared by both workers. "
+        "ModelParallel also all-gathers every sharded kernel and reduce-scatters its gradient at each step (one "
+        "collective per variable, not bucketed), in exchange for holding half of each kernel and of its Adam slots.",
     ])
     sys.path.insert(0, str(HERE))
     from run import write_section

@@ -43,13 +43,28 @@ class InputSpec:
                 "min_ndim": self.min_ndim, "axes": self.axes}
 
 
+class _Who:
+    """``Input i of layer 'name'``, formatted only when an error message needs it (checks run at every call)."""
+
+    __slots__ = ("layer", "index")
+
+    def __init__(self, layer, index):
+        self.layer, self.index = layer, index
+
+    def __str__(self):
+        return f"Input {self.index} of layer '{self.layer.name}'"
+
+    def __format__(self, spec):
+        return format(str(self), spec)
+
+
 def check_input(layer, spec, x, index=0):
     """Raise a ValueError naming ``layer`` if ``x`` (a tensor or KerasTensor) does not fit ``spec``."""
     if spec is None or x is None:
         return
     shape = tuple(x.shape)
     rank = len(shape)
-    who = f"Input {index} of layer '{layer.name}'"
+    who = _Who(layer, index)
     if spec.ndim is not None and not spec.allow_last_axis_squeeze and rank != spec.ndim:
         raise ValueError(
             f"{who} is incompatible with the layer: expected ndim={spec.ndim}, "

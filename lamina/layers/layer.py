@@ -500,11 +500,21 @@ class Layer(Operation):
         return tree.map_structure(conv, x)
 
     def _check_inputs(self, args):
-        specs = self.input_spec if isinstance(self.input_spec, (list, tuple)) else [self.input_spec]
         first = args[0] if args else None
-        flat = [first] if backend.is_tensor(first) else tree.flatten(first) if args else []
+        if backend.is_tensor(first):
+            # The outcome depends on the shape and dtype only: one check per input signature (and input_spec).
+            key = (first.shape, first.dtype, CALL_PLAN_GENERATION[0])
+            if self.__dict__.get("_spec_passed") == key:
+                return
+            flat = [first]
+        else:
+            key = None
+            flat = tree.flatten(first) if args else []
+        specs = self.input_spec if isinstance(self.input_spec, (list, tuple)) else [self.input_spec]
         for i, (spec, x) in enumerate(zip(specs, flat)):
             check_input(self, spec, x, i)
+        if key is not None:
+            self.__dict__["_spec_passed"] = key  # not through __setattr__: no tracking, no plan generation
 
     def _symbolic_call(self, args, kwargs):
         self._maybe_build(args)
