@@ -1,6 +1,6 @@
 """``BaseConv``: what every convolution layer shares (arguments, bias, activation, shapes, config)."""
 
-from lamina import activations, constraints, initializers, ops, quantizers, regularizers
+from lamina import activations, backend, constraints, initializers, ops, quantizers, regularizers
 from lamina.backend.common import conv_utils as cu
 from lamina.layers.core.dense import check_positive_int
 from lamina.layers.input_spec import InputSpec
@@ -128,7 +128,7 @@ class BaseConv(Layer):
             bias = self.bias.value
             if self.data_format == "channels_first":
                 bias = ops.reshape(bias, (1, -1) + (1,) * self.rank)
-            x = ops.add(x, bias)
+            x = backend.numpy.add(x, bias)
         if self.activation is not activations.linear:
             x = self.activation(x)
         return x

@@ -1,6 +1,6 @@
 """Conv1D, Conv2D, Conv3D: convolutions with a kernel in Keras's layout ``kernel_size + (in / groups, filters)``."""
 
-from lamina import ops
+from lamina import backend, ops
 from lamina.backend.common import conv_utils as cu
 from lamina.layers.convolutional.base_conv import BaseConv
 
@@ -48,8 +48,9 @@ class Conv(BaseConv):
             pad[1 if self.data_format == "channels_last" else 2] = (
                 (self.kernel_size[0] - 1) * self.dilation_rate[0], 0)
             inputs, padding = ops.pad(inputs, pad), "valid"
-        return ops.conv(inputs, self._kernel_value(), strides=self.strides, padding=padding,
-                        data_format=self.data_format, dilation_rate=self.dilation_rate)
+        # The engine's op itself: call sees engine tensors only (shapes come from compute_output_shape).
+        return backend.nn.conv(inputs, self._kernel_value(), strides=self.strides, padding=padding,
+                               data_format=self.data_format, dilation_rate=self.dilation_rate)
 
     def get_config(self):
         return {**super().get_config(), "groups": self.groups, **self._kernel_config()}

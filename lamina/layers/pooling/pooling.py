@@ -1,6 +1,6 @@
 """Max and average pooling layers, 1D/2D/3D."""
 
-from lamina import ops
+from lamina import backend
 from lamina.backend.common import conv_utils as cu
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
@@ -27,7 +27,7 @@ class BasePooling(Layer):
         self.input_spec = InputSpec(ndim=rank + 2)
 
     def call(self, inputs):
-        fn = ops.max_pool if self._mode == "max" else ops.average_pool
+        fn = backend.nn.max_pool if self._mode == "max" else backend.nn.average_pool  # engine tensors only
         return fn(inputs, self.pool_size, self.strides, self.padding, self.data_format)
 
     def compute_output_shape(self, input_shape):
