@@ -138,8 +138,8 @@ def test_layers_that_customize_their_call_keep_the_full_path():
     x = np.ones((1, 2), "float32")
     for _ in range(3):
         np.testing.assert_allclose(_np(model(x)), [[4.0, 4.0]])
-    assert _direct_calls.direct_call(model.layers[0]) is None  # overrides __call__
-    assert _direct_calls.direct_call(inner) is None  # a model converts and conforms its inputs itself
+    assert not _direct_calls.direct_call(model.layers[0])  # overrides __call__
+    assert not _direct_calls.direct_call(inner)  # a model converts and conforms its inputs itself
 
 
 def test_mixed_precision_layers_keep_the_full_path():
@@ -149,7 +149,7 @@ def test_mixed_precision_layers_keep_the_full_path():
     for _ in range(3):
         out = model(x)
     assert ops.dtype(out) == "float32"
-    assert _direct_calls.direct_call(model.layers[0]) is None
+    assert not _direct_calls.direct_call(model.layers[0])
 
 
 def test_calls_and_fit_do_not_drop_the_plans():
@@ -174,7 +174,7 @@ def test_calls_and_fit_do_not_drop_the_plans():
 def test_direct_calls_train_to_the_same_weights_as_full_calls(monkeypatch):
     def train(direct):
         if not direct:
-            monkeypatch.setattr(_direct_calls, "available", lambda: False)
+            monkeypatch.setattr(_direct_calls, "available", lambda training: False)
         lamina.utils.set_random_seed(3)
         model = _functional()
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
@@ -200,3 +200,91 @@ def test_predict_on_batch_of_any_size_matches_predict():
     with pytest.raises(ValueError):
         model.predict_on_batch(np.ones((2, 7), "float32"))
 
+
+
+def test_training_given_as_an_array_takes_the_full_path():
+    model = _sequential()
+    x = np.ones((4, 6), "float32")
+    for flag in (np.array(True), np.array(False), ops.convert_to_tensor(True)):
+        assert _np(model(x, training=flag)).shape == (4, 3)
+
+
+def test_a_call_patched_on_the_class_or_restored_is_the_one_called():
+    class Plus(layers.Layer):
+        def call(self, x):
+            return x + 1.0
+
+    layer = Plus()
+    model = lamina.Sequential([lamina.Input((2,)), layer])
+    x = np.ones((1, 2), "float32")
+    for _ in range(2):
+        np.testing.assert_allclose(_np(model(x)), [[2.0, 2.0]])
+    original = Plus.call
+    Plus.call = lambda self, x: x + 100.0
+    try:
+        np.testing.assert_allclose(_np(model(x)), [[101.0, 101.0]])
+    finally:
+        Plus.call = original
+    layer.call = lambda x: x - 5.0  # on the instance, then removed
+    np.testing.assert_allclose(_np(model(x)), [[-4.0, -4.0]])
+    del layer.call
+    np.testing.assert_allclose(_np(model(x)), [[2.0, 2.0]])
+
+
+def test_a_models_call_run_directly_keeps_the_training_context_of_nested_layers():
+    class Block(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.drop = layers.Dropout(0.9, seed=1)
+
+        def call(self, x, training=None):
+            return self.drop(x)  # no training=: the value of the context this block's call sets
+
+    model = lamina.Sequential([lamina.Input((400,)), Block()])
+    x = np.ones((2, 400), "float32")
+    for _ in range(3):
+        zeros = float(np.mean(_np(model.call(x, training=True)) == 0.0))
+        assert zeros > 0.7  # the Dropout is on, at every call
+
+
+def test_a_layer_whose_output_shape_changes_still_gets_its_checks():
+    class Select(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.k = 3
+
+        def call(self, x):
+            return x[:, :self.k]
+
+        def compute_output_shape(self, shape):
+            return (shape[0], self.k)
+
+    select = Select()
+    model = lamina.Sequential([lamina.Input((4,)), select, layers.Dense(2)])
+    x = np.ones((2, 4), "float32")
+    model(x)
+    model(x)
+    select.k = 1  # a plain attribute: the next layer sees another input shape
+    with pytest.raises(ValueError, match="dense"):
+        model(x)
+
+
+def test_predict_of_a_masked_array_and_of_a_memmap(tmp_path):
+    model = _sequential()
+    data = np.random.RandomState(0).normal(size=(4, 6)).astype("float32")
+    expected = model.predict(data, verbose=0)
+    masked = np.ma.masked_array(data, mask=np.zeros_like(data, bool))
+    np.testing.assert_allclose(model.predict(masked, verbose=0), expected, rtol=1e-6)
+    np.testing.assert_allclose(model.predict_on_batch(masked), expected, rtol=1e-6)
+    mm = np.memmap(tmp_path / "x.dat", dtype="float32", mode="w+", shape=data.shape)
+    mm[:] = data
+    np.testing.assert_allclose(model.predict(mm, verbose=0), expected, rtol=1e-6)
+
+
+def test_activity_regularizer_is_in_the_config_as_in_keras():
+    layer = layers.Dense(3, activity_regularizer="l2")
+    config = layer.get_config()
+    assert "activity_regularizer" in config
+    clone = layers.Dense.from_config(config)
+    assert isinstance(clone.activity_regularizer, lamina.regularizers.L2)
+    assert "activity_regularizer" not in layers.Dense(3).get_config()

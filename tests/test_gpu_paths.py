@@ -200,5 +200,23 @@ def test_dropout_seeds_are_read_back_once_not_every_draw():
     assert _np_(state.value).tolist() == [11, 4]
 
 
+
+@torch_only
+def test_a_seed_state_restored_after_a_stateless_draw_is_the_one_used():
+    """A draw in a stateless scope assigns its next state to the scope, not the storage: the ints the storage
+    remembers stay tied to its own version, so an assignment after it is read back, not mistaken for ours."""
+    layer = lamina.layers.Dropout(0.5, seed=3)
+    model = lamina.Sequential([lamina.Input((64,)), layer])
+    x = np.ones((2, 64), "float32")
+    state = layer.seed_generator.state
+    saved = _np_(state.value).copy()
+    model(x, training=True)  # an eager draw: [3, 0] -> [3, 1], remembered
+    model.stateless_call([v.value for v in model.trainable_variables],
+                         [v.value for v in model.non_trainable_variables], x, training=True)
+    state.assign(saved)  # back to [3, 0]
+    fresh = lamina.layers.Dropout(0.5, seed=3)
+    np.testing.assert_array_equal(_np_(model(x, training=True)), _np_(fresh(x, training=True)))
+
+
 def _np_(x):
     return lamina.ops.convert_to_numpy(x)

@@ -4,6 +4,7 @@ import inspect
 
 from lamina import backend, dtype_policies, tree
 from lamina.backend.common.scopes import ACTIVE as _SCOPES_OPEN
+from lamina.backend.common.scopes import COMPILING as _COMPILING
 from lamina.backend.common.scopes import AutocastScope, autocast_dtype
 from lamina.backend.common.keras_tensor import KerasTensor, any_symbolic
 from lamina.layers.call_context import TrainingContext, current_training
@@ -17,9 +18,9 @@ from lamina.utils.naming import to_snake_case, uniquify
 _SHORTCUT_KWARGS = ("input_shape", "batch_input_shape", "input_dim", "batch_size", "input_length")
 
 
-# Bumped whenever an attribute that decides how a layer is called is set (its dtype policy, rematerialization
-# mode, activity regularizer, input_spec, call, built, autocast): models drop the direct-call plans they keep
-# (lamina/models/_direct_calls.py) when it changes.
+# Bumped whenever an attribute that decides how a built layer is called is set (its dtype policy,
+# rematerialization mode, activity regularizer, input_spec, call, built, autocast): models drop the direct-call
+# plans they keep (lamina/models/_direct_calls.py), and layers their passed input checks, when it changes.
 CALL_PLAN_GENERATION = [0]
 _PLAN_ATTRS = frozenset(("_dtype_policy", "_remat_mode", "_activity_regularizer", "input_spec", "call", "built",
                          "autocast", "_has_training_arg", "_has_mask_arg"))
@@ -115,7 +116,7 @@ class Layer(Operation):
                 )
             if value not in self._tracked:
                 self._tracked.append(value)
-        if name in _PLAN_ATTRS:
+        if name in _PLAN_ATTRS and self.__dict__.get("built"):  # plans hold built layers only
             CALL_PLAN_GENERATION[0] += 1
         object.__setattr__(self, name, value)
 
@@ -501,7 +502,7 @@ class Layer(Operation):
 
     def _check_inputs(self, args):
         first = args[0] if args else None
-        if backend.is_tensor(first):
+        if backend.is_tensor(first) and not _COMPILING[0]:
             # The outcome depends on the shape and dtype only: one check per input signature (and input_spec).
             key = (first.shape, first.dtype, CALL_PLAN_GENERATION[0])
             if self.__dict__.get("_spec_passed") == key:
@@ -587,6 +588,10 @@ class Layer(Operation):
         """Return the constructor arguments as a JSON-serializable dict."""
         config = {"name": self.name, "trainable": self.trainable,
                   "dtype": self._dtype_policy.name if self._dtype_policy.is_mixed else self.dtype}
+        if self._activity_regularizer is not None:  # as Keras 3's Layer.get_config
+            from lamina import regularizers
+
+            config["activity_regularizer"] = regularizers.serialize(self._activity_regularizer)
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = list(self._batch_input_shape)
         return config

@@ -216,7 +216,7 @@ class Functional(Model):
                 if m is not None:
                     masks[id(kt)] = m
         key = plan = record = None
-        if not masks and self._string_plan is None and _direct_calls.available():
+        if not masks and self._string_plan is None and _direct_calls.available(training):
             key = (training,) + tuple((v.shape, v.dtype) if backend.is_tensor(v) else None for v in values.values())
             plan = self._plans.get(key)
             if plan is None:
@@ -237,9 +237,6 @@ class Functional(Model):
             if step.simple_in is not None:
                 x = values[step.simple_in]
                 in_mask = masks.get(step.simple_in) if masks else None
-                if record is not None:
-                    record.append(_direct_calls.prepare(op, x, training) if step.is_layer and not masks and
-                                  backend.is_tensor(x) else None)
                 if step.is_layer:
                     kw = {}
                     if training is not None and op._has_training_arg:
@@ -249,6 +246,9 @@ class Functional(Model):
                     out = op(x, **kw)
                 else:
                     out = op.call(x)
+                if record is not None:  # after the call: the layer is built and its checks passed
+                    record.append(_direct_calls.prepare(op, x, training) if step.is_layer and not masks and
+                                  backend.is_tensor(x) else None)
             else:
                 if record is not None:
                     record.append(None)

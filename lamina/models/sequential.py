@@ -145,7 +145,7 @@ class Sequential(Model):
         elif self._input_layer is not None and backend.is_tensor(x):
             x = conform_input(self._input_layer.batch_shape, x, f"model '{self.name}'")
         key = record = None
-        if mask is None and self._string_plan is None and backend.is_tensor(x) and _direct_calls.available():
+        if mask is None and self._string_plan is None and backend.is_tensor(x) and _direct_calls.available(training):
             key = (training, x.shape, x.dtype)
             plan = self._plans.get(key)
             if plan:  # this signature ran before: every layer's checks passed, call them directly
@@ -155,15 +155,15 @@ class Sequential(Model):
             if plan is None:
                 record, generation = [], self._plans.generation
         for layer in stack:
-            if record is not None:
-                entry = _direct_calls.prepare(layer, x, training) if mask is None else None
-                record = None if entry is None else record + [entry]
             kwargs = {}
             if layer._has_training_arg and training is not None:
                 kwargs["training"] = training
             if mask is not None and layer._has_mask_arg:
                 kwargs["mask"] = mask
             y = layer(x, **kwargs)
+            if record is not None:  # after the call: the layer is built and its checks passed
+                entry = _direct_calls.prepare(layer, x, training) if mask is None else None
+                record = None if entry is None else record + [entry]
             mask = layer.compute_mask(x, mask) if (mask is not None or _makes_mask(layer)) else None
             x = y
         if key is not None and plan is None:  # remember what this signature allows (False: the full path)

@@ -39,6 +39,9 @@ class SeedGenerator:
     def next(self):
         seed, advanced = backend.random.advance_seed(self.state.value)
         self.state.assign(advanced)
+        settle = getattr(backend.random, "_after_advance", None)  # PyTorch keeps the new state's ints on the host
+        if settle is not None:
+            settle(self.state.value, seed)
         return seed
 
     def get_config(self):

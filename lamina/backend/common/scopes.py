@@ -6,6 +6,10 @@ _STATE = threading.local()
 # Scopes (stateless or autocast) open in any thread. Zero (the common case: eager code outside any scope) lets
 # Variable.value return its storage without looking at the thread-local state.
 ACTIVE = [0]
+# > 0 while an engine's compiler traces lamina code (PyTorch's torch.compile): the per-call shortcuts that keep
+# state between calls (models' direct-call plans, layers' passed input checks) stay off, since torch.compile
+# would guard on that state and compile again when it changes.
+COMPILING = [0]
 _COUNT_LOCK = threading.Lock()
 
 

@@ -392,7 +392,8 @@ class PredictFunction(_StepFunction):
         """The outputs for one NumPy batch (``predict`` of a small array, ``predict_on_batch``). An array that
         ``convert_to_tensor`` would not cast goes to the compiled function as it is: jit's own transfer costs
         ~25 us less than placing it first (a one-sample ``predict`` of the MLP: ~70 -> ~47 us)."""
-        return self.predict_batch([(x if _engine_dtype(x.dtype) == x.dtype else _place(x), None, None)])
+        plain = type(x) is np.ndarray and _engine_dtype(x.dtype) == x.dtype  # not a masked array, a memmap ...
+        return self.predict_batch([(x if plain else _place(x), None, None)])
 
     def predict_batch(self, placed):
         """The outputs for one batch of an iterable source, as placed by ``place_batches``."""

@@ -6,6 +6,7 @@ A seed is a 2-element int64 tensor ``[seed, counter]`` drawn from a
 
 import torch
 
+from lamina.backend.common.scopes import COMPILING as _COMPILING
 from lamina.backend.torch import core as _core  # DEFAULT_DEVICE read at call time (device_scope)
 from lamina.backend.torch.core import convert_to_tensor, to_engine_dtype
 
@@ -17,12 +18,14 @@ _seed_reads = 0  # seeds read back from their tensor (a device sync on a GPU); t
 
 def _seed_values(seed):
     """The two ints ``[seed, counter]`` of a seed tensor: known on the host for the seeds a SeedGenerator
-    draws (see ``advance_seed``), else read back from the tensor."""
-    known = getattr(seed, "_lamina_seed", None)
-    if known is not None:
-        return known
-    global _seed_reads
-    _seed_reads += 1
+    draws eagerly (see ``advance_seed``), else read back from the tensor (under torch.compile always: its
+    guards would see new ints at every step)."""
+    if not _COMPILING[0]:
+        known = getattr(seed, "_lamina_seed", None)
+        if known is not None:
+            return known
+        global _seed_reads
+        _seed_reads += 1
     return convert_to_tensor(seed).detach().cpu().tolist()
 
 
@@ -87,21 +90,28 @@ def advance_seed(state):
 
     Drawing with a seed on PyTorch needs its two ints on the host (a ``torch.Generator`` is seeded with them).
     Reading them from a GPU tensor would wait for every queued kernel - once per Dropout layer per training
-    step. So the state's storage (a Parameter) remembers its values with the in-place version they belong to:
-    the seed of a draw carries its ints, and the state read back only when something else assigned it (loading
-    weights, ``set_random_seed`` replacing the generator's state) - one read, then none.
+    step. So once ``SeedGenerator.next`` has assigned the next state to its storage (a Parameter), the storage
+    remembers those ints with its in-place version (``_after_advance``); the next draw takes them from there
+    when the version is unchanged, and reads the tensor otherwise (after loading weights, an ``assign``, a draw
+    in a stateless scope that assigned elsewhere). Writes that bypass the version counter (``.data``) are not
+    seen: assign seed states with ``assign``.
     """
     step = _STEPS.get((state.device, state.dtype))
     if step is None:
         step = _STEPS[(state.device, state.dtype)] = torch.tensor([0, 1], dtype=state.dtype, device=state.device)
     seed = state.clone()
-    if isinstance(state, torch.nn.Parameter):
-        known = getattr(state, "_lamina_seed_next", None)
-        values = known[1] if known is not None and known[0] == state._version else _seed_values(state)
-        seed._lamina_seed = values
-        # SeedGenerator.next assigns the advanced state in place: one version later.
-        state._lamina_seed_next = (state._version + 1, [values[0], values[1] + 1])
+    if isinstance(state, torch.nn.Parameter) and not _COMPILING[0]:
+        known = getattr(state, "_lamina_seed_host", None)
+        seed._lamina_seed = known[1] if known is not None and known[0] == state._version else _seed_values(state)
     return seed, state + step
+
+
+def _after_advance(state, seed):
+    """``SeedGenerator.next`` assigned ``state`` (its storage, outside any scope) the state after ``seed``:
+    remember its ints with the version the assignment gave it."""
+    values = getattr(seed, "_lamina_seed", None)
+    if values is not None and isinstance(state, torch.nn.Parameter) and not _COMPILING[0]:
+        state._lamina_seed_host = (state._version, [values[0], values[1] + 1])
 
 
 def seed_engine(seed):

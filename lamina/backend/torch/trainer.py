@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from lamina import tree
+from lamina.backend.common.scopes import COMPILING as _COMPILING
 from lamina.backend.torch import core as _core  # DEFAULT_DEVICE read at call time (device_scope)
 from lamina.backend.torch.core import convert_to_tensor
 
@@ -248,6 +249,7 @@ class _Compiled:
 
     def __call__(self, *args):
         if self.compiled is not None:
+            _COMPILING[0] += 1  # lamina's per-call caches stay off in what torch.compile traces
             try:
                 return self.compiled(*args)
             except _compile_errors() as e:
@@ -257,6 +259,8 @@ class _Compiled:
                     f"({type(e).__name__}: {first[:300]}); it runs eagerly instead, with the same results.",
                     RuntimeWarning, stacklevel=2)
                 self.compiled = None
+            finally:
+                _COMPILING[0] -= 1
         return self.fn(*args)
 
 
