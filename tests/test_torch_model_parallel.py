@@ -199,3 +199,164 @@ def test_reading_sharded_weights_on_one_process_only_fails_clearly(tmp_path):
     assert run.returncode != 0
     assert "could not gather the whole value of 'hidden/kernel'" in run.stderr
     assert "every process must read a sharded variable at the same point" in run.stderr
+
+
+# ---- ModelCheckpoint and BackupAndRestore with sharded variables ---------------------------------------------
+
+# Every process enters the checkpointing callbacks' saves at the same point and gathers the sharded variables;
+# rank 0 alone prints and writes. A recorder (on every process) keeps what get_weights() gives at each save.
+_CHECKPOINT = textwrap.dedent("""
+    import os, sys
+    import numpy as np
+    import lamina as keras
+    from lamina import distribution
+
+    folder = sys.argv[1]
+    rank = distribution.process_index()
+    mesh = distribution.DeviceMesh((2,), ["batch"], distribution.list_devices())
+    layout_map = distribution.LayoutMap(mesh)
+    layout_map["hidden/kernel"] = (None, "batch")
+    layout_map["head/kernel"] = ("batch", None)
+    distribution.set_distribution(distribution.ModelParallel(layout_map=layout_map, batch_dim_name="batch"))
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(40, 6)).astype("float32"), rng.integers(0, 4, size=(40,))
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(16, activation="relu", name="hidden"),
+                              keras.layers.Dense(4, activation="softmax", name="head")])
+    model.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy")
+    seen = {}
+
+    class Record(keras.callbacks.Callback):  # every process: get_weights() gathers at the same point
+        def on_train_batch_end(self, batch, logs=None):
+            seen[f"e{self.epoch}b{batch + 1}"] = model.get_weights()
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch + 1
+
+        def on_epoch_end(self, epoch, logs=None):
+            seen[f"e{epoch + 1}"] = model.get_weights()
+
+    callbacks = [Record(),
+                 keras.callbacks.ModelCheckpoint(os.path.join(folder, "m{epoch}.keras"), verbose=1),
+                 keras.callbacks.ModelCheckpoint(os.path.join(folder, "w{epoch}-{batch}.weights.h5"),
+                                                 save_weights_only=True, save_freq=3, verbose=1)]
+    model.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False, callbacks=callbacks)
+    np.savez(os.path.join(folder, f"seen.{rank}.npz"), **{f"{k}_{i}": w for k, ws in seen.items()
+                                                          for i, w in enumerate(ws)})
+    from lamina.distribution import _loop
+    with _loop.whole_weights(model):  # what the callbacks use: entered by every process at the same point
+        before = model.get_weights()
+        if rank == 0:
+            alone = model.get_weights()  # one process alone reads the gathered values
+            assert all(np.array_equal(a, b) for a, b in zip(alone, before))
+        model.set_weights([w + 1.0 for w in before])  # a write drops them: the next read gathers again
+        after = model.get_weights()
+    assert all(np.array_equal(a, b + 1.0) for a, b in zip(after, before))
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), after))
+    open(os.path.join(folder, f"done.{rank}"), "w").close()
+""")
+
+
+def _seen(folder, rank, key):
+    with np.load(folder / f"seen.{rank}.npz") as z:
+        return [z[f"{key}_{i}"] for i in range(4)]
+
+
+def test_model_checkpoint_on_rank_0_saves_the_whole_sharded_weights(tmp_path):
+    script = tmp_path / "ckpt.py"
+    script.write_text(_CHECKPOINT)
+    run = _torchrun(script, [tmp_path], 2)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-4000:]
+    # 5 batches per epoch: per epoch 2 saves, and by batches after the 3rd, the 6th (epoch 2's 1st), the 9th
+    assert (tmp_path / "done.0").exists() and (tmp_path / "done.1").exists()
+    saved = sorted(p.name for p in tmp_path.iterdir() if p.name[0] in "mw")
+    assert saved == ["m1.keras", "m2.keras", "w1-3.weights.h5", "w2-1.weights.h5", "w2-4.weights.h5"]
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    # rank 0 alone printed (and wrote) each save
+    assert run.stdout.count("saving model to") == 5, run.stdout[-2000:]
+    for rank in (0, 1):  # every process saw the same whole weights
+        for key in ("e1", "e2", "e1b3", "e2b1", "e2b4"):
+            for a, b in zip(_seen(tmp_path, 0, key), _seen(tmp_path, rank, key)):
+                np.testing.assert_array_equal(a, b)
+    assert not np.allclose(_seen(tmp_path, 0, "e1")[0], _seen(tmp_path, 0, "e2")[0])  # the weights moved
+    for epoch in (1, 2):  # the files load in one process with the weights of that point of training
+        loaded = lamina.saving.load_model(str(tmp_path / f"m{epoch}.keras"))
+        assert [list(w.shape) for w in loaded.get_weights()] == [[6, 16], [16], [16, 4], [4]]
+        for a, b in zip(_seen(tmp_path, 0, f"e{epoch}"), loaded.get_weights()):
+            np.testing.assert_array_equal(b, a)
+    model = lamina.Sequential([lamina.Input((6,)), lamina.layers.Dense(16, activation="relu", name="hidden"),
+                               lamina.layers.Dense(4, activation="softmax", name="head")])
+    for name, key in (("w1-3", "e1b3"), ("w2-1", "e2b1"), ("w2-4", "e2b4")):
+        model.load_weights(str(tmp_path / f"{name}.weights.h5"))
+        for a, b in zip(_seen(tmp_path, 0, key), model.get_weights()):
+            np.testing.assert_array_equal(b, a)
+
+
+_BACKUP = textwrap.dedent("""
+    import json, os, sys
+    import numpy as np
+    import lamina as keras
+    from lamina import distribution
+
+    folder, crash_after, save_freq = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    save_freq = save_freq if save_freq == "epoch" else int(save_freq)
+    rank = distribution.process_index()
+    mesh = distribution.DeviceMesh((1, 2), ["batch", "model"], distribution.list_devices())
+    layout_map = distribution.LayoutMap(mesh)
+    layout_map["hidden/kernel"] = (None, "model")
+    layout_map["head/kernel"] = ("model", None)
+    distribution.set_distribution(distribution.ModelParallel(layout_map=layout_map, batch_dim_name="batch"))
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(40, 6)).astype("float32"), rng.integers(0, 4, size=(40,))
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(16, activation="relu", name="hidden"),
+                              keras.layers.Dense(4, activation="softmax", name="head")])
+    model.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy")
+
+    class Crash(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch + 1 == crash_after:
+                raise SystemExit(3)
+
+    backup = keras.callbacks.BackupAndRestore(os.path.join(folder, "backup"), save_freq=save_freq)
+    history = model.fit(x, y, batch_size=8, epochs=3, verbose=2, callbacks=[backup, Crash()])
+    with open(os.path.join(folder, f"loss.{rank}.json"), "w") as f:
+        json.dump(history.history["loss"], f)
+    weights = model.get_weights()
+    slots = [keras.ops.convert_to_numpy(v) for v in model.optimizer.variables]  # gathered, in every process
+    np.savez(os.path.join(folder, f"end.{rank}.npz"), *(weights + slots))
+""")
+
+
+@pytest.mark.parametrize("save_freq", ["epoch", "3"])
+def test_an_interrupted_sharded_run_resumes_from_its_backup(tmp_path, save_freq):
+    script = tmp_path / "backup.py"
+    script.write_text(_BACKUP)
+    for d in ("whole", "cut"):
+        (tmp_path / d).mkdir()
+    whole = _torchrun(script, [tmp_path / "whole", 0, save_freq], 2)
+    assert whole.returncode == 0, whole.stdout[-2000:] + whole.stderr[-4000:]
+    # Both processes stop at the end of epoch 2, before it is backed up: the last backup is epoch 1's end
+    # ("epoch"), or epoch 2's 4th batch (save_freq=3, 5 batches per epoch: after the 3rd, 6th and 9th batch).
+    crashed = _torchrun(script, [tmp_path / "cut", 2, save_freq], 2)
+    assert crashed.returncode != 0
+    assert (tmp_path / "cut" / "backup" / "latest.backup.zip").is_file()
+    resumed = _torchrun(script, [tmp_path / "cut", 0, save_freq], 2)
+    assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-4000:]
+    assert "Epoch 1/3" not in resumed.stdout, resumed.stdout[-2000:]
+    assert resumed.stdout.count("Epoch 2/3") == 1 and resumed.stdout.count("Epoch 3/3") == 1, resumed.stdout[-2000:]
+    with np.load(tmp_path / "whole" / "end.0.npz") as z:
+        expected = [z[f"arr_{i}"] for i in range(len(z.files))]
+    assert len(expected) > 4  # the weights, then the optimizer's variables (Adam's sharded moments)
+    for rank in (0, 1):
+        with np.load(tmp_path / "cut" / f"end.{rank}.npz") as z:
+            got = [z[f"arr_{i}"] for i in range(len(z.files))]
+        assert len(got) == len(expected)
+        for a, b in zip(expected, got):
+            np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
+        # the resumed epochs' logs count every batch once (the backed-up metric accumulators are the sums
+        # over both processes: rank 0 restores them, rank 1 starts from zero)
+        whole_loss = json.loads((tmp_path / "whole" / f"loss.{rank}.json").read_text())
+        resumed_loss = json.loads((tmp_path / "cut" / f"loss.{rank}.json").read_text())
+        np.testing.assert_allclose(resumed_loss, whole_loss[1:], rtol=1e-5)
+    assert not (tmp_path / "cut" / "backup").exists()  # rank 0 removed it at the end

@@ -32,6 +32,10 @@ class BackupAndRestore(Callback):
     which is exact only when the source yields the same batches in the same order on the rerun;
     with ``save_freq="epoch"`` resuming is at epoch boundaries, exact for every source.
 
+    In a multi-process run it runs in every process: each save is made at the same point everywhere
+    (sharded variables are gathered there), rank 0 alone writes it (with the metric accumulators summed
+    over the processes), and every process restores from it.
+
     Backups are written atomically (to a temporary file in ``backup_dir``, then renamed), so a
     crash while saving never destroys the previous backup. A backup is never written from
     non-finite weights or after a NaN loss (a warning says it was skipped), and when training
@@ -113,7 +117,10 @@ class BackupAndRestore(Callback):
                           stacklevel=2)
             return
         self._epoch, self._resume_step = state["epoch"], state["step"]
-        position.resume_at(state["epoch"], state["step"], state.get("host_rng"), state["metric_values"])
+        metrics = state["metric_values"]
+        if state.get("metrics_summed") and not distribution_loop.is_chief():
+            metrics = [np.zeros_like(m) for m in metrics]  # rank 0 holds the sums over every process
+        position.resume_at(state["epoch"], state["step"], state.get("host_rng"), metrics)
         self._restore_peers(state.get("callbacks", []))
 
     # ---- the other callbacks' state ----------------------------------------------------------------
@@ -213,13 +220,21 @@ class BackupAndRestore(Callback):
                         "host_rng": position.next_epoch_rng_state() if position is not None else None}, logs)
 
     def _save(self, training_state, logs):
-        if not distribution_loop.is_chief():
-            return  # every process restores from the backup; only rank 0 writes it
+        # Every process gets here at the same point (the save_freq counters are the same on all) and gathers
+        # the sharded variables (ModelParallel on PyTorch); every process restores from the backup, but only
+        # rank 0 reads the weights and writes it.
+        # The metric accumulators are backed up summed over the processes (each holds its own share of the
+        # batches): on resume rank 0 restores the sums and the others start from zero.
+        with distribution_loop.whole_weights(self.model), distribution_loop.summed_metrics(self.model) as summed:
+            if distribution_loop.is_chief():
+                self._write_backup(dict(training_state, metrics_summed=True) if summed else training_state)
+
+    def _write_backup(self, training_state):
         if self._nan_seen or not self._weights_finite():
             self._nan_seen = True
             warnings.warn(f"BackupAndRestore: not backing up at epoch {training_state['epoch']}, step "
                           f"{training_state['step']}: the loss or the weights are NaN or infinite. The last "
-                          f"good backup in '{self.backup_dir}' is kept.", stacklevel=3)
+                          f"good backup in '{self.backup_dir}' is kept.", stacklevel=4)
             return
         os.makedirs(self.backup_dir, exist_ok=True)
         keep_previous = None
@@ -242,9 +257,11 @@ class BackupAndRestore(Callback):
     def on_train_end(self, logs=None):
         if logs and not _finite_loss(logs):
             self._nan_seen = True
-        if not self.delete_checkpoint or self._nan_seen or not distribution_loop.is_chief() or \
-                not self._weights_finite():
+        if not self.delete_checkpoint:
             return
+        with distribution_loop.whole_weights(self.model):  # every process: rank 0 checks the weights
+            if self._nan_seen or not distribution_loop.is_chief() or not self._weights_finite():
+                return
         for path in (self.latest_path, self.previous_path):
             if os.path.isfile(path):
                 os.remove(path)

@@ -7,6 +7,7 @@ import numpy as np
 
 from lamina.callbacks import _monitor
 from lamina.callbacks.callback import Callback
+from lamina.distribution import _loop as distribution_loop
 
 
 class ModelCheckpoint(Callback):
@@ -40,7 +41,9 @@ class ModelCheckpoint(Callback):
     ['w01.weights.h5', 'w02.weights.h5']
     """
 
-    _chief_only = True  # in a multi-process run only rank 0 writes
+    # Not chief-only: in a multi-process run it runs on every process, so that at each save every process
+    # reaches the same point (``_save_model``), where sharded variables (ModelParallel on PyTorch) are
+    # gathered by all of them; only rank 0 prints and writes.
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False,
                  mode="auto", save_freq="epoch", initial_value_threshold=None):
@@ -126,6 +129,13 @@ class ModelCheckpoint(Callback):
     def _save_model(self, epoch, batch, logs):
         logs = dict(logs or {})
         filepath = self._get_file_path(epoch, batch, logs)
+        # Every process gathers the sharded variables here (before the save_best_only decision, which only
+        # rank 0 makes: batch logs may differ between processes), then rank 0 alone reads and writes them.
+        with distribution_loop.whole_weights(self.model):
+            if distribution_loop.is_chief():
+                self._save_to(filepath, epoch, logs)
+
+    def _save_to(self, filepath, epoch, logs):
         dirname = os.path.dirname(filepath)
         if os.path.isdir(filepath):
             raise IOError("Please specify a non-directory filepath for ModelCheckpoint. Filepath used is an "
@@ -142,7 +152,7 @@ class ModelCheckpoint(Callback):
         current = logs.get(self.monitor)
         if current is None:
             warnings.warn(f"Can save best model only with {self.monitor} available, skipping. "
-                          f"Available metrics are: {','.join(logs.keys())}", stacklevel=2)
+                          f"Available metrics are: {','.join(logs.keys())}", stacklevel=3)
             return
         current = _monitor.to_float(current)
         if self.monitor_op(current, self.best):

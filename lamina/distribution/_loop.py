@@ -24,20 +24,40 @@ def is_chief():
     return _engine().process_index() == 0
 
 
+def whole_weights(model):
+    """A context within which this process alone may read the whole values of the model's weights and its
+    optimizer's variables (rank 0 writing a checkpoint): every process must enter it at the same point.
+
+    With sharded variables (``ModelParallel`` on PyTorch) entering it gathers them, once, in one fixed order;
+    otherwise (one process, data parallel, JAX) it does nothing."""
+    if not active():
+        return contextlib.nullcontext()
+    gather = getattr(_engine(), "_whole_values", None)  # only engines that shard variables across processes
+    if gather is None:
+        return contextlib.nullcontext()
+    variables = list(model.weights)
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None:
+        variables += list(getattr(optimizer, "variables", None) or [])
+    return gather(variables)
+
+
 @contextlib.contextmanager
 def summed_metrics(model):
-    """Within the block, the model's metric accumulators hold their sums over all processes."""
+    """Within the block, the model's metric accumulators hold their sums over all processes (every process
+    must enter it at the same point); yields whether they were summed (False where each process already
+    holds the global values: one process, JAX)."""
     variables = model.metrics_variables
     current = [v.value for v in variables]
     summed = _engine().sum_across_processes(current)
     if summed is current:
-        yield
+        yield False
         return
     local = [np.array(backend.convert_to_numpy(t)) for t in current]  # copies: assign may write in place
     for v, s in zip(variables, summed):
         v.assign(s)
     try:
-        yield
+        yield True
     finally:
         for v, value in zip(variables, local):
             v.assign(value)

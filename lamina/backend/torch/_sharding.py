@@ -14,7 +14,8 @@ it, and of its optimizer slots, which follow their variable's placement. A step 
 - the optimizer updates the shards in place (foreach / fused kernels on DTensors).
 
 Reading a sharded variable's value as an array (``get_weights``, ``save``, ``numpy()``) gathers it, which
-every process must do at the same point, as with every collective.
+every process must do at the same point, as with every collective; inside a ``snapshot`` (entered by every
+process at the same point) one process alone may read the values gathered on entry (rank 0's checkpoints).
 """
 
 import contextlib
@@ -36,44 +37,121 @@ def is_sharded(t):
 
 _READ_GROUP = []  # a process group of its own for reading whole values (see full_value)
 
+# The whole values gathered by ``snapshot``: {id(DTensor): (DTensor, whole value)}, valid inside its block
+# until a sharded variable is written (``assign``, an optimizer update).
+_CACHE = {}
+_GENERATION = [0]  # bumped whenever the cache is dropped
 
-def full_value(t):
-    """The whole value of a DTensor: its shards gathered from every process (a collective that every process
-    must call at the same point).
 
-    The gather runs on a process group of its own, never the training steps' one: a read made by one process
-    alone (e.g. a callback that runs on rank 0 only) then cannot pair with the other processes' training
-    collectives and silently mix values; it fails with a message saying why."""
-    if not any(isinstance(pl, Shard) for pl in t.placements):
-        return t.to_local().detach().clone()  # replicated: every process has it all
-    local = t.to_local().detach().cpu().contiguous()  # the read group is Gloo's; values go to the host anyway
-    mesh = t.device_mesh
-    ranks = mesh.mesh
+def _drop_cache():
+    if _CACHE:
+        _CACHE.clear()
+    _GENERATION[0] += 1
+
+
+def _is_split(t):
+    return any(isinstance(pl, Shard) for pl in t.placements)
+
+
+def _gather_error(t, e):
+    path = getattr(t, "_lamina_path", "a sharded variable")
+    return RuntimeError(
+        f"lamina.distribution: process {dist.get_rank()} could not gather the whole value of '{path}' "
+        "(ModelParallel on PyTorch): every process must read a sharded variable at the same point (call "
+        "get_weights/save/numpy() in every process; ModelCheckpoint and BackupAndRestore do so for you, and "
+        "write on rank 0 only). Engine message: "
+        f"{str(e).splitlines()[0] if str(e) else type(e).__name__}")
+
+
+def _all_gather(local, tensors):
+    """Every process's ``local`` (a flat CPU tensor of the same size on each), on the read group."""
     parts = [torch.empty_like(local) for _ in range(dist.get_world_size())]
-    group = _READ_GROUP[0] if _READ_GROUP else None
     try:
-        dist.all_gather(parts, local, group=group)
+        dist.all_gather(parts, local, group=_READ_GROUP[0] if _READ_GROUP else None)
     except (RuntimeError, dist.DistBackendError) as e:
-        path = getattr(t, "_lamina_path", "a sharded variable")
-        raise RuntimeError(
-            f"lamina.distribution: process {dist.get_rank()} could not gather the whole value of '{path}' "
-            "(ModelParallel on PyTorch): every process must read a sharded variable at the same point (call "
-            "get_weights/save/numpy() in every process). Callbacks that run on rank 0 only (ModelCheckpoint, "
-            "BackupAndRestore) do not support sharded variables on PyTorch yet. Engine message: "
-            f"{str(e).splitlines()[0] if str(e) else type(e).__name__}") from e
-    full = torch.empty(t.shape, dtype=local.dtype, device=local.device)
+        raise _gather_error(tensors[0], e) from e
+    return parts
+
+
+def _assemble(t, parts):
+    """The whole value of the DTensor ``t`` from its local shards ``parts`` (one per rank, in rank order)."""
+    ranks = t.device_mesh.mesh
+    full = torch.empty(t.shape, dtype=parts[0].dtype, device=parts[0].device)
     for rank, part in enumerate(parts):
         coords = (ranks == rank).nonzero()
         if not len(coords):
             continue
         index = [slice(None)] * full.dim()
+        shape = list(t.shape)
         for i, placement in enumerate(t.placements):
             if isinstance(placement, Shard):
                 d = placement.dim
                 size = t.shape[d] // ranks.shape[i]
                 index[d] = slice(int(coords[0][i]) * size, (int(coords[0][i]) + 1) * size)
-        full[tuple(index)] = part
+                shape[d] = size
+        full[tuple(index)] = part.reshape(shape)
     return full
+
+
+def full_value(t):
+    """The whole value of a DTensor: its shards gathered from every process (a collective that every process
+    must call at the same point), or, inside a ``snapshot`` that holds it, the value gathered then.
+
+    The gather runs on a process group of its own, never the training steps' one: a read made by one process
+    alone (e.g. a callback that runs on rank 0 only) then cannot pair with the other processes' training
+    collectives and silently mix values; it fails with a message saying why."""
+    if not _is_split(t):
+        return t.to_local().detach().clone()  # replicated: every process has it all
+    cached = _CACHE.get(id(t))
+    if cached is not None and cached[0] is t:
+        return cached[1].clone()  # a copy: the caller may write into it
+    local = t.to_local().detach().cpu().contiguous()  # the read group is Gloo's; values go to the host anyway
+    return _assemble(t, _all_gather(local, [t]))
+
+
+@contextlib.contextmanager
+def snapshot(variables):
+    """Inside the block, reading any of the sharded ``variables`` (``get_weights``, ``save``, ``numpy()``)
+    needs no communication, so one process alone may do it (rank 0 writing a checkpoint).
+
+    Every process must enter it at the same point with the same ``variables`` in the same order (the model's
+    weights, then its optimizer's): it gathers the whole values of those that are split, with one all-gather
+    per dtype on the read group. A write to a sharded variable inside the block (``assign``, an optimizer
+    update) drops the gathered values (a later read gathers again). Nothing is gathered when no variable is
+    split."""
+    tensors, seen = [], set()
+    for v in variables:
+        p = v._storage()
+        if is_sharded(p) and _is_split(p) and id(p) not in seen:
+            seen.add(id(p))
+            tensors.append(p)
+    if not tensors:
+        yield
+        return
+    by_dtype = {}
+    for t in tensors:
+        by_dtype.setdefault(t.dtype, []).append(t)
+    added = {}
+    for group in by_dtype.values():  # dict order: the same on every process (first appearance)
+        locals_ = [t.to_local().detach().cpu().reshape(-1) for t in group]
+        parts = _all_gather(torch.cat(locals_), group)
+        offset = 0
+        for t, loc in zip(group, locals_):
+            n = loc.numel()
+            added[id(t)] = (t, _assemble(t, [part[offset:offset + n] for part in parts]))
+            offset += n
+    generation = _GENERATION[0]
+    outer = {key: _CACHE[key] for key in added if key in _CACHE}  # a snapshot around this one
+    _CACHE.update(added)
+    try:
+        yield
+    finally:
+        if _GENERATION[0] == generation:  # still valid: only this block's values leave
+            for key in added:
+                _CACHE.pop(key, None)
+            _CACHE.update(outer)
+        else:
+            _drop_cache()
 
 
 _RAW = [0]  # > 0 inside optimizer_scope: sharded variables read as their DTensors
@@ -206,6 +284,7 @@ class Sharding:
 def optimizer_scope():
     """Sharded variables read as their DTensors (each process updates its shards); plain tensors (a learning
     rate, a step count) meet them as replicated values."""
+    _drop_cache()  # the shards are about to change
     _RAW[0] += 1
     try:
         with implicit_replication():
@@ -216,6 +295,7 @@ def optimizer_scope():
 
 def assign(param, value):
     """Write a whole value (plain or DTensor) into a sharded variable: each process keeps its part."""
+    _drop_cache()
     with torch.no_grad():
         if not is_sharded(value):  # each process keeps its part of its own (equal) copy: no communication
             value = distribute_tensor(value.to(param.dtype), param.device_mesh, param.placements, src_data_rank=None)

@@ -177,6 +177,19 @@ def _broadcast_variables(variables):
             v._storage().copy_(buf.to(t.device))
 
 
+def _whole_values(variables):
+    """A context within which one process alone may read the whole values of ``variables`` (see
+    ``_sharding.snapshot``); entered by every process at the same point. Nothing happens (no communication)
+    unless a ``ModelParallel`` run holds sharded variables."""
+    if _model_parallel() is None:
+        import contextlib
+
+        return contextlib.nullcontext()
+    from lamina.backend.torch import _sharding
+
+    return _sharding.snapshot(variables)
+
+
 def sum_across_processes(values):
     """Elementwise sums of a list of tensors over all processes (new tensors)."""
     if not values or process_count() <= 1:
