@@ -677,7 +677,8 @@ class Trainer:
         predict_fn = self._get_step("predict")
         run = getattr(predict_fn, "predict_array", None)  # an engine's quicker route for one NumPy batch
         out = run(x) if run is not None else predict_fn.predict_batch(predict_fn.place_batches([(x, None, None)]))
-        return tree.map_structure(backend.convert_to_numpy, out)
+        return backend.convert_to_numpy(out) if backend.is_tensor(out) else \
+            tree.map_structure(backend.convert_to_numpy, out)
 
     # ---- single batches ------------------------------------------------------------
 

@@ -176,6 +176,10 @@ class PredictFunction(_StepFunction):
         with torch.no_grad():
             return self._forward(placed[0][0])
 
+    def predict_array(self, x):
+        """The outputs for one NumPy batch (``predict`` of a small array, ``predict_on_batch``)."""
+        return self.predict_batch(((convert_to_tensor(x), None, None),))
+
 
 def _wants_compile(model):
     """``compile(jit_compile=True)``: the step's pieces run through ``torch.compile`` (Keras's "auto" is
