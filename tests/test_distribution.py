@@ -502,3 +502,25 @@ def test_when_a_jax_process_is_killed_the_other_stops(tmp_path, victim):
             if p.poll() is None:
                 p.kill()
                 p.communicate()
+
+
+def test_tensorboard_weight_histograms_are_refused_before_training_with_sharded_variables(monkeypatch, tmp_path):
+    """Under ModelParallel on PyTorch, rank 0 alone cannot read sharded weights: TensorBoard's histograms and
+    embeddings are refused with a clear message before any step (not after the distributed timeout)."""
+    from lamina.distribution import _loop
+
+    class Sharded:
+        @staticmethod
+        def _shards_variables():
+            return True
+
+    monkeypatch.setattr(_loop, "active", lambda: True)
+    monkeypatch.setattr(_loop, "_engine", lambda: Sharded)
+    with pytest.raises(ValueError, match="histogram_freq=1.*sharded variables"):
+        _loop.check_callbacks([lamina.callbacks.TensorBoard(str(tmp_path), histogram_freq=1)])
+    with pytest.raises(ValueError, match="embeddings_freq=2"):
+        _loop.check_callbacks([lamina.callbacks.TensorBoard(str(tmp_path), embeddings_freq=2)])
+    _loop.check_callbacks([lamina.callbacks.TensorBoard(str(tmp_path)),  # losses and metrics only: fine
+                           lamina.callbacks.ModelCheckpoint(str(tmp_path / "m.keras"))])
+    monkeypatch.setattr(Sharded, "_shards_variables", staticmethod(lambda: False))  # data parallel: fine
+    _loop.check_callbacks([lamina.callbacks.TensorBoard(str(tmp_path), histogram_freq=1)])

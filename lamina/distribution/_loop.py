@@ -24,6 +24,25 @@ def is_chief():
     return _engine().process_index() == 0
 
 
+def check_callbacks(callbacks):
+    """Refuse, before training, callbacks that would read sharded weights on rank 0 alone (``TensorBoard``'s
+    histograms and embeddings under ``ModelParallel`` on PyTorch): that read is a collective the other processes
+    never join, so it would wait for the distributed timeout and then fail."""
+    if not callbacks or not active():
+        return
+    shards = getattr(_engine(), "_shards_variables", None)
+    if shards is None or not shards():
+        return
+    for c in callbacks:
+        reads_weights = getattr(c, "histogram_freq", 0) or getattr(c, "embeddings_freq", 0)
+        if getattr(c, "_chief_only", False) and reads_weights:
+            raise ValueError(
+                f"{type(c).__name__}(histogram_freq={getattr(c, 'histogram_freq', 0)}, embeddings_freq="
+                f"{getattr(c, 'embeddings_freq', 0)}): writing weight histograms or embeddings reads the weights on "
+                "rank 0 alone, which sharded variables (ModelParallel on PyTorch) do not support yet. Use "
+                "histogram_freq=0 and embeddings_freq=0 (losses and metrics are still logged), or DataParallel.")
+
+
 def whole_weights(model):
     """A context within which this process alone may read the whole values of the model's weights and its
     optimizer's variables (rank 0 writing a checkpoint): every process must enter it at the same point.

@@ -446,6 +446,8 @@ class Trainer:
                 )
 
     def _make_callbacks(self, callbacks, verbose, epochs, steps):
+        if isinstance(callbacks, (list, tuple)):
+            distribution_loop.check_callbacks(callbacks)
         if not distribution_loop.is_chief():
             verbose = 0  # only rank 0 prints, and writes logs and checkpoints
             if isinstance(callbacks, (list, tuple)):

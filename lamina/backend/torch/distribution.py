@@ -177,6 +177,11 @@ def _broadcast_variables(variables):
             v._storage().copy_(buf.to(t.device))
 
 
+def _shards_variables():
+    """Whether this run stores variables sharded across processes (``ModelParallel`` with several)."""
+    return _model_parallel() is not None
+
+
 def _whole_values(variables):
     """A context within which one process alone may read the whole values of ``variables`` (see
     ``_sharding.snapshot``); entered by every process at the same point. Nothing happens (no communication)
