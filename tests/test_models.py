@@ -224,3 +224,23 @@ def test_functional_layers_are_listed_in_keras_order():
     unused = lamina.Input((2,), name="unused")
     model = lamina.Model([x, unused], layers.Dense(1, name="o")(layers.Dense(3, name="h")(x)))
     assert [l.name for l in model.layers] == ["x", "h", "unused", "o"]
+
+
+@pytest.mark.parametrize("kind", ["functional", "sequential"])
+def test_deepcopy_gives_an_independent_model_that_runs_and_trains(kind):
+    import copy
+
+    if kind == "functional":
+        inp = lamina.Input((4,))
+        h = layers.Dense(3, activation="relu")(inp)
+        model = lamina.Model(inp, layers.Dense(2)(layers.Concatenate()([h, inp])))
+    else:
+        model = lamina.Sequential([lamina.Input((4,)), layers.Dense(3, activation="relu"), layers.Dense(2)])
+    x = np.random.RandomState(0).normal(size=(8, 4)).astype("float32")
+    before = _np(model(x))
+    clone = copy.deepcopy(model)
+    np.testing.assert_allclose(_np(clone(x)), before, rtol=1e-6)
+    clone.compile(optimizer="sgd", loss="mse")
+    clone.fit(x, np.zeros((8, 2), "float32"), epochs=2, verbose=0)
+    np.testing.assert_allclose(_np(model(x)), before, rtol=1e-6)  # the original is untouched
+    assert not np.allclose(_np(clone(x)), before)

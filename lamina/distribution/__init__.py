@@ -8,7 +8,10 @@ One program runs unchanged on one device or many:
   trains data parallel without any change to the script. Each process computes the
   gradients of its share of every global batch (``batch_size`` is the global batch) and
   the gradients are all-reduced, so N processes take the same steps as one process with
-  the same global batch. Only rank 0 prints and writes checkpoints.
+  the same global batch. Only rank 0 prints and writes checkpoints. Under ``ModelParallel``
+  the variables its ``LayoutMap`` splits are stored sharded across the processes (FSDP on
+  torch's DTensor: gathered for each step, gradients reduce-scattered to the shards); see
+  docs/distributed.md.
 - **JAX**: ``jax.sharding`` across the devices of a ``DeviceMesh``: ``DataParallel`` shards
   every batch along the mesh's batch axis and replicates the variables; ``ModelParallel``
   also lays variables out as a ``LayoutMap`` says (path regexes to ``TensorLayout``);

@@ -118,8 +118,7 @@ class Functional(Model):
         self._outputs_struct = outputs
         self.inputs = tree.flatten(inputs)
         self.outputs = tree.flatten(outputs)
-        nodes = _topological_steps(self.inputs, self.outputs)
-        self._steps = [_Step(n) for n in nodes]
+        nodes = self._index_graph()
         self._input_layers = [t._history.operation for t in self.inputs]
         # Keras 3's order (by depth), which its weight files rely on; call order as the fallback.
         ops_in_order = keras_layer_order(self.inputs, self.outputs) + self._input_layers + \
@@ -131,15 +130,37 @@ class Functional(Model):
                 layers.append(op)
         self._graph_layers = layers
         self._tracked.extend(l for l in layers if not isinstance(l, InputLayer))
-        self._output_ids = [id(t) for t in self.outputs]
         self.built = True
         self._build_shapes = tree.map_structure(lambda t: t.shape, inputs)
+        self._index_runs()
+
+    def _index_graph(self):
+        """The steps of the graph, in call order; they find their values by the ids of the graph's tensors."""
+        nodes = _topological_steps(self.inputs, self.outputs)
+        self._steps = [_Step(n) for n in nodes]
+        self._output_ids = [id(t) for t in self.outputs]
+        return nodes
+
+    def _index_runs(self):
         # String inputs: their layers run on the host, the rest as usual (None for numeric models).
         from lamina.layers.preprocessing._string_inputs import StringInputPlan
 
         self._string_plan = StringInputPlan.build(self)
         self._run_steps = self._steps if self._string_plan is None else self._string_plan.engine_steps
         self._plans = _direct_calls.Plans()  # layers called directly, by input signature (see _direct_calls)
+
+    def __deepcopy__(self, memo):
+        """A copy with its own layers and weights. The graph's steps refer to tensors by id, so the copy indexes
+        its own copied graph again."""
+        import copy
+
+        new = type(self).__new__(type(self))
+        memo[id(self)] = new
+        for key, value in self.__dict__.items():
+            object.__setattr__(new, key, copy.deepcopy(value, memo))
+        new._index_graph()
+        new._index_runs()
+        return new
 
     def _convert_input(self, x):
         if self._string_plan is not None:  # raw strings stay NumPy; the plan converts the numeric inputs
