@@ -205,25 +205,32 @@ def test_reading_sharded_weights_on_one_process_only_fails_clearly(tmp_path):
 
 # Every process enters the checkpointing callbacks' saves at the same point and gathers the sharded variables;
 # rank 0 alone prints and writes. A recorder (on every process) keeps what get_weights() gives at each save.
-_CHECKPOINT = textwrap.dedent("""
-    import os, sys
-    import numpy as np
-    import lamina as keras
-    from lamina import distribution
+def _sharded_mlp(mesh_shape, axis_names, split_axis):
+    """The opening of a worker script: a 2-process ModelParallel with both kernels split over ``split_axis``,
+    the Dense(16)-Dense(4) model compiled with Adam, data ``x``, ``y`` and this process's ``rank``."""
+    return textwrap.dedent(f"""
+        import json, os, sys
+        import numpy as np
+        import lamina as keras
+        from lamina import distribution
 
+        rank = distribution.process_index()
+        mesh = distribution.DeviceMesh({mesh_shape!r}, {axis_names!r}, distribution.list_devices())
+        layout_map = distribution.LayoutMap(mesh)
+        layout_map["hidden/kernel"] = (None, {split_axis!r})
+        layout_map["head/kernel"] = ({split_axis!r}, None)
+        distribution.set_distribution(distribution.ModelParallel(layout_map=layout_map, batch_dim_name="batch"))
+        rng = np.random.default_rng(0)
+        x, y = rng.normal(size=(40, 6)).astype("float32"), rng.integers(0, 4, size=(40,))
+        keras.utils.set_random_seed(3)
+        model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(16, activation="relu", name="hidden"),
+                                  keras.layers.Dense(4, activation="softmax", name="head")])
+        model.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy")
+    """)
+
+
+_CHECKPOINT = _sharded_mlp((2,), ["batch"], "batch") + textwrap.dedent("""
     folder = sys.argv[1]
-    rank = distribution.process_index()
-    mesh = distribution.DeviceMesh((2,), ["batch"], distribution.list_devices())
-    layout_map = distribution.LayoutMap(mesh)
-    layout_map["hidden/kernel"] = (None, "batch")
-    layout_map["head/kernel"] = ("batch", None)
-    distribution.set_distribution(distribution.ModelParallel(layout_map=layout_map, batch_dim_name="batch"))
-    rng = np.random.default_rng(0)
-    x, y = rng.normal(size=(40, 6)).astype("float32"), rng.integers(0, 4, size=(40,))
-    keras.utils.set_random_seed(3)
-    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(16, activation="relu", name="hidden"),
-                              keras.layers.Dense(4, activation="softmax", name="head")])
-    model.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy")
     seen = {}
 
     class Record(keras.callbacks.Callback):  # every process: get_weights() gathers at the same point
@@ -292,26 +299,9 @@ def test_model_checkpoint_on_rank_0_saves_the_whole_sharded_weights(tmp_path):
             np.testing.assert_array_equal(b, a)
 
 
-_BACKUP = textwrap.dedent("""
-    import json, os, sys
-    import numpy as np
-    import lamina as keras
-    from lamina import distribution
-
+_BACKUP = _sharded_mlp((1, 2), ["batch", "model"], "model") + textwrap.dedent("""
     folder, crash_after, save_freq = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     save_freq = save_freq if save_freq == "epoch" else int(save_freq)
-    rank = distribution.process_index()
-    mesh = distribution.DeviceMesh((1, 2), ["batch", "model"], distribution.list_devices())
-    layout_map = distribution.LayoutMap(mesh)
-    layout_map["hidden/kernel"] = (None, "model")
-    layout_map["head/kernel"] = ("model", None)
-    distribution.set_distribution(distribution.ModelParallel(layout_map=layout_map, batch_dim_name="batch"))
-    rng = np.random.default_rng(0)
-    x, y = rng.normal(size=(40, 6)).astype("float32"), rng.integers(0, 4, size=(40,))
-    keras.utils.set_random_seed(3)
-    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(16, activation="relu", name="hidden"),
-                              keras.layers.Dense(4, activation="softmax", name="head")])
-    model.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy")
 
     class Crash(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):

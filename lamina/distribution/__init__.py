@@ -46,8 +46,15 @@ __all__ = ["list_devices", "DeviceMesh", "TensorLayout", "LayoutMap", "DataParal
 _CURRENT = None
 
 
+_ENGINES = {}  # the engine's distribution module, by engine (looked up on every small predict)
+
+
 def _engine():
-    return importlib.import_module(backend.engine.__name__ + ".distribution")
+    name = backend.engine.__name__
+    module = _ENGINES.get(name)
+    if module is None:
+        module = _ENGINES[name] = importlib.import_module(name + ".distribution")
+    return module
 
 
 # ---- devices and processes -------------------------------------------------------------------

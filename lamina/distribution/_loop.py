@@ -82,15 +82,10 @@ def summed_metrics(model):
             v.assign(value)
 
 
-_ENGINE = []  # the engine's distribution module, looked up once (``active`` runs on every small predict)
-
-
 def active():
     """Whether a distribution is set or several processes run (the loop's general paths handle those)."""
     from lamina import distribution
 
     if distribution._CURRENT is not None:
         return True
-    if not _ENGINE:
-        _ENGINE.append(_engine())
-    return _ENGINE[0].process_count() > 1
+    return _engine().process_count() > 1

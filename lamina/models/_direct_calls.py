@@ -91,6 +91,3 @@ class Plans:
         if len(self.plans) >= _MAX_PLANS:
             self.plans = {}
         self.plans[key] = plan
-
-    def clear(self):
-        self.plans = {}

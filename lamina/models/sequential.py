@@ -163,7 +163,10 @@ class Sequential(Model):
             y = layer(x, **kwargs)
             if record is not None:  # after the call: the layer is built and its checks passed
                 entry = _direct_calls.prepare(layer, x, training) if mask is None else None
-                record = None if entry is None else record + [entry]
+                if entry is None:
+                    record = None
+                else:
+                    record.append(entry)
             mask = layer.compute_mask(x, mask) if (mask is not None or _makes_mask(layer)) else None
             x = y
         if key is not None and plan is None:  # remember what this signature allows (False: the full path)

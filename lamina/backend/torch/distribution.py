@@ -314,6 +314,7 @@ class _ModelParallelTrainFunction(_DataParallelTrainFunction):
         plain = [v for v in self.variables + self._ntv + slots if not _is_sharded(v)]
         _broadcast_variables(plain)
         self.params = [v._storage() for v in self.variables]
+        self._plain = [i for i, v in enumerate(self.variables) if not _is_sharded(v)]  # all-reduced gradients
 
     def step(self, x, y, sw):
         model = self.model
@@ -337,7 +338,7 @@ class _ModelParallelTrainFunction(_DataParallelTrainFunction):
     def _reduce_replicated(self, grads):
         """All-reduce (as data parallel) the gradients of the variables left plain; the sharded ones
         arrive reduced already."""
-        plain = [i for i, p in enumerate(self.params) if not _is_sharded_tensor(p)]
+        plain = self._plain
         if not plain:
             return grads
         grads = list(grads)
@@ -384,12 +385,10 @@ class _ModelParallelPredictFunction(_trainer.PredictFunction):
             return super().predict_batch(placed)
 
 
-def _is_sharded_tensor(t):
-    return type(t) is not torch.nn.Parameter and type(t) is not torch.Tensor and hasattr(t, "placements")
-
-
 def _is_sharded(variable):
-    return _is_sharded_tensor(variable._storage())
+    from lamina.backend.torch import _sharding  # DTensor's modules load only when a run shards
+
+    return _sharding.is_sharded(variable._storage())
 
 
 def _follows_its_variable(slot):
