@@ -19,6 +19,7 @@ process at the same point) one process alone may read the values gathered on ent
 """
 
 import contextlib
+import weakref
 
 import numpy as np
 import torch
@@ -36,6 +37,7 @@ def is_sharded(t):
 
 
 _READ_GROUP = []  # a process group of its own for reading whole values (see full_value)
+_MESHES = weakref.WeakSet()  # the torch device meshes of the Shardings built in this process (see release)
 
 # The whole values gathered by ``snapshot``: {id(DTensor): (DTensor, whole value)}, valid inside its block
 # until a sharded variable is written (``assign``, an optimizer update).
@@ -47,6 +49,22 @@ def _drop_cache():
     if _CACHE:
         _CACHE.clear()
     _GENERATION[0] += 1
+
+
+def release():
+    """Drop this module's references to process groups once ``destroy_process_group`` has shut them down.
+
+    A Gloo group's worker threads are joined only when its last reference goes. Left to the interpreter's
+    teardown, a worker still releasing a finished collective's tensors (whose Python objects it may then own)
+    asks for the interpreter lock after finalization began, and the process aborts ("terminate called without
+    an active exception", ~1 exit in 50 here). Released here, at exit but before finalization, the groups are
+    destroyed now: the engine frees them without the interpreter lock held, so their workers finish first."""
+    _READ_GROUP.clear()
+    for mesh in list(_MESHES):
+        registry = getattr(mesh, "_pg_registry", None)  # torch's DeviceMesh keeps its dimensions' groups here
+        if isinstance(registry, dict):
+            registry.clear()
+    _MESHES.clear()
 
 
 def _is_split(t):
@@ -213,6 +231,7 @@ class Sharding:
         self.axis_sizes = dict(zip(mesh.axis_names, mesh.shape))
         device = "cuda" if _core._ON_CUDA else "cpu"  # where the variables live
         self.mesh = init_device_mesh(device, tuple(mesh.shape), mesh_dim_names=tuple(mesh.axis_names))
+        _MESHES.add(self.mesh)
         if not _READ_GROUP:  # every process builds it here, at the same point (new_group is collective)
             from lamina.backend.torch import distribution as _dist
 

@@ -76,9 +76,15 @@ def initialize(job_addresses=None, num_processes=None, process_id=None):
 
 
 def _shutdown():
-    """Leave the process group before the interpreter tears down (else Gloo's threads may abort)."""
+    """Leave the process group before the interpreter tears down (else Gloo's threads may abort), then drop
+    the groups of sharded models' meshes (see ``_sharding.release``)."""
     if dist.is_initialized():
         dist.destroy_process_group()
+    import sys
+
+    sharding = sys.modules.get("lamina.backend.torch._sharding")  # loaded only by ModelParallel
+    if sharding is not None:
+        sharding.release()
 
 
 def _auto_initialize():
