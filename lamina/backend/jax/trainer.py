@@ -24,6 +24,21 @@ def _place(struct):
     return tree.map_structure(lambda a: None if a is None else convert_to_tensor(a), struct)
 
 
+def _host(struct):
+    """``struct``'s arrays as NumPy arrays of the dtypes ``_place`` gives (cast only where they differ)."""
+    def one(a):
+        if a is None:
+            return None
+        if isinstance(a, np.ndarray) and a.dtype != object:
+            dt = _engine_dtype(a.dtype)
+            return a if a.dtype == dt else a.astype(dt)
+        return np.asarray(convert_to_tensor(a))
+
+    if struct is None:
+        return None
+    return tree.map_structure(one, struct)
+
+
 def _gather(struct, idx):
     if struct is None:
         return None
@@ -153,6 +168,8 @@ class _StepFunction:
     def place(self, data):
         if self.placement is not None and self.placement.multi_process:
             return self.placement.replicate((data.x, data.y, data.sample_weight))
+        if self._host_gather:  # batches are taken on the host (``_batches``): no copy of the data to and fro
+            return (_host(data.x), _host(data.y), _host(data.sample_weight))
         return (_place(data.x), _place(data.y), _place(data.sample_weight))
 
     def sync(self):
