@@ -127,8 +127,9 @@ def main():
         "",
         "Same global batch, so the two runs take the same steps (the tests check equal weights); the ratio is "
         "the cost of splitting each step and all-reducing the gradients on CPU cores shared by both workers. "
-        "ModelParallel also all-gathers every sharded kernel and reduce-scatters its gradient at each step (one "
-        "collective per variable, not bucketed), in exchange for holding half of each kernel and of its Adam slots.",
+        "ModelParallel also all-gathers the sharded kernels and reduce-scatters their gradients at each step (one "
+        "collective per bucket: the variables of one dtype split over one mesh axis), in exchange for holding half "
+        "of each kernel and of its Adam slots.",
     ])
     sys.path.insert(0, str(HERE))
     from run import write_section

@@ -30,20 +30,21 @@ _WORKER = textwrap.dedent("""
     x = rng.normal(size=(40, 6)).astype("float32")
     y = rng.integers(0, 4, size=(40,))
     if world > 1:
-        if opt == "adam":  # a "model" axis for the weights, a "batch" axis (of size 1) for the data
+        if opt.startswith("adam"):  # a "model" axis for the weights, a "batch" axis (of size 1) for the data
             mesh = distribution.DeviceMesh((1, world), ["batch", "model"], distribution.list_devices())
             axis = "model"
         else:  # FSDP proper: one axis, the weights split over the processes that split the batch
             mesh = distribution.DeviceMesh((world,), ["batch"], distribution.list_devices())
             axis = "batch"
         layout_map = distribution.LayoutMap(mesh)
-        layout_map["hidden/kernel"] = (None, axis)
+        # adam_two_axes: the hidden kernel split over both axes (DTensor's redistribute), not one (the buckets)
+        layout_map["hidden/kernel"] = ("batch" if opt == "adam_two_axes" else None, axis)
         layout_map["head/kernel"] = (axis, None)
         distribution.set_distribution(distribution.ModelParallel(layout_map=layout_map, batch_dim_name="batch"))
     keras.utils.set_random_seed(3)
     model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(16, activation="relu", name="hidden"),
                               keras.layers.Dense(4, activation="softmax", name="head")])
-    optimizer = (keras.optimizers.Adam(0.01) if opt == "adam"
+    optimizer = (keras.optimizers.Adam(0.01) if opt.startswith("adam")
                  else keras.optimizers.RMSprop(0.01, clipnorm=0.5))  # the per-variable (not fused) update
     model.compile(optimizer, "sparse_categorical_crossentropy", metrics=["accuracy"])
     before = model.evaluate(x, y, batch_size=8, verbose=0)  # the weights are placed before the optimizer's slots
@@ -97,7 +98,7 @@ def _read(prefix, rank):
         return result, weights, z["predicted"], z["called"]
 
 
-@pytest.mark.parametrize("opt", ["adam", "rmsprop_clipnorm"])
+@pytest.mark.parametrize("opt", ["adam", "rmsprop_clipnorm", "adam_two_axes"])
 def test_two_processes_hold_half_of_each_sharded_variable_and_train_like_one(tmp_path, opt):
     script = tmp_path / "worker.py"
     script.write_text(_WORKER)
@@ -112,8 +113,8 @@ def test_two_processes_hold_half_of_each_sharded_variable_and_train_like_one(tmp
         local = two["local"]
         assert local["hidden/kernel"] == [6, 8] and local["head/kernel"] == [8, 4]
         assert local["hidden/bias"] == [16] and local["head/bias"] == [4]  # not in the layout map: whole
-        slot = "momentum" if opt == "adam" else "velocity"
-        assert local[f"{'adam' if opt == 'adam' else 'rmsprop'}/hidden_kernel_{slot}"] == [6, 8]
+        adam = opt.startswith("adam")
+        assert local["adam/hidden_kernel_momentum" if adam else "rmsprop/hidden_kernel_velocity"] == [6, 8]
         assert one["local"]["hidden/kernel"] == [6, 16]
         # (b) the gathered weights equal the one-process run's (same seed, same global batches)
         assert two["shapes"] == [[6, 16], [16], [16, 4], [4]]
@@ -131,7 +132,7 @@ def test_two_processes_hold_half_of_each_sharded_variable_and_train_like_one(tmp
         # interpreter is alive (2 worker threads each); left to its teardown, a worker releasing a collective's
         # tensors could abort the process. The world group's workers may stay: DTensor's ops keep it referenced.
         before, after = two["workers"]
-        assert before >= (6 if opt == "adam" else 4) and after <= 2, two["workers"]
+        assert before >= (6 if adam else 4) and after <= 2, two["workers"]
     # (d) the saved file holds the whole weights, loadable by a single process
     loaded = lamina.saving.load_model(str(tmp_path / "two.keras"))
     for a, b in zip(one_w, loaded.get_weights()):

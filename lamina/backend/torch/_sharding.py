@@ -5,12 +5,15 @@ Each trainable variable whose ``LayoutMap`` entry splits a dimension over a mesh
 it, and of its optimizer slots, which follow their variable's placement. A step works as torch's own
 ``fully_shard`` (FSDP2) does:
 
-- before the forward pass every sharded variable is all-gathered (``DTensor.redistribute`` to
-  ``Replicate``) and the model computes on the full, plain tensors, each process on its share of the global
-  batch (so every op and fused kernel of the backend runs unchanged);
-- the gathered tensor leaves DTensor with ``to_local(grad_placements=[Partial()])``: in the backward pass
-  DTensor reduce-scatters each process's gradient back to the shards (all-reduces it for replicated
-  variables), so every process holds the gradient of the whole global batch for its shard;
+- before the forward pass the sharded variables are all-gathered, one collective per bucket (the variables
+  of one dtype split over one mesh axis, flattened into one buffer), and the model computes on the full,
+  plain tensors, each process on its share of the global batch (so every op and fused kernel of the backend
+  runs unchanged);
+- in the backward pass each bucket's gradients are reduce-scattered back to the shards with one collective
+  (and all-reduced over the other mesh axes; the replicated variables' with one all-reduce), so every
+  process holds the gradient of the whole global batch for its shard; they reach the DTensor parameters
+  through ``to_local``'s own backward. A variable split over several mesh axes goes through
+  ``DTensor.redistribute`` and ``to_local(grad_placements=[Partial()])`` instead;
 - the optimizer updates the shards in place (foreach / fused kernels on DTensors).
 
 Reading a sharded variable's value as an array (``get_weights``, ``save``, ``numpy()``) gathers it, which
@@ -55,10 +58,11 @@ def release():
     """Drop this module's references to process groups once ``destroy_process_group`` has shut them down.
 
     A Gloo group's worker threads are joined only when its last reference goes. Left to the interpreter's
-    teardown, a worker still releasing a finished collective's tensors (whose Python objects it may then own)
-    asks for the interpreter lock after finalization began, and the process aborts ("terminate called without
-    an active exception", ~1 exit in 50 here). Released here, at exit but before finalization, the groups are
-    destroyed now: the engine frees them without the interpreter lock held, so their workers finish first."""
+    teardown, a worker still releasing a finished collective's tensors (whose Python objects it may then
+    own) asks for the interpreter lock after finalization began, and the process aborts ("terminate called
+    without an active exception": 2 exits in 273 of a test script here). Released here, at exit but before
+    finalization, the groups are destroyed now: the engine frees them without the interpreter lock held, so
+    their workers finish first."""
     _READ_GROUP.clear()
     for mesh in list(_MESHES):
         registry = getattr(mesh, "_pg_registry", None)  # torch's DeviceMesh keeps its dimensions' groups here
@@ -281,22 +285,117 @@ class Sharding:
     @contextlib.contextmanager
     def gathered(self, variables, grad):
         """Inside the block the sharded ``variables`` read as their full values (gathered now, in the order
-        given, the same on every process); with ``grad`` their gradients flow back to the shards."""
+        given, the same on every process); with ``grad`` their gradients flow back to the shards.
+
+        The variables split over one mesh axis are gathered in buckets, one all-gather per (axis, dtype), and
+        their gradients go back with one reduce-scatter per bucket (then one all-reduce over each other mesh
+        axis the processes along which hold copies); the replicated ones read their local value, and their
+        gradients are summed with one all-reduce per dtype - FSDP's flat buckets, instead of DTensor's one
+        collective (or several, on a mesh of several axes) per variable. A variable split over several axes
+        goes through DTensor's ``redistribute``."""
         from lamina.backend.torch import distribution as _dist
 
-        values = {}
+        values, buckets = {}, {}
         for v in variables:
             p = v._storage()
             if not is_sharded(p):
                 continue
-            full = _dist._collective(f"all-gather the sharded variable '{v.path}'", p.redistribute, self.mesh,
-                                     self.replicate)
-            values[id(v)] = full.to_local(grad_placements=self.partial) if grad else full.to_local().detach()
+            split = [(i, pl.dim) for i, pl in enumerate(p.placements) if isinstance(pl, Shard)]
+            if len(split) > 1 or any(not isinstance(pl, (Shard, Replicate)) for pl in p.placements):
+                full = _dist._collective(f"all-gather the sharded variable '{v.path}'", p.redistribute,
+                                         self.mesh, self.replicate)
+                values[id(v)] = full.to_local(grad_placements=self.partial) if grad else full.to_local().detach()
+                continue
+            key = (split[0][0] if split else None, p.dtype)  # dict order: the same on every process
+            buckets.setdefault(key, []).append((v, p, split[0][1] if split else None))
+        for (axis, _), members in buckets.items():
+            locals_ = [p.to_local() for _, p, _ in members]
+            dims = [d for _, _, d in members]
+            if grad and torch.is_grad_enabled():
+                fulls = _GatherBucket.apply(self, axis, dims, *locals_)
+            else:
+                fulls = self._gather(axis, dims, [t.detach() for t in locals_])
+            for (v, _, _), full in zip(members, fulls):
+                values[id(v)] = full
         if not values:
             yield
             return
         with _GatheredScope(values):
             yield
+
+    def _group(self, axis):
+        return self.mesh.get_group(self.axis_names[axis])
+
+    def _gather(self, axis, dims, locals_):
+        """The full values of the local shards ``locals_``, split over mesh axis ``axis`` (None: replicated)
+        along ``dims``: one all-gather of their concatenation."""
+        if axis is None:
+            return list(locals_)
+        from lamina.backend.torch import distribution as _dist
+
+        size = self.axis_sizes[self.axis_names[axis]]
+        flat = torch.cat([t.reshape(-1) for t in locals_])
+        out = flat.new_empty(size * flat.numel())
+        _dist._collective("all-gather the sharded variables", dist.all_gather_single, out, flat,
+                          group=self._group(axis))
+        out = out.view(size, -1)
+        fulls, offset = [], 0
+        for t, d in zip(locals_, dims):
+            n = t.numel()
+            fulls.append(torch.cat([out[r, offset:offset + n].view(t.shape) for r in range(size)], dim=d))
+            offset += n
+        return fulls
+
+    def _reduce(self, axis, dims, grads, shapes):
+        """The gradients of the local shards from the full gradients ``grads``: summed over every process (a
+        reduce-scatter over ``axis``, then an all-reduce over each other axis of size > 1)."""
+        from lamina.backend.torch import distribution as _dist
+
+        if axis is None:
+            flat = torch.cat([g.reshape(-1) for g in grads])
+            _dist._collective("all-reduce the gradients of the replicated variables", dist.all_reduce, flat)
+            others = []
+        else:
+            size = self.axis_sizes[self.axis_names[axis]]
+            chunks = [g.chunk(size, dim=d) for g, d in zip(grads, dims)]  # contiguous split, as Shard(d)
+            full = torch.cat([c[r].reshape(-1) for r in range(size) for c in chunks])
+            flat = full.new_empty(full.numel() // size)
+            _dist._collective("reduce-scatter the gradients of the sharded variables", dist.reduce_scatter_single,
+                              flat, full, group=self._group(axis))
+            others = [i for i, name in enumerate(self.axis_names) if i != axis and self.axis_sizes[name] > 1]
+        for i in others:
+            _dist._collective("all-reduce the gradients of the sharded variables", dist.all_reduce, flat,
+                              group=self._group(i))
+        out, offset = [], 0
+        for shape in shapes:
+            n = int(np.prod(shape))
+            out.append(flat[offset:offset + n].view(shape))
+            offset += n
+        return out
+
+
+class _GatherBucket(torch.autograd.Function):
+    """Local shards -> full values (one all-gather); full gradients -> local gradients summed over every
+    process (one reduce-scatter / all-reduce). The local shards come from ``DTensor.to_local()``, whose own
+    backward makes the local gradients DTensor gradients with the variables' placements."""
+
+    @staticmethod
+    def forward(ctx, sharding, axis, dims, *locals_):
+        ctx.sharding, ctx.axis, ctx.dims = sharding, axis, dims
+        ctx.shapes = [t.shape for t in locals_]
+        ctx.like = [(t.dtype, t.device) for t in locals_]
+        fulls = sharding._gather(axis, dims, locals_)
+        if axis is None:  # a view of an input would be returned as is: autograd wants outputs of its own
+            fulls = [t.view_as(t) for t in fulls]
+        return tuple(fulls)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        size = 1 if ctx.axis is None else ctx.sharding.axis_sizes[ctx.sharding.axis_names[ctx.axis]]
+        grads = [torch.zeros([s * (size if i == d else 1) for i, s in enumerate(shape)] if d is not None
+                             else shape, dtype=dt, device=dev) if g is None else g
+                 for g, shape, d, (dt, dev) in zip(grads, ctx.shapes, ctx.dims, ctx.like)]
+        return (None, None, None) + tuple(ctx.sharding._reduce(ctx.axis, ctx.dims, grads, ctx.shapes))
 
 
 @contextlib.contextmanager
