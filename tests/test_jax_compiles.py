@@ -61,3 +61,24 @@ def test_arrays_given_to_fit_on_the_cpu_are_batched_where_they_are_with_the_engi
     data = ArrayData(x64, y64)
     for got, given in zip(fn.place(data), (data.x, data.y)):  # the dtypes the device copy had
         assert isinstance(got, np.ndarray) and got.dtype == _place(given).dtype
+
+
+def test_predict_on_data_of_new_lengths_compiles_one_program_per_batch_shape():
+    """On the CPU predict takes each batch on the host: its compiled program depends on the batch shape only,
+    so data of a new length compiles nothing for its full batches (one program for a new last-batch size)."""
+    rng = np.random.RandomState(2)
+    x = rng.rand(200, 6).astype("float32")
+    model = lamina.Sequential([lamina.Input((6,)), lamina.layers.Dense(5, activation="relu"),
+                               lamina.layers.Dense(3, activation="softmax")])
+    first = model.predict(x[:100], batch_size=32, verbose=0)  # batches of 32 and a last one of 4
+    fn = model._get_step("predict")
+    if not fn._host_gather:
+        pytest.skip("an accelerator gathers the batches on the device")
+    assert fn._placed_fn._cache_size() == 2
+    model.predict(x[:132], batch_size=32, verbose=0)  # a new length, the same batch shapes
+    assert fn._placed_fn._cache_size() == 2
+    third = model.predict(x[:150], batch_size=32, verbose=0)  # a last batch of 22: one more program
+    assert fn._placed_fn._cache_size() == 3
+    direct = lamina.ops.convert_to_numpy(model(x[:150]))
+    np.testing.assert_allclose(third, direct, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(first, direct[:100], rtol=1e-6, atol=1e-7)

@@ -381,6 +381,8 @@ class PredictFunction(_StepFunction):
     def place(self, data):
         if self.placement is not None and self.placement.multi_process:
             return (self.placement.replicate(data.x), None, None)
+        if self._host_gather:  # batches taken on the host, as in training (see __call__)
+            return (_host(data.x), None, None)
         return (_place(data.x), None, None)
 
     def _predict(self, weights, x, idx):
@@ -390,6 +392,13 @@ class PredictFunction(_StepFunction):
         return out, _scope_values(scope, self.ntv, ntv)
 
     def __call__(self, placed, block):
+        if self._host_gather:
+            # The compiled program sees one batch, so it depends on the batch shape only: predicting on data
+            # of a new length compiles nothing new (a gather compiled with the whole input compiled two
+            # programs, ~0.2 s, for every new length), and the input is not copied to the device first.
+            idx = np.asarray(block[0])
+            batch = tree.map_structure(lambda a: None if a is None else np.take(a, idx, axis=0), placed[0])
+            return self.predict_batch([(batch, None, None)])
         weights = (_values(self.tv), _values(self.ntv))
         out, ntv = self._settle(self._fn(weights, placed[0], np.asarray(block[0], np.int32)))
         _write(self.ntv, ntv)
