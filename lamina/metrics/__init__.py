@@ -71,6 +71,12 @@ from lamina.metrics.probabilistic_metrics import (  # noqa: F401
     SquaredHinge,
 )
 from lamina.metrics.reduction_metrics import Mean, MeanMetricWrapper, Sum  # noqa: F401
+from lamina.metrics.sensitivity_metrics import (  # noqa: F401
+    PrecisionAtRecall,
+    RecallAtPrecision,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
+)
 from lamina.metrics.regression_metrics import (  # noqa: F401
     ConcordanceCorrelation,
     CosineSimilarity,
@@ -96,6 +102,7 @@ _CLASSES = [
     SparseCategoricalCrossentropy, SquaredHinge, ConcordanceCorrelation, CosineSimilarity,
     LogCoshError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredError,
     MeanSquaredLogarithmicError, PearsonCorrelation, R2Score, RootMeanSquaredError,
+    PrecisionAtRecall, RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity,
 ]
 _FUNCTIONS = [
     accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,

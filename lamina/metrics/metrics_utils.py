@@ -54,6 +54,10 @@ def _prepare(y_true, y_pred, sample_weight, top_k, class_id):
     if sample_weight is not None:
         sample_weight = ops.cast(ops.convert_to_tensor(sample_weight), "float32")
         y_pred, sample_weight = squeeze_or_expand_to_same_rank(y_pred, sample_weight)
+        # Per-sample weights of shape (batch,) for predictions (batch, classes, ...): weigh
+        # every entry of a sample alike (as Keras does), not broadcast along the last axis.
+        while 0 < len(sample_weight.shape) < len(y_pred.shape):
+            sample_weight = ops.expand_dims(sample_weight, -1)
     if top_k is not None:
         y_pred = filter_top_k(y_pred, top_k)
     if class_id is not None:
@@ -83,8 +87,10 @@ def update_confusion_matrix_variables(variables_to_update, y_true, y_pred, thres
         sample_weight: optional weights, broadcastable to ``y_pred``.
         multi_label: keep one count per label (last axis) instead of pooling them.
         label_weights: optional per-label weights (not with ``multi_label``).
-        thresholds_distributed_evenly: use bucketing (thresholds must be evenly spaced with
-            an epsilon margin below 0 and above 1, as AUC's are).
+        thresholds_distributed_evenly: use bucketing. The thresholds must be evenly spaced:
+            either with an epsilon margin below 0 and above 1 (AUC's: every prediction in
+            ``[0, 1]`` is above the first), or exactly ``0, 1/(n-1), ..., 1`` (then predictions
+            are clipped to ``[0, 1]`` and a prediction of 0 is above none of them).
     """
     y_true, y_pred, weights = _prepare(y_true, y_pred, sample_weight, top_k, class_id)
     if label_weights is not None and not multi_label:
@@ -103,7 +109,8 @@ def update_confusion_matrix_variables(variables_to_update, y_true, y_pred, thres
     pos_w, neg_w = labels * weights, (1.0 - labels) * weights
     num_thresholds = len(thresholds)
     if thresholds_distributed_evenly and top_k is None:
-        counts = _bucket_counts(y_pred, pos_w, neg_w, num_thresholds, multi_label)
+        with_epsilon = thresholds[0] < 0.0 or thresholds[-1] > 1.0
+        counts = _bucket_counts(y_pred, pos_w, neg_w, num_thresholds, multi_label, with_epsilon)
     else:
         counts = _tiled_counts(y_pred, pos_w, neg_w, thresholds, multi_label, variables_to_update)
     for key, var in variables_to_update.items():
@@ -130,22 +137,33 @@ def _tiled_counts(y_pred, pos_w, neg_w, thresholds, multi_label, wanted):
     return counts
 
 
-def _bucket_counts(y_pred, pos_w, neg_w, num_thresholds, multi_label):
-    # Thresholds are -eps, 1/(T-1), ..., (T-2)/(T-1), 1+eps: a prediction in
-    # (i/(T-1), (i+1)/(T-1)] is above thresholds 0..i, i.e. falls in bucket i.
-    bucket = ops.relu(ops.ceil(y_pred * (num_thresholds - 1)) - 1.0)
-    bucket = ops.cast(ops.clip(bucket, 0, num_thresholds - 1), "int32")
+def _bucket_counts(y_pred, pos_w, neg_w, num_thresholds, multi_label, with_epsilon=True):
+    # A prediction in (i/(T-1), (i+1)/(T-1)] is above thresholds 0..i: it falls in bucket i,
+    # and the count above threshold i is the sum of buckets i..T-1 (a reversed cumsum).
+    if with_epsilon:
+        # Thresholds -eps, 1/(T-1), ..., (T-2)/(T-1), 1+eps: every prediction is above the first.
+        bucket = ops.relu(ops.ceil(y_pred * (num_thresholds - 1)) - 1.0)
+        bucket = ops.cast(ops.clip(bucket, 0, num_thresholds - 1), "int32")
+        segments = num_thresholds
+    else:
+        # Thresholds 0, 1/(T-1), ..., 1 exactly: predictions are clipped to [0, 1], and a
+        # prediction of 0 (bucket -1) is above no threshold: it goes to an extra, dropped bucket.
+        bucket = ops.ceil(ops.clip(y_pred, 0.0, 1.0) * (num_thresholds - 1)) - 1.0
+        bucket = ops.cast(ops.where(bucket < 0, float(num_thresholds), bucket), "int32")
+        segments = num_thresholds + 1
     if multi_label:
         num_labels = y_pred.shape[-1]
-        offsets = ops.arange(num_labels, dtype="int32") * num_thresholds
+        offsets = ops.arange(num_labels, dtype="int32") * segments
         ids = ops.reshape(bucket + ops.expand_dims(offsets, 0), (-1,))
-        n = num_labels * num_thresholds
+        n = num_labels * segments
 
         def count(w):
             per = ops.segment_sum(ops.reshape(w, (-1,)), ids, num_segments=n)
-            return ops.transpose(_reverse_cumsum(ops.reshape(per, (num_labels, num_thresholds)), 1))
+            per = ops.reshape(per, (num_labels, segments))[:, :num_thresholds]
+            return ops.transpose(_reverse_cumsum(per, 1))
     else:
         def count(w):
-            return _reverse_cumsum(ops.segment_sum(w, bucket, num_segments=num_thresholds), 0)
+            per = ops.segment_sum(w, bucket, num_segments=segments)[:num_thresholds]
+            return _reverse_cumsum(per, 0)
     tp, fp = count(pos_w), count(neg_w)
     return {TP: tp, FP: fp, FN: ops.sum(pos_w, axis=0) - tp, TN: ops.sum(neg_w, axis=0) - fp}
