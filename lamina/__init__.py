@@ -25,6 +25,15 @@ from lamina import pruning, quantizers  # noqa: F401  (issue #13: compression)
 from lamina import distribution, export  # noqa: F401
 from lamina import dtype_policies, hub, mixed_precision  # noqa: F401
 from lamina.backend import KerasTensor, StatelessScope, SymbolicScope, Variable  # noqa: F401
+from lamina.backend import device_scope as device  # noqa: F401
+from lamina.backend.common.name_scope import name_scope  # noqa: F401
+from lamina.dtype_policies import DTypePolicy, FloatDTypePolicy  # noqa: F401
+from lamina.initializers import Initializer  # noqa: F401
+from lamina.losses import Loss  # noqa: F401
+from lamina.metrics import Metric  # noqa: F401
+from lamina.ops.function import Function  # noqa: F401
+from lamina.optimizers import Optimizer  # noqa: F401
+from lamina.regularizers import Regularizer  # noqa: F401
 from lamina.layers import Input, InputSpec, Layer  # noqa: F401
 from lamina.layers.remat import RematScope, remat  # noqa: F401
 from lamina.models import Model, Sequential  # noqa: F401

@@ -211,3 +211,194 @@ def set_float32_matmul_precision(precision):
 
     core.set_float32_matmul_precision(value)
     _SETTINGS["float32_matmul_precision"] = value
+
+
+# ---- the rest of keras.config ------------------------------------------------------------------------------
+
+
+def dtype_policy():
+    """Return the global dtype policy (see ``lamina.dtype_policies``; ``floatx()`` unless changed).
+
+    Example:
+    >>> import lamina
+    >>> lamina.config.dtype_policy().name
+    'float32'
+    """
+    from lamina import dtype_policies
+
+    return dtype_policies.dtype_policy()
+
+
+def set_dtype_policy(policy):
+    """Set the dtype policy of layers created from now on without a ``dtype`` (e.g. ``"mixed_float16"``).
+
+    Example:
+    >>> import lamina
+    >>> lamina.config.set_dtype_policy("mixed_bfloat16")
+    >>> lamina.layers.Dense(2).compute_dtype
+    'bfloat16'
+    >>> lamina.config.set_dtype_policy("float32")
+    """
+    from lamina import dtype_policies
+
+    dtype_policies.set_dtype_policy(policy)
+
+
+def enable_unsafe_deserialization():
+    """Load Lambda layers whose functions are not registered, everywhere, as ``safe_mode=False`` does for one
+    ``load_model`` call (their functions must still be given in ``custom_objects``: lamina never runs
+    bytecode read from a file)."""
+    _SETTINGS["safe_mode"] = False
+
+
+def in_safe_mode(safe_mode=True):
+    """The safe mode a load runs in: ``safe_mode`` unless ``enable_unsafe_deserialization`` was called."""
+    return bool(safe_mode) and _SETTINGS.get("safe_mode", True)
+
+
+def enable_flash_attention():
+    """Let attention layers created from now on use a flash-attention kernel where the engine has one for
+    the inputs (a GPU, float16/bfloat16); layers created with ``flash_attention=...`` keep their choice."""
+    _SETTINGS["flash_attention"] = None
+
+
+def disable_flash_attention():
+    """Attention layers created from now on never use a flash-attention kernel (unless created with
+    ``flash_attention=True``).
+
+    Example:
+    >>> import lamina
+    >>> lamina.config.disable_flash_attention(); lamina.config.is_flash_attention_enabled()
+    False
+    >>> lamina.config.enable_flash_attention()
+    """
+    _SETTINGS["flash_attention"] = False
+
+
+def is_flash_attention_enabled():
+    """``False`` after ``disable_flash_attention()``; otherwise ``None``: the engine picks its fastest kernel
+    (a flash kernel where it has one for the inputs)."""
+    return _SETTINGS.get("flash_attention")
+
+
+def is_nnx_enabled():
+    """Always ``False``: lamina's JAX backend holds its variables itself, not in Flax NNX modules."""
+    return False
+
+
+def _env_limit(name):
+    for key in (f"LAMINA_{name}", f"KERAS_{name}"):
+        value = os.environ.get(key)
+        if value:
+            try:
+                return _positive_or_none(int(value), key)
+            except ValueError:
+                raise ValueError(f"{key} must be a positive integer, but it is {value!r}.") from None
+    return None
+
+
+def _positive_or_none(value, who):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{who} expected a positive integer or None, but received {value!r}.")
+    return value
+
+
+def set_max_epochs(max_epochs):
+    """Cap the number of epochs of every ``fit`` (for quick debugging runs; None: no cap). The environment
+    variable ``LAMINA_MAX_EPOCHS`` (or ``KERAS_MAX_EPOCHS``) sets it for a whole program without editing it.
+
+    Example:
+    >>> import lamina
+    >>> lamina.config.set_max_epochs(2); lamina.config.max_epochs()
+    2
+    >>> lamina.config.set_max_epochs(None)
+    """
+    _SETTINGS["max_epochs"] = _positive_or_none(max_epochs, "set_max_epochs")
+
+
+def max_epochs():
+    """The cap on the epochs of every ``fit`` (``set_max_epochs``), or None."""
+    return _SETTINGS["max_epochs"]
+
+
+def set_max_steps_per_epoch(max_steps_per_epoch):
+    """Cap the steps of every epoch of ``fit``, and of every ``evaluate`` and ``predict`` (None: no cap). The
+    environment variable ``LAMINA_MAX_STEPS_PER_EPOCH`` (or ``KERAS_MAX_STEPS_PER_EPOCH``) sets it too."""
+    _SETTINGS["max_steps_per_epoch"] = _positive_or_none(max_steps_per_epoch, "set_max_steps_per_epoch")
+
+
+def max_steps_per_epoch():
+    """The cap on the steps per epoch (``set_max_steps_per_epoch``), or None."""
+    return _SETTINGS["max_steps_per_epoch"]
+
+
+_SETTINGS["max_epochs"] = _env_limit("MAX_EPOCHS")
+_SETTINGS["max_steps_per_epoch"] = _env_limit("MAX_STEPS_PER_EPOCH")
+
+
+def set_backend(backend):
+    """Switch lamina to another engine (``"torch"`` or ``"jax"``) in a running program.
+
+    lamina's modules are imported afresh on the new engine, and the ``lamina`` module object the program
+    already holds is refreshed, so ``lamina.layers.Dense`` (or ``keras.layers.Dense`` after
+    ``import lamina as keras``) is the new engine's. Objects made before the switch (models, layers,
+    tensors) and names imported with ``from lamina... import ...`` stay on the old engine: make them again.
+    Setting ``LAMINA_BACKEND`` before the program starts is the usual way.
+    """
+    import importlib
+    import sys
+
+    name = str(backend).lower()
+    if name not in _BACKENDS:
+        raise ValueError(f"set_backend expected one of {list(_BACKENDS)}, but received {backend!r}.")
+    old_root = sys.modules.get("lamina")
+    os.environ["LAMINA_BACKEND"] = name
+    for key in [k for k in sys.modules if k == "lamina" or k.startswith("lamina.")]:
+        del sys.modules[key]
+    new_root = importlib.import_module("lamina")
+    if old_root is not None and old_root is not new_root:
+        old_root.__dict__.update({k: v for k, v in new_root.__dict__.items() if k not in ("__spec__", "__loader__")})
+
+
+def enable_interactive_logging():
+    """Progress bars and callback messages print to standard output (the default)."""
+    from lamina.utils import io_utils
+
+    io_utils.enable_interactive_logging()
+
+
+def disable_interactive_logging():
+    """Progress bars and callback messages go to the ``"lamina"`` logger of Python's ``logging`` (INFO)."""
+    from lamina.utils import io_utils
+
+    io_utils.disable_interactive_logging()
+
+
+def is_interactive_logging_enabled():
+    """True when training messages print to standard output."""
+    from lamina.utils import io_utils
+
+    return io_utils.is_interactive_logging_enabled()
+
+
+def enable_traceback_filtering():
+    """Leave lamina's internal frames out of error tracebacks (the default)."""
+    from lamina.utils import traceback_utils
+
+    traceback_utils.enable_traceback_filtering()
+
+
+def disable_traceback_filtering():
+    """Show every frame of an error's traceback, lamina's own included (``LAMINA_TRACEBACK_FILTERING=0``)."""
+    from lamina.utils import traceback_utils
+
+    traceback_utils.disable_traceback_filtering()
+
+
+def is_traceback_filtering_enabled():
+    """True when error tracebacks leave lamina's internal frames out."""
+    from lamina.utils import traceback_utils
+
+    return traceback_utils.is_traceback_filtering_enabled()

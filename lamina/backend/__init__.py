@@ -49,3 +49,16 @@ def backend():
 
 
 from lamina.backend.legacy import *  # noqa: E402,F401,F403  (Keras 2-era K.* functions)
+
+
+def get_uid(prefix=""):
+    """The next integer id for ``prefix``, starting at 1 (as Keras's ``backend.get_uid``).
+
+    Example:
+    >>> import lamina
+    >>> a = lamina.backend.get_uid("block"); lamina.backend.get_uid("block") - a
+    1
+    """
+    from lamina.utils.naming import get_uid as _get_uid
+
+    return _get_uid(prefix)

@@ -1,6 +1,7 @@
 """Callback base class, CallbackList, History and ProgbarLogger."""
 
 from lamina.utils.progbar import Progbar
+from lamina.utils import io_utils
 
 
 class Callback:
@@ -282,7 +283,7 @@ class ProgbarLogger(Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self._mode = "train"
         if self.verbose and self.epochs > 1:
-            print(f"Epoch {epoch + 1}/{self.epochs}", flush=True)
+            io_utils.print_msg(f"Epoch {epoch + 1}/{self.epochs}")
         self._start(self.target)
 
     def on_train_batch_end(self, batch, logs=None):

@@ -5,6 +5,7 @@ import numbers
 
 from lamina.callbacks.callback import Callback
 from lamina.callbacks.reduce_lr_on_plateau import _current_lr
+from lamina.utils import io_utils
 
 
 def _takes_lr(schedule):
@@ -68,7 +69,7 @@ class LearningRateScheduler(Callback):
         learning_rate = float(learning_rate)
         self.model.optimizer.learning_rate = learning_rate
         if self.verbose > 0:
-            print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {learning_rate}.")
+            io_utils.print_msg(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {learning_rate}.")
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:

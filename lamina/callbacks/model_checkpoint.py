@@ -8,6 +8,7 @@ import numpy as np
 from lamina.callbacks import _monitor
 from lamina.callbacks.callback import Callback
 from lamina.distribution import _loop as distribution_loop
+from lamina.utils import io_utils
 
 
 class ModelCheckpoint(Callback):
@@ -144,7 +145,7 @@ class ModelCheckpoint(Callback):
             os.makedirs(dirname, exist_ok=True)
         if not self.save_best_only:
             if self.verbose > 0:
-                print(f"\nEpoch {epoch + 1}: saving model to {filepath}")
+                io_utils.print_msg(f"\nEpoch {epoch + 1}: saving model to {filepath}")
             self._write(filepath)
             return
         if self.monitor_op is None:
@@ -157,12 +158,12 @@ class ModelCheckpoint(Callback):
         current = _monitor.to_float(current)
         if self.monitor_op(current, self.best):
             if self.verbose > 0:
-                print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to {current:.5f}, "
-                      f"saving model to {filepath}")
+                io_utils.print_msg(f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to "
+                                   f"{current:.5f}, saving model to {filepath}")
             self.best = current
             self._write(filepath)
         elif self.verbose > 0:
-            print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {self.best:.5f}")
+            io_utils.print_msg(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {self.best:.5f}")
 
     def _get_file_path(self, epoch, batch, logs):
         try:

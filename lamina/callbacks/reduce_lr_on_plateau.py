@@ -6,6 +6,7 @@ import numpy as np
 
 from lamina.callbacks import _monitor
 from lamina.callbacks.callback import Callback
+from lamina.utils import io_utils
 
 
 def _current_lr(model):
@@ -119,7 +120,8 @@ class ReduceLROnPlateau(Callback):
                     new_lr = max(old_lr * self.factor, self.min_lr)
                     self.model.optimizer.learning_rate = new_lr
                     if self.verbose > 0:
-                        print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_lr}.")
+                        io_utils.print_msg(
+                            f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_lr}.")
                     self.cooldown_counter = self.cooldown
                     self.wait = 0
 

@@ -3,6 +3,7 @@
 import math
 
 from lamina.callbacks.callback import Callback
+from lamina.utils import io_utils
 
 
 class TerminateOnNaN(Callback):
@@ -28,11 +29,11 @@ class TerminateOnNaN(Callback):
         if loss is not None:
             loss = float(loss)
             if math.isnan(loss) or math.isinf(loss):
-                print(f"Batch {batch}: Invalid loss, terminating training")
+                io_utils.print_msg(f"Batch {batch}: Invalid loss, terminating training")
                 self.model.stop_training = True
 
     def on_epoch_end(self, epoch, logs=None):
         loss = (logs or {}).get("loss")
         if loss is not None and not self.model.stop_training and not math.isfinite(float(loss)):
-            print(f"Epoch {epoch}: Invalid loss, terminating training")
+            io_utils.print_msg(f"Epoch {epoch}: Invalid loss, terminating training")
             self.model.stop_training = True

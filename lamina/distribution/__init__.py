@@ -72,6 +72,18 @@ def list_devices(device_type=None):
     return _engine().list_devices(None if device_type is None else str(device_type).lower())
 
 
+def get_device_count(device_type=None):
+    """The number of devices of ``device_type`` (``"cpu"``, ``"gpu"``, ``"tpu"``; default: the engine's default
+    device type) that ``list_devices`` lists.
+
+    Example:
+    >>> import lamina
+    >>> lamina.distribution.get_device_count("cpu") >= 1
+    True
+    """
+    return len(list_devices(device_type))
+
+
 def initialize(job_addresses=None, num_processes=None, process_id=None):
     """Join a multi-process run.
 

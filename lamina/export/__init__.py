@@ -21,6 +21,7 @@ import sys
 
 from lamina import backend
 from lamina.export._signature import resolve_input_specs
+from lamina.utils import io_utils
 
 # Which engine writes each format.
 FORMAT_ENGINES = {"onnx": "torch", "torch": "torch", "jax": "jax"}
@@ -106,7 +107,7 @@ def _export_here(model, filepath, format, specs, single_input, verbose, kwargs):
         if os.path.exists(tmp):
             os.remove(tmp)
     if verbose:
-        print(f"Saved the {format} export of model '{model.name}' to: {filepath}")
+        io_utils.print_msg(f"Saved the {format} export of model '{model.name}' to: {filepath}")
     return filepath
 
 

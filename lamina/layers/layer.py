@@ -15,6 +15,7 @@ from lamina.ops.node import Node
 from lamina.ops.operation import Operation
 from lamina.random import SeedGenerator
 from lamina.utils.naming import to_snake_case, uniquify
+from lamina.utils.traceback_utils import filter_traceback
 
 _SHORTCUT_KWARGS = ("input_shape", "batch_input_shape", "input_dim", "batch_size", "input_length")
 
@@ -170,6 +171,7 @@ class Layer(LayerWeights, Operation):
 
     # ---- call ----------------------------------------------------------------
 
+    @filter_traceback
     def __call__(self, *args, **kwargs):
         if not self.__dict__.get("_init_called", False):
             raise RuntimeError(

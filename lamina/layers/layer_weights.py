@@ -2,6 +2,7 @@
 
 from lamina import backend, dtype_policies
 from lamina.backend.common.keras_tensor import KerasTensor
+from lamina.backend.common.name_scope import scoped
 
 
 class LayerWeights:
@@ -182,7 +183,7 @@ class LayerWeights:
         init = initializers.get(initializer)
         var = backend.Variable(init, shape=shape, dtype=dtype, trainable=trainable,
                                name=name or "variable", autocast=autocast, aggregation=aggregation)
-        var.path = f"{self.name}/{var.name}"
+        var.path = scoped(self.name, var.name, dedupe_first=True)  # under the enclosing name_scope, if any
         var.regularizer = regularizers.get(regularizer) if regularizer is not None else None
         var.constraint = constraints.get(constraint) if constraint is not None else None
         self._own_variables.append(var)

@@ -14,9 +14,12 @@ True
 
 from lamina.random.random import (  # noqa: F401
     SeedGenerator,
+    beta,
+    binomial,
     categorical,
     draw_seed,
     dropout,
+    gamma,
     global_seed_generator,
     normal,
     randint,

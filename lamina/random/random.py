@@ -2,6 +2,8 @@
 
 import random as _pyrandom
 
+import numpy as np
+
 from lamina import backend
 
 _GLOBAL = {"generator": None}
@@ -154,3 +156,51 @@ def categorical(logits, num_samples, dtype="int32", seed=None):
     (1, 5)
     """
     return backend.random.categorical(logits, num_samples, dtype, draw_seed(seed))
+
+
+def _check_positive(who, name, value):
+    """Python numbers and arrays are checked here (engine tensors may be traced values: not checkable)."""
+    if np.any(np.asarray(value, dtype="float64") <= 0):
+        raise ValueError(f"lamina.random.{who}: {name} must be > 0, but received {value!r}.")
+
+
+def gamma(shape, alpha, dtype=None, seed=None):
+    """Samples from the Gamma distribution of shape ``alpha`` and scale 1.
+
+    Example:
+    >>> import lamina
+    >>> x = lamina.ops.convert_to_numpy(lamina.random.gamma((2000,), alpha=3.0, seed=0))
+    >>> bool(2.7 < x.mean() < 3.3)
+    True
+    """
+    if not backend.is_tensor(alpha):
+        _check_positive("gamma", "alpha", alpha)
+    return backend.random.gamma(shape, alpha, dtype, draw_seed(seed))
+
+
+def beta(shape, alpha, beta, dtype=None, seed=None):
+    """Samples from the Beta distribution with parameters ``alpha`` and ``beta``, in ``[0, 1]``.
+
+    Example:
+    >>> import lamina
+    >>> x = lamina.ops.convert_to_numpy(lamina.random.beta((2000,), alpha=2.0, beta=6.0, seed=0))
+    >>> bool(0.2 < x.mean() < 0.3)
+    True
+    """
+    for name, value in (("alpha", alpha), ("beta", beta)):
+        if not backend.is_tensor(value):
+            _check_positive("beta", name, value)
+    return backend.random.beta(shape, alpha, beta, dtype, draw_seed(seed))
+
+
+def binomial(shape, counts, probabilities, dtype=None, seed=None):
+    """Samples from the Binomial distribution: successes in ``counts`` trials of probability
+    ``probabilities`` (as floats of ``dtype``).
+
+    Example:
+    >>> import lamina
+    >>> x = lamina.ops.convert_to_numpy(lamina.random.binomial((2000,), counts=10, probabilities=0.3, seed=0))
+    >>> bool(2.7 < x.mean() < 3.3), float(x.max()) <= 10
+    (True, True)
+    """
+    return backend.random.binomial(shape, counts, probabilities, dtype, draw_seed(seed))

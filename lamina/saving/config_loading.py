@@ -9,6 +9,7 @@ refused unless ``safe_mode=False`` *and* its function is passed in
 registry and the user's objects.
 """
 
+from lamina import config as _config
 from lamina.saving.file_safety import file_error
 from lamina.saving.keras_compat import adapt_config, find_code
 from lamina.saving.serialization import (CustomObjectScope, deserialize_object, function_names,
@@ -42,6 +43,7 @@ def _check_lambdas(config, custom_objects, source):
 
 def check_and_adapt(config, source, custom_objects=None, safe_mode=True):
     """Refuse code in ``config`` (see module doc) and adapt a Keras config to lamina's layout."""
+    safe_mode = _config.in_safe_mode(safe_mode)  # lamina.config.enable_unsafe_deserialization() lifts it
     if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
         raise file_error(source, "its model config is not an object config (a dict with a 'class_name').")
     found = find_code(config, allow_lambda=_registered_lambda)

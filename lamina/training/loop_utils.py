@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 
-from lamina import backend, tree
+from lamina import backend, config, tree
 
 
 def first_batch(struct, batch_size):
@@ -20,6 +20,27 @@ def resolve_verbose(verbose):
     if verbose not in (0, 1, 2, True, False):
         raise ValueError(f"verbose must be 'auto', 0, 1 or 2, but received verbose={verbose!r}.")
     return int(verbose)
+
+
+def capped_epochs(epochs):
+    """``epochs``, at most ``lamina.config.max_epochs()`` (a debugging cap), with a warning when it cuts."""
+    cap = config.max_epochs()
+    if cap is not None and epochs > cap:
+        warnings.warn(f"fit: running {cap} epoch(s) instead of {epochs}: lamina.config.max_epochs() is {cap} "
+                      "(set_max_epochs or LAMINA_MAX_EPOCHS).", stacklevel=4)  # the user's fit call
+        return cap
+    return epochs
+
+
+def capped_steps(steps, who, warn=True):
+    """``steps`` (None: the whole data), at most ``lamina.config.max_steps_per_epoch()``."""
+    cap = config.max_steps_per_epoch()
+    if cap is not None and (steps is None or steps > cap):
+        if warn:
+            warnings.warn(f"{who}: running at most {cap} step(s) per epoch: lamina.config.max_steps_per_epoch() "
+                          f"is {cap} (set_max_steps_per_epoch or LAMINA_MAX_STEPS_PER_EPOCH).", stacklevel=4)
+        return cap
+    return steps
 
 
 def host_seed():

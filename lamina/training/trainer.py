@@ -15,6 +15,7 @@ from lamina.callbacks.callback import CallbackList, History, ProgbarLogger
 from lamina.distribution import _loop as distribution_loop
 from lamina.training import custom_steps, data_adapters, iterable_loop, loop_utils, resume
 from lamina.training.compiled import Compiled
+from lamina.utils.traceback_utils import filter_traceback
 
 
 class Trainer(Compiled):
@@ -151,6 +152,7 @@ class Trainer(Compiled):
 
     # ---- fit -----------------------------------------------------------------
 
+    @filter_traceback
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
@@ -169,6 +171,9 @@ class Trainer(Compiled):
         verbose = loop_utils.resolve_verbose(verbose)
         if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
             raise ValueError(f"fit: epochs must be a non-negative int, but received epochs={epochs!r}.")
+        epochs = loop_utils.capped_epochs(epochs)
+        steps_per_epoch = loop_utils.capped_steps(steps_per_epoch, "fit")
+        validation_steps = loop_utils.capped_steps(validation_steps, "fit", warn=False)  # fit's warning says it
         x = self._host_strings(x)
         data = data_adapters.get_data_adapter(x, y, sample_weight, batch_size, shuffle, "fit", class_weight)
         val = None
@@ -245,6 +250,7 @@ class Trainer(Compiled):
 
     # ---- evaluate --------------------------------------------------------------
 
+    @filter_traceback
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False, _data=None):
         """Return the loss (and metrics) on the data: a scalar, a list, or a dict (``return_dict``).
@@ -258,6 +264,8 @@ class Trainer(Compiled):
         """
         self._assert_compiled("evaluate")
         verbose = loop_utils.resolve_verbose(verbose)
+        if _data is None:  # inside fit, validation_steps was capped already
+            steps = loop_utils.capped_steps(steps, "evaluate")
         data = _data or data_adapters.get_data_adapter(self._host_strings(x), y, sample_weight, batch_size, False,
                                                        "evaluate")
         self._prepare(data if data.is_array else data.peek(), with_targets=True)
@@ -295,6 +303,7 @@ class Trainer(Compiled):
 
     # ---- predict -----------------------------------------------------------------
 
+    @filter_traceback
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Return the model's outputs for ``x`` as NumPy arrays, computed in batches.
 
@@ -305,6 +314,7 @@ class Trainer(Compiled):
         (5, 2)
         """
         verbose = loop_utils.resolve_verbose(verbose)
+        steps = loop_utils.capped_steps(steps, "predict")
         if verbose == 0 and steps is None and callbacks is None and self.built:
             small = self._predict_small(x, batch_size)
             if small is not None:
@@ -358,6 +368,7 @@ class Trainer(Compiled):
 
     # ---- single batches ------------------------------------------------------------
 
+    @filter_traceback
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """Run one training step on one batch; return the logs of that batch."""
         self._assert_compiled("train_on_batch")
@@ -369,6 +380,7 @@ class Trainer(Compiled):
         train_fn.sync()
         return self._single_result(return_dict)
 
+    @filter_traceback
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """Evaluate one batch; return its loss and metrics."""
         self._assert_compiled("test_on_batch")
@@ -380,6 +392,7 @@ class Trainer(Compiled):
         test_fn.sync()
         return self._single_result(return_dict)
 
+    @filter_traceback
     def predict_on_batch(self, x):
         """Return the outputs for one batch as NumPy arrays (one call of ``predict``'s compiled step)."""
         if self.built:

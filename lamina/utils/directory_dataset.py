@@ -12,6 +12,7 @@ import os
 import numpy as np
 
 from lamina.utils.py_dataset import PyDataset
+from lamina.utils import io_utils
 
 LABEL_MODES = ("int", "categorical", "binary", None)
 
@@ -110,9 +111,9 @@ def index_directory(directory, labels, formats, class_names=None, shuffle=True, 
             label_array = label_array.astype("int32")
     if verbose:
         if labels == "inferred":
-            print(f"Found {len(paths)} files belonging to {len(class_names)} classes.")
+            io_utils.print_msg(f"Found {len(paths)} files belonging to {len(class_names)} classes.")
         else:
-            print(f"Found {len(paths)} files.")
+            io_utils.print_msg(f"Found {len(paths)} files.")
     paths = np.asarray(paths, dtype=object)
     if shuffle and len(paths):
         rng = np.random.RandomState(seed if seed is not None else np.random.randint(1_000_000))
@@ -133,7 +134,7 @@ def split_subset(paths, labels, validation_split, subset, verbose=True):
     paths = paths[part]
     labels = None if labels is None else labels[part]
     if verbose:
-        print(f"Using {len(paths)} files for {subset}.")
+        io_utils.print_msg(f"Using {len(paths)} files for {subset}.")
     return paths, labels
 
 

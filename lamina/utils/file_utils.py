@@ -22,6 +22,7 @@ import urllib.request
 import zipfile
 
 from lamina.preprocessing.sequence import pad_sequences  # noqa: F401  (re-exported as lamina.utils.pad_sequences)
+from lamina.utils import io_utils
 
 _CHUNK = 1 << 16
 
@@ -226,7 +227,7 @@ def _download(url, dest_dir, fname, file_hash, hash_algorithm, verbose, retries,
                 if verbose:
                     from lamina.utils.progbar import Progbar
 
-                    print(f"Downloading data from {url}")
+                    io_utils.print_msg(f"Downloading data from {url}")
                     bar = Progbar(total, unit_name="B")
                 seen = 0
                 for chunk in iter(lambda: response.read(_CHUNK), b""):

@@ -186,3 +186,52 @@ def save_img(path, x, data_format=None, file_format=None, scale=True, **kwargs):
     if file_format is not None and file_format.lower() == "jpg":
         file_format = "jpeg"
     img.save(target, format=file_format, **kwargs)
+
+
+def smart_resize(x, size, interpolation="bilinear", data_format="channels_last", backend_module=None):
+    """Resize images to ``size`` without distorting them: the centred crop of the largest window with the
+    target aspect ratio is resized to ``(height, width)``.
+
+    Args:
+        x: one image ``(height, width, channels)`` or a batch ``(batch, height, width, channels)`` (channels
+            first with ``data_format="channels_first"``): a NumPy array or a tensor.
+        size: ``(height, width)`` of the output.
+        interpolation: ``"bilinear"`` (default), ``"nearest"``, ``"bicubic"``, ``"area"``, ``"lanczos3"`` or
+            ``"lanczos5"``.
+        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+        backend_module: accepted for Keras compatibility; lamina computes with its current engine.
+
+    Returns:
+        The resized images as a float tensor of the engine.
+
+    Example:
+    >>> import numpy as np, lamina
+    >>> out = lamina.preprocessing.image.smart_resize(np.ones((40, 60, 3)), (20, 20))
+    >>> lamina.ops.shape(out)
+    (20, 20, 3)
+    """
+    from lamina import backend, ops
+    from lamina.layers.preprocessing import _image_ops as img
+
+    who = "smart_resize"
+    height, width = _check_size(size, "size", who)
+    if interpolation not in img.INTERPOLATIONS:
+        raise ValueError(f"{who} expected interpolation to be one of {list(img.INTERPOLATIONS)}, but received "
+                         f"{interpolation!r}.")
+    data_format = _check_data_format(data_format, who)
+    images = ops.convert_to_tensor(x)
+    if not backend.is_float_dtype(backend.standardize_dtype(images.dtype)):
+        images = ops.cast(images, backend.floatx())
+    if len(images.shape) not in (3, 4):
+        raise ValueError(f"{who} expected an image of rank 3 (height, width, channels) or a batch of rank 4, but "
+                         f"received shape {tuple(images.shape)}.")
+    single = len(images.shape) == 3
+    if single:
+        images = ops.expand_dims(images, 0)
+    if data_format == "channels_first":
+        images = ops.transpose(images, (0, 2, 3, 1))
+    images = img.crop_or_pad_to_aspect(images, height, width, "crop")
+    images = img.resize(images, height, width, interpolation)
+    if data_format == "channels_first":
+        images = ops.transpose(images, (0, 3, 1, 2))
+    return images[0] if single else images

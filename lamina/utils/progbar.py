@@ -3,6 +3,8 @@
 import sys
 import time
 
+from lamina.utils import io_utils
+
 
 class Progbar:
     """Displays progress as ``12/1875 ━━━━━━━━━━━━━━━━━━━━ 3s 2ms/step - accuracy: 0.91 - loss: 0.29``.
@@ -28,7 +30,8 @@ class Progbar:
         self.seen = 0
         self._start = time.time()
         self._last_update = 0.0
-        self._dynamic = (hasattr(sys.stdout, "isatty") and sys.stdout.isatty())
+        self._dynamic = (io_utils.is_interactive_logging_enabled() and hasattr(sys.stdout, "isatty") and
+                         sys.stdout.isatty())
         self._last_len = 0
 
     def update(self, current, values=None, finalize=False, logs_fn=None):
@@ -46,7 +49,7 @@ class Progbar:
         if self.verbose == 2 or not self._dynamic:
             if finalize and self.verbose:
                 line = f"{current}/{self.target or current} - {elapsed:.0f}s -{_rate(per_step, self.unit_name)}{metrics}"
-                print(line, flush=True)
+                io_utils.print_msg(line)
             return
         bar = _bar(current, self.target, self.width)
         if finalize:

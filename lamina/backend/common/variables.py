@@ -4,6 +4,7 @@ import numpy as np
 
 from lamina.backend.common import scopes
 from lamina.backend.common.dtypes import standardize_dtype
+from lamina.backend.common.name_scope import scoped
 
 ROLES = ("trainable", "non_trainable", "optimizer", "metric", "seed")
 
@@ -48,7 +49,7 @@ class VariableBase:
         self._role = role
         self._trainable = bool(trainable) and role == "trainable"
         self.name = name or _auto_name("variable")
-        self.path = self.name
+        self.path = scoped(self.name)  # under the enclosing name_scope, if any
         self.autocast = autocast
         self.aggregation = aggregation
         self.regularizer = None

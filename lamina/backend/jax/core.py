@@ -190,7 +190,13 @@ def device_scope(device_name_):
     """Place new arrays on ``device_name_`` ("cpu", "gpu:0", ...)."""
     kind, _, idx = str(device_name_).lower().partition(":")
     kind = {"cuda": "gpu"}.get(kind, kind)
-    dev = jax.devices(kind)[int(idx or 0)]
+    try:
+        devices = jax.devices(kind)
+        dev = devices[int(idx or 0)]
+    except (RuntimeError, ValueError, IndexError):
+        have = sorted({f"{d.platform}:{d.id}" for d in jax.devices()})
+        raise ValueError(f"lamina.device: expected a device of this machine ('cpu', 'gpu', 'gpu:N', ...; JAX has "
+                         f"{have}), but received {device_name_!r}.") from None
     with jax.default_device(dev):
         yield
 

@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 
 from lamina.backend.common.scopes import StatelessScope
+from lamina.utils import io_utils
 
 _FORMATS = ("jax",)
 
@@ -75,5 +76,5 @@ def export_model(model, filepath, format, input_specs, single_input, verbose=Tru
     with open(filepath, "wb") as f:
         f.write(exported.serialize())
     if verbose:
-        print(f"Saved the jax export of model '{model.name}' to: {filepath}")
+        io_utils.print_msg(f"Saved the jax export of model '{model.name}' to: {filepath}")
     return filepath

@@ -117,6 +117,22 @@ def categorical(logits, num_samples, dtype="int32", seed=None):
     return out.astype(to_engine_dtype(dtype))
 
 
+def gamma(shape, alpha, dtype=None, seed=None):
+    dtype = to_engine_dtype(dtype)
+    return jax.random.gamma(_key(seed), jnp.asarray(alpha, dtype), _shape(shape), dtype)
+
+
+def beta(shape, alpha, beta, dtype=None, seed=None):
+    dtype = to_engine_dtype(dtype)
+    return jax.random.beta(_key(seed), jnp.asarray(alpha, dtype), jnp.asarray(beta, dtype), _shape(shape), dtype)
+
+
+def binomial(shape, counts, probabilities, dtype=None, seed=None):
+    dtype = to_engine_dtype(dtype)
+    return jax.random.binomial(_key(seed), jnp.asarray(counts, dtype), jnp.asarray(probabilities, dtype),
+                               _shape(shape), dtype)
+
+
 def advance_seed(state):
     """``(seed for this draw, next state)`` of a SeedGenerator's ``[seed, counter]`` state: the counter + 1; on
     the host (no program to compile) unless the state is being traced."""

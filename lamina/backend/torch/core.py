@@ -217,6 +217,16 @@ def device_scope(device_name_):
     global DEFAULT_DEVICE, _ON_CUDA
     old = DEFAULT_DEVICE
     name = str(device_name_).lower().replace("gpu", "cuda")
+    try:
+        parsed = torch.device(name)
+    except (RuntimeError, ValueError):
+        parsed = None
+    known = parsed is not None and (parsed.type == "cpu" or (
+        parsed.type == "cuda" and torch.cuda.is_available() and (parsed.index or 0) < torch.cuda.device_count()))
+    if not known:
+        have = ["cpu"] + [f"gpu:{i}" for i in range(torch.cuda.device_count() if torch.cuda.is_available() else 0)]
+        raise ValueError(f"lamina.device: expected a device of this machine ({have}; 'cuda:N' is the same as "
+                         f"'gpu:N'), but received {device_name_!r}.")
     DEFAULT_DEVICE, _ON_CUDA = name, name.startswith("cuda")
     try:
         yield

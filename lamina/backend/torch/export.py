@@ -18,6 +18,7 @@ import torch
 from lamina import tree
 from lamina.backend.common.scopes import StatelessScope
 from lamina.backend.torch import core
+from lamina.utils import io_utils
 
 _FORMATS = ("torch", "onnx")
 
@@ -122,7 +123,7 @@ def export_model(model, filepath, format, input_specs, single_input, verbose=Tru
     else:
         _export_onnx(model, filepath, input_specs, single_input, **kwargs)
     if verbose:
-        print(f"Saved the {format} export of model '{model.name}' to: {filepath}")
+        io_utils.print_msg(f"Saved the {format} export of model '{model.name}' to: {filepath}")
     return filepath
 
 

@@ -81,6 +81,33 @@ def categorical(logits, num_samples, dtype="int32", seed=None):
     return torch.multinomial(probs, num_samples, replacement=True, generator=_generator(seed)).to(to_engine_dtype(dtype))
 
 
+def _filled(shape, value, dtype):
+    value = convert_to_tensor(value)
+    return torch.broadcast_to(value.to(dtype=dtype, device=_core.DEFAULT_DEVICE), _shape(shape)).contiguous()
+
+
+def gamma(shape, alpha, dtype=None, seed=None):
+    dtype = to_engine_dtype(dtype)
+    work = torch.float64 if dtype == torch.float64 else torch.float32  # the sampler has no half kernels
+    return torch._standard_gamma(_filled(shape, alpha, work), generator=_generator(seed)).to(dtype)
+
+
+def beta(shape, alpha, beta, dtype=None, seed=None):
+    dtype = to_engine_dtype(dtype)
+    work = torch.float64 if dtype == torch.float64 else torch.float32
+    g = _generator(seed)
+    x = torch._standard_gamma(_filled(shape, alpha, work), generator=g)
+    y = torch._standard_gamma(_filled(shape, beta, work), generator=g)
+    return (x / (x + y)).to(dtype)
+
+
+def binomial(shape, counts, probabilities, dtype=None, seed=None):
+    dtype = to_engine_dtype(dtype)
+    work = torch.float64 if dtype == torch.float64 else torch.float32
+    return torch.binomial(_filled(shape, counts, work), _filled(shape, probabilities, work),
+                          generator=_generator(seed)).to(dtype)
+
+
 _STEPS = {}  # the [0, 1] increment, one tensor per device and dtype
 
 

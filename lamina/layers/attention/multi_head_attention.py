@@ -2,7 +2,7 @@
 
 import math
 
-from lamina import constraints, initializers, ops, regularizers
+from lamina import config, constraints, initializers, ops, regularizers
 from lamina.layers.attention import _core
 from lamina.layers.core.einsum_dense import EinsumDense
 from lamina.layers.core.simple import Dropout
@@ -126,7 +126,9 @@ class MultiHeadAttention(_CallWithAllInputs, Layer):
         if flash_attention not in (None, True, False):
             raise ValueError(f"{who} expected flash_attention to be None, True or False, but received "
                              f"flash_attention={flash_attention!r}.")
-        self._flash_attention = flash_attention
+        # None: the global choice (lamina.config.disable_flash_attention; by default None, the engine picks)
+        self._flash_attention = flash_attention if flash_attention is not None else \
+            config.is_flash_attention_enabled()
         self._kernel_initializer = initializers.get(kernel_initializer)
         self._bias_initializer = initializers.get(bias_initializer)
         self._kernel_regularizer = regularizers.get(kernel_regularizer)
