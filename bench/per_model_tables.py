@@ -1,5 +1,5 @@
 """The BENCHMARKS.md tables of the benchmarks whose runners report figures per model:
-bench/predict.py, bench/first_step.py and bench/memory.py (used by bench/run.py)."""
+bench/predict.py, bench/first_step.py, bench/memory.py and bench/examples.py (used by bench/run.py)."""
 
 import statistics
 
@@ -9,7 +9,9 @@ def median_figures(results):
     ok = [r for r in results if "models" in r]
     if not ok:
         return results[0]
-    row = {"runner": ok[0]["runner"], "runs": len(ok), "models": {}}
+    row = {"runner": ok[0]["runner"], "runs": len(ok), "models": {}, "errors": {}}
+    for r in ok:
+        row["errors"].update(r.get("errors", {}))
     for name in ok[0]["models"]:
         figures = {}
         for key in ok[0]["models"][name]:
@@ -162,4 +164,38 @@ def memory_table(rows, head):
     return "\n".join(lines)
 
 
-TABLES = {"predict": predict_table, "first_step": first_step_table, "memory": memory_table}
+def examples_table(rows, head):
+    by = {r["runner"]: r for r in rows}
+    runners = [r["runner"] for r in rows if "models" in r]
+    lines = ["## examples: end-to-end time of the tutorial programs (../shared/examples)", "", *head, "",
+             "Each program of `../shared/examples` run unchanged, `python PROGRAM` in a fresh process: wall time "
+             "from interpreter start to exit (import, data loading, construction, `fit`, `evaluate`, whatever "
+             "else the program does), with the test accuracy it prints in brackets. Keras 3 runs the same text "
+             "with `lamina` replaced by `keras`; a few lines before it point Keras's own dataset loaders at local "
+             "copies of the same `../shared/data` files (no network here). The programs set no seed, so accuracies "
+             "move from run to run. cifar10_cnn.py is left out (CIFAR-10 is not in `../shared/data`).", "",
+             "| program | " + " | ".join(f"{r} s (accuracy)" for r in runners) + " | lamina-torch / keras-torch | "
+             "lamina-jax / keras-jax |", "|---|" + "---:|" * (len(runners) + 2)]
+    for program in _models(rows):
+        cells = []
+        for runner in runners:
+            f = by[runner]["models"].get(program, {})
+            if program in by[runner].get("errors", {}):
+                cells.append("fails (below)")
+                continue
+            acc = f.get("accuracy")
+            cells.append(_cell(f.get("wall_s"), ".1f") + ("" if acc is None else f" ({acc:.4f})"))
+        ratios = [_div(_figure(by, f"lamina-{e}", program, "wall_s"), _figure(by, f"keras-{e}", program, "wall_s"))
+                  for e in ("torch", "jax")]
+        ratios = ["n/a" if v is None else f"{v:.2f}x" for v in ratios]
+        lines.append(f"| {program} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
+    failures = [f"- {program} on {r['runner']}: {message}" for r in rows
+                for program, message in sorted(r.get("errors", {}).items())]
+    if failures:
+        lines += ["", "Programs that failed:"] + failures
+    lines += _errors(rows) + [""]
+    return "\n".join(lines)
+
+
+TABLES = {"predict": predict_table, "first_step": first_step_table, "memory": memory_table,
+          "examples": examples_table}

@@ -2,7 +2,7 @@
 
 Usage: python bench/run.py [--out BENCHMARKS.md] [--repeat 3] [--only NAME]
 NAME: mnist_mlp (default), cifar10_cnn, imdb_lstm, transformer_block, resnet_block, input_pipeline, predict,
-first_step, memory, or all (each of these in turn, then bench/distributed.py).
+first_step, memory, examples, or all (each of these in turn, then bench/distributed.py).
 Keras 3 runners are included when `keras` is importable (install it only in the benchmark
 environment: pip install -r bench/requirements-bench.txt).
 """
@@ -49,7 +49,7 @@ EXTRA_RUNNERS = {
 KERAS_LIKE = ("lamina-torch", "lamina-jax", "keras-torch", "keras-jax")
 # What --only all runs, in order (bench/distributed.py after them).
 ALL = ("mnist_mlp", "cifar10_cnn", "imdb_lstm", "transformer_block", "resnet_block", "input_pipeline",
-       "predict", "first_step", "memory")
+       "predict", "first_step", "memory", "examples")
 
 # Benchmarks that run only some of the runners (the others run all of RUNNERS).
 BENCH_RUNNERS = {
@@ -61,6 +61,7 @@ BENCH_RUNNERS = {
     "predict": KERAS_LIKE + ("torch-direct", "jax-direct"),
     "first_step": KERAS_LIKE + ("lamina-jax-cache", "keras-jax-cache"),
     "memory": KERAS_LIKE + ("torch-loop",),
+    "examples": KERAS_LIKE,
 }
 
 # The issues' targets: (lamina-torch / torch-loop, lamina-jax / keras-jax); the MNIST MLP's by default.
