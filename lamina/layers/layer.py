@@ -110,7 +110,10 @@ class Layer(LayerWeights, Operation):
     # ---- attribute tracking --------------------------------------------------
 
     def __setattr__(self, name, value):
-        if not name.startswith("__") and _is_trackable(value):
+        if getattr(type(value), "_lamina_metric", False):
+            if not name.startswith("_"):  # private ones are the trainer's own (its loss tracker, ...)
+                _track_metric(self, name, value)
+        elif not name.startswith("__") and _is_trackable(value):
             if not self.__dict__.get("_init_called", True) and isinstance(value, Layer):
                 raise RuntimeError(
                     f"In layer '{type(self).__name__}', you forgot to call `super().__init__()` "
@@ -414,6 +417,27 @@ class Layer(LayerWeights, Operation):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+# Set once a layer that is not a model holds a metric as an attribute: a model's ``metrics`` then also looks for
+# metrics in its sub-layers (as Keras's); until then it need not walk them.
+SUBLAYER_METRICS = [False]
+
+
+def _track_metric(layer, name, metric):
+    """Remember ``metric``, set as the public attribute ``name`` of ``layer`` (a tracker a custom
+    ``compute_loss`` updates): the model lists it in ``metrics``, so it is reset each epoch, reported in the
+    logs and, on JAX, its state is threaded through the compiled steps. Assigning the attribute again
+    replaces it."""
+    tracked = layer.__dict__.get("_attribute_metrics")
+    if tracked is None:
+        tracked = {}
+        object.__setattr__(layer, "_attribute_metrics", tracked)
+    tracked[name] = metric
+    from lamina.training.trainer import Trainer
+
+    if not isinstance(layer, Trainer):
+        SUBLAYER_METRICS[0] = True
 
 
 def _is_trackable(value):

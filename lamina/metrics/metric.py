@@ -52,6 +52,9 @@ class Metric:
     0.0
     """
 
+    _lamina_metric = True  # marks metrics for Layer.__setattr__ (a layer or model tracks its metric attributes)
+
+
     def __init__(self, dtype=None, name=None):  # Keras's order; pass both by keyword
         self.name = name or _auto_name(type(self).__name__)
         self._dtype_arg = dtype

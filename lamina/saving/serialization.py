@@ -141,7 +141,8 @@ def _builtin_classes():
     table = {}
     for module in (layers, models, getattr(lamina, "losses", None), getattr(lamina, "metrics", None),
                    getattr(lamina, "optimizers", None), getattr(lamina, "initializers", None),
-                   getattr(lamina, "regularizers", None), getattr(lamina, "constraints", None)):
+                   getattr(lamina, "regularizers", None), getattr(lamina, "constraints", None),
+                   getattr(lamina, "distillation", None)):
         if module is None:
             continue
         for k in dir(module):

@@ -89,6 +89,21 @@ class Compiled:
         if self.compiled_metrics is not None:
             out.extend(m for _, m, _ in self.compiled_metrics.metrics)
         out.extend(self.__dict__.get("_added_metric_trackers", {}).values())
+        for m in self._attribute_metrics_of_layers():
+            if all(m is not o for o in out):
+                out.append(m)
+        return out
+
+    def _attribute_metrics_of_layers(self):
+        """The metrics set as attributes of this model (``self.loss_tracker = metrics.Mean(...)``) and of its
+        sub-layers that are not models themselves, as Keras lists them in ``Model.metrics``."""
+        from lamina.layers.layer import SUBLAYER_METRICS
+
+        out = list(self.__dict__.get("_attribute_metrics", {}).values())
+        if SUBLAYER_METRICS[0]:
+            for layer in self._flatten_layers()[1:]:
+                if not isinstance(layer, Compiled):
+                    out.extend(layer.__dict__.get("_attribute_metrics", {}).values())
         return out
 
     @property

@@ -284,14 +284,16 @@ class TrainFunction(_StepFunction):
         x, y, sw = batch
 
         def loss_fn(tv_vals):
+            # The metric variables are in scope too: a custom compute_loss may update trackers of the model.
             with StatelessScope(list(zip(self.tv, tv_vals)) + list(zip(self.ntv, ntv)) +
-                                list(zip(self.ov, ov))) as scope:
+                                list(zip(self.ov, ov)) + list(zip(self.mv, mv))) as scope:
                 y_pred = model(x, training=True)
                 loss = model.compute_loss(x, y, y_pred, sw)
                 scaled = model.optimizer.scale_loss(loss)  # a loss scale is optimizer state
-            return scaled, (loss, y_pred, _scope_values(scope, self.ntv, ntv), model._pop_output_losses())
+            return scaled, (loss, y_pred, _scope_values(scope, self.ntv, ntv), model._pop_output_losses(),
+                            _scope_values(scope, self.mv, mv))
 
-        (_, (loss, y_pred, ntv, out_losses)), grads = jax.value_and_grad(loss_fn, has_aux=True)(tv)
+        (_, (loss, y_pred, ntv, out_losses, mv)), grads = jax.value_and_grad(loss_fn, has_aux=True)(tv)
         with StatelessScope(list(zip(self.tv, tv)) + list(zip(self.ov, ov))) as scope:
             model.optimizer.apply(grads, self.tv)
         tv, ov = _scope_values(scope, self.tv, tv), _scope_values(scope, self.ov, ov)
@@ -341,12 +343,12 @@ class TestFunction(_StepFunction):
         def body(carry, batch):
             ntv, mv = carry
             xb, yb, swb = batch
-            with StatelessScope(list(zip(self.tv, tv)) + list(zip(self.ntv, ntv))) as scope:
+            with StatelessScope(list(zip(self.tv, tv)) + list(zip(self.ntv, ntv)) + list(zip(self.mv, mv))) as scope:
                 y_pred = model(xb, training=False)
                 loss = model.compute_loss(xb, yb, y_pred, swb)
             # Non-trainable state a layer updates in inference (a stateful RNN's states) carries
-            # from batch to batch, as on PyTorch.
-            ntv = _scope_values(scope, self.ntv, ntv)
+            # from batch to batch, as on PyTorch; trackers a custom compute_loss updates too.
+            ntv, mv = _scope_values(scope, self.ntv, ntv), _scope_values(scope, self.mv, mv)
             with StatelessScope(list(zip(self.mv, mv))) as scope:
                 model._update_metrics(yb, y_pred, swb, loss, tree.flatten(xb)[0].shape[0],
                                       model._pop_output_losses())

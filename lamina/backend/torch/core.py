@@ -65,7 +65,9 @@ class Variable(VariableBase):
             with torch.no_grad():
                 self._param.copy_(value)
         else:
-            self._param.copy_(value)
+            # A value carrying a gradient graph (a loss given to a metric tracker in compute_loss) must not
+            # join this state to the graph: the copy would keep every step's graph alive.
+            self._param.copy_(value.detach() if value.requires_grad else value)
 
     def assign_add(self, value):
         # In place, without a temporary, when no stateless scope collects the new values
@@ -81,7 +83,8 @@ class Variable(VariableBase):
             if seen is not None and seen[0] == before:
                 p._lamina_host = (p._version, seen[1] + value)
             return p
-        return self._param.add_(self._convert_assigned(value))
+        value = self._convert_assigned(value)
+        return self._param.add_(value.detach() if value.requires_grad else value)  # (see _direct_assign)
 
     def _on_trainable_change(self):
         self._param.requires_grad_(self._trainable and self._param.is_floating_point())
