@@ -1,4 +1,4 @@
-"""Optimizers (``keras.optimizers``): SGD, Adam, AdamW, RMSprop, ... and ``get``/``serialize``.
+"""Optimizers (``keras.optimizers``): SGD, Adam, AdamW, RMSprop, Adafactor, Muon, ... and ``get``/``serialize``.
 
 Optimizer state (``iterations``, the learning rate, the slots) lives in
 ``role="optimizer"`` Variables; updates use ``lamina.ops`` and ``assign`` only,
@@ -21,8 +21,13 @@ from lamina.optimizers.optimizer import Optimizer  # noqa: F401
 from lamina.optimizers.sgd import SGD  # noqa: F401
 from lamina.optimizers.sign_and_trust import Lamb, Lion  # noqa: F401
 from lamina.optimizers.loss_scale_optimizer import LossScaleOptimizer  # noqa: F401
+from lamina.optimizers.adafactor import Adafactor  # noqa: F401
+from lamina.optimizers.schedule_free import ScheduleFreeAdamW  # noqa: F401
+from lamina.optimizers.muon import Muon  # noqa: F401
+from lamina.optimizers.multi_optimizer import MultiOptimizer, OptimizerMap  # noqa: F401
 
-_CLASSES = [Optimizer, SGD, Adam, AdamW, Adamax, Nadam, RMSprop, Adagrad, Adadelta, Ftrl, Lion, Lamb, LossScaleOptimizer]
+_CLASSES = [Optimizer, SGD, Adam, AdamW, Adamax, Nadam, RMSprop, Adagrad, Adadelta, Ftrl, Lion, Lamb,
+            LossScaleOptimizer, Adafactor, ScheduleFreeAdamW, Muon, MultiOptimizer, OptimizerMap]
 ALL_OBJECTS_DICT = {c.__name__.lower(): c for c in _CLASSES}
 
 
