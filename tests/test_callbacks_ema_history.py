@@ -61,26 +61,30 @@ def test_validation_runs_on_ema_weights_and_training_on_real_ones():
     x, y = _data()
     val = _data(24, seed=1)
     ref = _model()
-    ref_hist = ref.fit(x, y, batch_size=16, epochs=3, verbose=0, shuffle=False, validation_data=val)
+    ref_probe = Probe()
+    ref_hist = ref.fit(x, y, batch_size=16, epochs=3, verbose=0, shuffle=False, validation_data=val,
+                       callbacks=[ref_probe])
     model = _model()
+    probe = Probe()
     hist = model.fit(x, y, batch_size=16, epochs=3, verbose=0, shuffle=False, validation_data=val,
-                     callbacks=[callbacks.SwapEMAWeights()])
+                     callbacks=[callbacks.SwapEMAWeights(), probe])
     # Training is untouched: same losses and the same real weights as without the callback.
     np.testing.assert_allclose(hist.history["loss"], ref_hist.history["loss"], rtol=1e-6)
-    real, ema = _weights(model), _ema(model)
-    assert _close(real, _weights(ref)) and _close(ema, _ema(ref))
+    real, ema = probe.end[-1], probe.avg_end[-1]
+    assert _close(real, ref_probe.end[-1]) and _close(ema, ref_probe.avg_end[-1])
     assert not _close(real, ema)
+    # As Keras, fit ends with the moving averages in the model (finalize_variable_values), with or without it.
+    assert _close(_weights(model), ema) and _close(_weights(ref), ema) and _close(_ema(model), ema)
     # The validation loss is the EMA weights' loss, not the real weights'.
     assert hist.history["val_loss"][-1] != pytest.approx(ref_hist.history["val_loss"][-1], rel=1e-4)
-    assert model.evaluate(*val, verbose=0, callbacks=[callbacks.SwapEMAWeights()])[0] == \
-        pytest.approx(hist.history["val_loss"][-1], rel=1e-6)
-    assert _close(_weights(model), real) and _close(_ema(model), ema)  # swapped back after evaluate
-    _assign(model, ema)
     assert model.evaluate(*val, verbose=0)[0] == pytest.approx(hist.history["val_loss"][-1], rel=1e-6)
     ema_pred = model.predict(val[0], verbose=0)
     _assign(model, real)
     assert model.evaluate(*val, verbose=0)[0] == pytest.approx(ref_hist.history["val_loss"][-1], rel=1e-6)
-    # predict with the callback: EMA outputs, real weights afterwards.
+    # evaluate / predict with the callback: the EMA weights' numbers, the real weights back afterwards.
+    assert model.evaluate(*val, verbose=0, callbacks=[callbacks.SwapEMAWeights()])[0] == \
+        pytest.approx(hist.history["val_loss"][-1], rel=1e-6)
+    assert _close(_weights(model), real) and _close(_ema(model), ema)
     np.testing.assert_allclose(model.predict(val[0], verbose=0, callbacks=[callbacks.SwapEMAWeights()]),
                                ema_pred, rtol=1e-6, atol=1e-7)
     assert _close(_weights(model), real)
@@ -104,8 +108,9 @@ def test_swap_on_epoch_shows_ema_weights_to_later_callbacks(tmp_path):
     for epoch in range(1, 3):
         # ... and the next epoch trains from the real weights.
         assert _close(probe.begin[epoch], ref_probe.begin[epoch])
-    # Training was the same; after fit the real weights are back in the model.
+    # Training was the same; after fit both models hold the moving averages (as Keras's fit leaves them).
     assert _close(_weights(model), _weights(ref)) and _close(_ema(model), _ema(ref))
+    assert _close(_weights(model), ref_probe.avg_end[-1])
     # ModelCheckpoint saved the EMA weights.
     restored = _model(seed=11)
     restored.load_weights(path)

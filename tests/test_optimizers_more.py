@@ -564,3 +564,54 @@ def test_save_and_load_model_with_optimizer_state(make, tmp_path):
         m.fit(x, y, epochs=1, batch_size=16, verbose=0, shuffle=False)
     for a, b in zip(model.weights, loaded.weights):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_gradient_accumulation_counts_updates_in_the_formulas():
+    """With gradient_accumulation_steps, Adam's bias corrections and a learning-rate schedule see the number of
+    updates (Keras's ``iterations``), not of ``apply`` calls: two accumulated pairs equal two plain steps on
+    the averaged gradients."""
+    grads = [np.array(g, "float32") for g in ([1.0, 2.0], [3.0, -2.0], [0.5, 0.5], [1.5, -0.5])]
+    schedule = lamina.optimizers.schedules.ExponentialDecay(0.1, decay_steps=1, decay_rate=0.5)
+    acc_opt = lamina.optimizers.Adam(learning_rate=schedule, gradient_accumulation_steps=2)
+    plain_opt = lamina.optimizers.Adam(learning_rate=lamina.optimizers.schedules.ExponentialDecay(
+        0.1, decay_steps=1, decay_rate=0.5))
+    w_acc, w_plain = lamina.Variable([1.0, 1.0]), lamina.Variable([1.0, 1.0])
+    for g in grads:
+        acc_opt.apply([ops.convert_to_tensor(g)], [w_acc])
+    for a, b in ((grads[0], grads[1]), (grads[2], grads[3])):
+        plain_opt.apply([ops.convert_to_tensor((a + b) / 2)], [w_plain])
+    np.testing.assert_allclose(ops.convert_to_numpy(w_acc.value), ops.convert_to_numpy(w_plain.value), rtol=1e-6)
+    # NumPy: Adam with t = 1, 2 and learning rates 0.1, 0.05
+    w, m, v = np.ones(2), np.zeros(2), np.zeros(2)
+    for t, (a, b) in enumerate(((grads[0], grads[1]), (grads[2], grads[3])), start=1):
+        g = (a + b) / 2
+        m = 0.9 * m + 0.1 * g
+        v = 0.999 * v + 0.001 * g * g
+        lr = 0.1 * 0.5 ** (t - 1) * np.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t)
+        w = w - lr * m / (np.sqrt(v) + 1e-7)
+    np.testing.assert_allclose(ops.convert_to_numpy(w_acc.value), w, rtol=1e-5)
+
+
+def test_fit_ends_with_the_moving_averages_when_use_ema():
+    """As Keras, fit writes the EMA of the weights into the model at its end (finalize_variable_values)."""
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(16, 3)).astype("float32"), rng.normal(size=(16, 1)).astype("float32")
+
+    def model(opt):
+        m = lamina.Sequential([lamina.Input((3,)), lamina.layers.Dense(1, kernel_initializer="ones")])
+        m.compile(optimizer=opt, loss="mse")
+        return m
+
+    seen = []
+    plain = model(optimizers.SGD(0.1))
+    record = lamina.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: seen.append([ops.convert_to_numpy(w.value) for w in plain.weights]))
+    plain.fit(x, y, batch_size=16, epochs=4, shuffle=False, verbose=0, callbacks=[record])
+    avg = None
+    for ws in seen:
+        avg = ws if avg is None else [0.5 * a + 0.5 * w for a, w in zip(avg, ws)]
+    ema = model(optimizers.SGD(0.1, use_ema=True, ema_momentum=0.5))
+    ema.fit(x, y, batch_size=16, epochs=4, shuffle=False, verbose=0)
+    for w, expected in zip(ema.weights, avg):
+        np.testing.assert_allclose(ops.convert_to_numpy(w.value), expected, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(avg[0], seen[-1][0])  # the averages differ from the last weights

@@ -79,6 +79,11 @@ class SwapEMAWeights(Callback):
         if self.swap_on_epoch:
             self._swap_in()
 
+    def before_ema_finalize(self):
+        """Called by ``fit`` just before it writes the averages into the model: the real weights go back
+        in, the averages back to the optimizer."""
+        self._swap_out()
+
     def on_train_end(self, logs=None):
         self._swap_out()
 

@@ -11,11 +11,7 @@ def local_step(optimizer, dtype):
     With gradient accumulation it counts updates, not ``apply`` calls (as Keras's
     ``iterations`` does in the optimizers' formulas).
     """
-    it = optimizer.iterations.value
-    steps = optimizer.gradient_accumulation_steps
-    if steps:
-        it = ops.floor_divide(it, steps)
-    return ops.cast(it + 1, dtype)
+    return ops.cast(optimizer._update_count() + 1, dtype)
 
 
 def check_number(owner, arg, value, ok, expected):

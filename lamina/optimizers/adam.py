@@ -5,7 +5,7 @@ from lamina.optimizers.optimizer import Optimizer
 
 
 def _step(opt, dtype):
-    return ops.cast(opt.iterations.value + 1, dtype)
+    return ops.cast(opt._update_count() + 1, dtype)
 
 
 class Adam(Optimizer):

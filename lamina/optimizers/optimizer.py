@@ -189,6 +189,13 @@ class Optimizer:
         """The number of ``apply`` calls so far (an int64 Variable)."""
         return self._iterations
 
+    def _update_count(self):
+        """The number of updates made so far: ``apply`` calls, or with gradient accumulation the calls that
+        updated the variables (Keras's ``iterations`` in its formulas: bias corrections, schedules, EMA)."""
+        if self.gradient_accumulation_steps:
+            return ops.floor_divide(self._iterations.value, self.gradient_accumulation_steps)
+        return self._iterations.value
+
     def build(self, var_list):
         """Create the state for ``var_list`` (subclasses add their slots after calling this)."""
         self._trainable_variables = list(var_list)
@@ -208,7 +215,7 @@ class Optimizer:
     def _current_learning_rate(self):
         lr = self._learning_rate
         if isinstance(lr, schedules.LearningRateSchedule):
-            return ops.cast(lr(self._iterations.value), config.floatx())
+            return ops.cast(lr(self._update_count()), config.floatx())
         if hasattr(lr, "assign"):
             return lr.value
         return ops.cast(lr(), config.floatx())
@@ -320,7 +327,7 @@ class Optimizer:
         spec = self._fused_spec()
         if spec is not None and backend.engine.optimizers.fused_update(
                 spec, grads, variables, [self._get_variable_index(v) for v in variables],
-                learning_rate, self._iterations.value):
+                learning_rate, self._update_count()):
             return
         for g, v in zip(grads, variables):
             self.update_step(g, v, learning_rate)
@@ -409,13 +416,13 @@ class Optimizer:
                 v.assign(v.value - v.value * wd_lr)
 
     def _update_moving_averages(self, variables):
-        not_first = ops.not_equal(self._iterations.value, 0)
+        not_first = ops.not_equal(self._update_count(), 0)
         for v in variables:
             avg = self._model_variables_moving_average[self._get_variable_index(v)]
             momentum = ops.cast(not_first, v.dtype) * self.ema_momentum
             avg.assign(momentum * avg.value + (1.0 - momentum) * v.value)
         if self.ema_overwrite_frequency:
-            overwrite = ops.equal(ops.mod(self._iterations.value + 1, self.ema_overwrite_frequency), 0)
+            overwrite = ops.equal(ops.mod(self._update_count() + 1, self.ema_overwrite_frequency), 0)
             for v in variables:
                 avg = self._model_variables_moving_average[self._get_variable_index(v)]
                 v.assign(ops.where(overwrite, avg.value, v.value))
@@ -425,7 +432,9 @@ class Optimizer:
         if self.use_ema and self.built:
             for v in var_list:
                 if id(v) in self._var_index:
-                    v.assign(self._model_variables_moving_average[self._get_variable_index(v)].value)
+                    # A copy: on JAX the variable and its average must not share a buffer (a compiled step
+                    # donates both).
+                    v.assign(ops.copy(self._model_variables_moving_average[self._get_variable_index(v)].value))
 
     # --- saving -------------------------------------------------------------------------
     def save_own_variables(self, store):

@@ -243,6 +243,13 @@ class Trainer(Compiled):
             data.close()
             if val is not None:
                 val.close()
+        if epochs > 0 and getattr(self.optimizer, "use_ema", False):
+            # As Keras: the model ends training with the moving averages of its weights (a callback that
+            # swapped them in first puts the real weights back, so the averages are where they belong).
+            for c in cbs.callbacks:
+                if hasattr(c, "before_ema_finalize"):
+                    c.before_ema_finalize()
+            self.optimizer.finalize_variable_values(self.trainable_weights)
         cbs.on_train_end(epoch_logs)
         history = next(c for c in cbs.callbacks if isinstance(c, History))
         self.history = history
