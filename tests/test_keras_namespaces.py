@@ -27,6 +27,7 @@ KERAS_NAMES = {
                "is_nnx_enabled", "is_traceback_filtering_enabled", "max_epochs", "max_steps_per_epoch",
                "set_backend", "set_dtype_policy", "set_max_epochs", "set_max_steps_per_epoch"],
     "backend": ["get_uid"],
+    "callbacks": ["RemoteMonitor"],
     "distribution": ["get_device_count"],
     "random": ["beta", "binomial", "gamma"],
     "preprocessing.image": ["smart_resize"],

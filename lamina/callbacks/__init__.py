@@ -8,6 +8,7 @@ from lamina.callbacks.lambda_callback import LambdaCallback  # noqa: F401
 from lamina.callbacks.learning_rate_scheduler import LearningRateScheduler  # noqa: F401
 from lamina.callbacks.model_checkpoint import ModelCheckpoint  # noqa: F401
 from lamina.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau  # noqa: F401
+from lamina.callbacks.remote_monitor import RemoteMonitor  # noqa: F401
 from lamina.callbacks.terminate_on_nan import TerminateOnNaN  # noqa: F401
 from lamina.callbacks.swap_ema_weights import SwapEMAWeights  # noqa: F401
 from lamina.callbacks.tensorboard import TensorBoard  # noqa: F401
