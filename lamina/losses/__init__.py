@@ -17,10 +17,13 @@ from lamina.losses.crossentropy import (  # noqa: F401
     binary_focal_crossentropy,
     categorical_crossentropy,
     categorical_focal_crossentropy,
+    categorical_generalized_cross_entropy,
     sparse_categorical_crossentropy,
 )
+from lamina.losses.ctc import CTC, ctc  # noqa: F401
 from lamina.losses.functions import (  # noqa: F401
     categorical_hinge,
+    circle,
     cosine_similarity,
     dice,
     hinge,
@@ -41,7 +44,9 @@ from lamina.losses.losses import (  # noqa: F401
     BinaryFocalCrossentropy,
     CategoricalCrossentropy,
     CategoricalFocalCrossentropy,
+    CategoricalGeneralizedCrossEntropy,
     CategoricalHinge,
+    Circle,
     CosineSimilarity,
     Dice,
     Hinge,
@@ -72,13 +77,14 @@ _CLASSES = [
     CategoricalFocalCrossentropy, CategoricalHinge, CosineSimilarity, Dice, Hinge, Huber,
     KLDivergence, LogCosh, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredError,
     MeanSquaredLogarithmicError, Poisson, SparseCategoricalCrossentropy, SquaredHinge, Tversky,
+    CTC, Circle, CategoricalGeneralizedCrossEntropy,
 ]
 _FUNCTIONS = [
     binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
     categorical_focal_crossentropy, sparse_categorical_crossentropy, categorical_hinge,
     cosine_similarity, dice, hinge, huber, kl_divergence, log_cosh, mean_absolute_error,
     mean_absolute_percentage_error, mean_squared_error, mean_squared_logarithmic_error, poisson,
-    squared_hinge, tversky,
+    squared_hinge, tversky, ctc, circle, categorical_generalized_cross_entropy,
 ]
 ALL_OBJECTS_DICT = {c.__name__: c for c in _CLASSES}
 ALL_OBJECTS_DICT.update({f.__name__: f for f in _FUNCTIONS})

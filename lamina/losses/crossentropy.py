@@ -221,3 +221,49 @@ def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0, from_l
     output = ops.clip(y_pred / ops.sum(y_pred, axis=axis, keepdims=True), eps, 1.0 - eps)
     cce = -y_true * ops.log(output)
     return ops.sum(alpha * ops.power(1.0 - output, gamma) * cce, axis=axis)
+
+
+def categorical_generalized_cross_entropy(y_true, y_pred, q):
+    """Generalized cross entropy ``(1 - p ** q) / q``, ``p`` the predicted probability of the true class.
+
+    A noise-robust crossentropy (Zhang and Sabuncu, 2018): as ``q`` goes to 0 it approaches
+    the crossentropy ``-log(p)``; at ``q = 1`` it is the mean absolute error ``1 - p``.
+    A label outside ``[0, num_classes)`` gives NaN for its sample.
+
+    Args:
+        y_true: integer class labels, shape ``(batch_size,)`` or ``(batch_size, 1)``.
+        y_pred: predicted class probabilities, shape ``(batch_size, num_classes)``.
+        q: the noise parameter, a float > 0 (the ``CategoricalGeneralizedCrossEntropy`` class
+            takes it in ``(0, 1)``).
+
+    Returns:
+        The losses, shape ``(batch_size,)``.
+
+    Raises:
+        ValueError: for ``q <= 0`` or labels whose shape does not fit ``y_pred``.
+
+    Example:
+    >>> from lamina import losses, ops
+    >>> loss = losses.categorical_generalized_cross_entropy([1, 0], [[0.75, 0.25], [0.64, 0.36]], q=0.5)
+    >>> ops.convert_to_numpy(loss).round(4)
+    array([1. , 0.4], dtype=float32)
+    """
+    fn = "categorical_generalized_cross_entropy"
+    if isinstance(q, (int, float)) and not q > 0:
+        raise ValueError(f"{fn}: `q` must be > 0 (the class takes it in (0, 1)), but received q={q!r}.")
+    y_pred = _float(y_pred)
+    y_true = ops.convert_to_tensor(y_true)
+    if len(y_true.shape) == len(y_pred.shape) and y_true.shape[-1] == 1:
+        y_true = ops.squeeze(y_true, -1)
+    if len(y_true.shape) != len(y_pred.shape) - 1 or tuple(y_true.shape) != tuple(y_pred.shape[:-1]):
+        raise ValueError(
+            f"{fn} expects integer labels of shape y_pred.shape without the class axis (a trailing axis of "
+            f"size 1 is allowed), but received y_true.shape={tuple(y_true.shape)} and "
+            f"y_pred.shape={tuple(y_pred.shape)}. Hint: for one-hot targets, take ops.argmax(y_true, axis=-1)."
+        )
+    num_classes = y_pred.shape[-1]
+    labels = ops.cast(y_true, "int32")
+    p = ops.sum(y_pred * ops.one_hot(labels, num_classes, dtype=ops.dtype(y_pred)), axis=-1)
+    loss = (1.0 - ops.power(p, q)) / q
+    out_of_range = ops.logical_or(ops.less(labels, 0), ops.greater_equal(labels, num_classes))
+    return ops.where(out_of_range, float("nan"), loss)

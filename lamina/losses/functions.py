@@ -229,3 +229,81 @@ def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
     missed = ops.sum(y_true * (1.0 - y_pred), axis=axis)  # Keras names this term `fp`
     extra = ops.sum((1.0 - y_true) * y_pred, axis=axis)
     return 1.0 - tp / (tp + alpha * missed + beta * extra + config.epsilon())
+
+
+def _circle_labels(labels, name):
+    labels = ops.cast(ops.convert_to_tensor(labels), "int32")
+    if len(labels.shape) == 2 and labels.shape[-1] == 1:
+        labels = ops.squeeze(labels, -1)
+    if len(labels.shape) != 1:
+        raise ValueError(f"circle: `{name}` must be integer labels of shape (batch_size,) or (batch_size, 1), "
+                         f"but received shape {tuple(labels.shape)}.")
+    return labels
+
+
+def circle(y_true, y_pred, ref_labels=None, ref_embeddings=None, remove_diagonal=True, gamma=80, margin=0.4):
+    """Circle loss (Sun et al., 2020) between integer labels and L2-normalized embeddings.
+
+    For each sample, a log-sum-exp of its similarities to the reference embeddings of the
+    same label (positives) and of other labels (negatives), each weighted by how far it is
+    from its optimum, combined through a softplus. ``y_pred`` should already have unit norm
+    (e.g. a ``UnitNormalization`` layer after a linear ``Dense``). Samples with no positive
+    or no negative get 0; a ``Loss`` reduction (``Circle``, or ``compile(loss="circle")``)
+    averages only over the samples with a positive loss, as Keras.
+
+    Args:
+        y_true: integer labels, shape ``(batch_size,)`` or ``(batch_size, 1)``.
+        y_pred: L2-normalized embeddings, shape ``(batch_size, dim)``.
+        ref_labels: labels of the reference embeddings (default: ``y_true``).
+        ref_embeddings: L2-normalized reference embeddings ``(num_refs, dim)`` (default: ``y_pred``).
+        remove_diagonal: leave the pair (i, i) out of the positives (default True).
+        gamma: the scale of the similarities (default 80).
+        margin: the relaxation margin (default 0.4).
+
+    Returns:
+        The losses, shape ``(batch_size,)``.
+
+    Raises:
+        ValueError: for labels or embeddings of the wrong rank or mismatched sizes.
+
+    Example:
+    >>> from lamina import losses, ops
+    >>> emb = [[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]]  # two tight, orthogonal classes
+    >>> ops.convert_to_numpy(losses.circle([0, 0, 1, 1], emb)).round(4)
+    array([0., 0., 0., 0.], dtype=float32)
+    """
+    y_pred = ops.convert_to_tensor(y_pred)
+    if ops.dtype(y_pred) not in ("float16", "bfloat16", "float32", "float64"):
+        y_pred = ops.cast(y_pred, config.floatx())
+    labels = _circle_labels(y_true, "y_true")
+    refs = y_pred if ref_embeddings is None else ops.cast(ops.convert_to_tensor(ref_embeddings), ops.dtype(y_pred))
+    ref_labels = labels if ref_labels is None else _circle_labels(ref_labels, "ref_labels")
+    if len(y_pred.shape) != 2 or len(refs.shape) != 2 or y_pred.shape[-1] != refs.shape[-1]:
+        raise ValueError(
+            "circle: `y_pred` and `ref_embeddings` must be embeddings of shape (batch_size, dim) and "
+            f"(num_refs, dim), but received y_pred.shape={tuple(y_pred.shape)} and "
+            f"ref_embeddings.shape={tuple(refs.shape)}."
+        )
+    for name, lab, emb in (("y_true", labels, y_pred), ("ref_labels", ref_labels, refs)):
+        if None not in (lab.shape[0], emb.shape[0]) and lab.shape[0] != emb.shape[0]:
+            raise ValueError(f"circle: `{name}` must have one label per embedding ({emb.shape[0]}), but received "
+                             f"{lab.shape[0]} labels.")
+    distance = ops.maximum(1.0 - ops.matmul(y_pred, ops.transpose(refs)), 0.0)    # cosine distances
+    positive = ops.equal(labels[:, None], ref_labels[None, :])
+    negative = ops.logical_not(positive)
+    if remove_diagonal:
+        positive = ops.logical_and(
+            positive, ops.logical_not(ops.eye(labels.shape[0], ref_labels.shape[0], k=0, dtype="bool")))
+    dtype = ops.dtype(distance)
+    pos_weight = ops.maximum((margin + distance) * ops.cast(positive, dtype), 0.0)
+    neg_weight = ops.maximum((1.0 + margin - distance) * ops.cast(negative, dtype), 0.0)
+    pos_term = -gamma * pos_weight * (margin - distance)
+    neg_term = gamma * neg_weight * (1.0 - margin - distance)
+    pos_loss = ops.logsumexp(ops.where(positive, pos_term, float("-inf")), axis=1)
+    neg_loss = ops.logsumexp(ops.where(negative, neg_term, float("-inf")), axis=1)
+    return ops.softplus(pos_loss + neg_loss)
+
+
+# As Keras, a reduction of circle losses averages over the samples whose loss is positive
+# (the values mask of ``lamina.losses.Loss``).
+circle._values_mask = lambda values: ops.greater(values, 0.0)

@@ -197,17 +197,22 @@ class Loss:
         """A boolean mask of the per-sample values to ignore, or None (a subclass hook)."""
         return None
 
+    def _values_mask(self, values):
+        """A boolean mask of the per-sample ``values`` to leave out of the reduction, or None (a subclass hook).
+
+        Keras losses such as ``circle`` attach one to their values; here the loss says so."""
+        return None
+
     def __call__(self, y_true, y_pred, sample_weight=None):
         in_mask = getattr(y_pred, "_keras_mask", None)
         if not (ops.is_tensor(y_pred) and ops.dtype(y_pred) == self.dtype):
             y_pred = _convert_structure(y_pred, lambda x: ops.convert_to_tensor(x, dtype=self.dtype))
         y_true = _convert_structure(y_true, self._convert_y_true)
         losses = self.call(y_true, y_pred)
-        out_mask = self._output_mask(y_true, y_pred)
-        if in_mask is not None and out_mask is not None:
-            mask = ops.logical_and(ops.cast(in_mask, "bool"), out_mask)
-        else:
-            mask = in_mask if in_mask is not None else out_mask
+        mask = None
+        for m in (in_mask, self._output_mask(y_true, y_pred), self._values_mask(losses)):
+            if m is not None:
+                mask = m if mask is None else ops.logical_and(ops.cast(mask, "bool"), ops.cast(m, "bool"))
         return reduce_weighted_values(losses, sample_weight=sample_weight, mask=mask,
                                       reduction=self.reduction, dtype=self.dtype)
 
@@ -252,6 +257,11 @@ class LossFunctionWrapper(Loss):
         super().__init__(name=name or getattr(fn, "__name__", None), reduction=reduction, dtype=dtype)
         self.fn = fn
         self._fn_kwargs = kwargs
+
+    def _values_mask(self, values):
+        # A loss function may name the values its reduction leaves out (``fn._values_mask``, e.g. ``circle``).
+        hook = getattr(self.fn, "_values_mask", None)
+        return hook(values) if hook is not None else None
 
     def call(self, y_true, y_pred):
         if not isinstance(y_true, (list, tuple, dict)):

@@ -360,3 +360,70 @@ class Tversky(LossFunctionWrapper):
 
     def call(self, y_true, y_pred):
         return self.fn(y_true, y_pred, **self._fn_kwargs)
+
+
+class Circle(LossFunctionWrapper):
+    """Circle loss between integer labels and L2-normalized embeddings (metric learning).
+
+    Pulls embeddings of the same label together and pushes other labels apart, weighting
+    each similarity by how far it is from its optimum (Sun et al., 2020). The model should
+    end in a linear ``Dense`` and a ``UnitNormalization`` layer. The reduction averages only
+    over the samples with a positive loss, as Keras. See ``lamina.losses.circle``.
+
+    Args:
+        gamma: the scale of the similarities (default 80.0).
+        margin: the relaxation margin (default 0.4).
+        remove_diagonal: leave each sample's similarity to itself out of its positives (default True).
+        reduction, name, dtype: see ``lamina.losses.Loss``.
+
+    Example:
+    >>> import lamina
+    >>> emb = [[1.0, 0.0], [0.6, 0.8], [0.0, 1.0], [0.8, 0.6]]
+    >>> round(float(lamina.losses.Circle()([0, 0, 1, 1], emb)), 2)
+    49.66
+    """
+
+    def __init__(self, gamma=80.0, margin=0.4, remove_diagonal=True, reduction=_SUM, name="circle", dtype=None):
+        super().__init__(fn.circle, reduction=reduction, name=name, dtype=dtype, gamma=gamma, margin=margin,
+                         remove_diagonal=remove_diagonal)
+        self.gamma = gamma
+        self.margin = margin
+        self.remove_diagonal = remove_diagonal
+
+    def _convert_y_true(self, y_true):
+        return ops.convert_to_tensor(y_true)  # keep integer labels exact
+
+
+class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
+    """Generalized cross entropy ``(1 - p ** q) / q`` for integer labels, robust to noisy labels.
+
+    ``p`` is the predicted probability of the true class (Zhang and Sabuncu, 2018). Small
+    ``q`` behaves like the crossentropy, ``q`` near 1 like the mean absolute error. See
+    ``lamina.losses.categorical_generalized_cross_entropy``.
+
+    Args:
+        q: the noise parameter, in ``(0, 1)`` (default 0.5).
+        reduction, name, dtype: see ``lamina.losses.Loss``.
+
+    Raises:
+        ValueError: for ``q`` outside ``(0, 1)``.
+
+    Example:
+    >>> import lamina
+    >>> loss = lamina.losses.CategoricalGeneralizedCrossEntropy()
+    >>> round(float(loss([1, 0], [[0.75, 0.25], [0.64, 0.36]])), 4)
+    0.7
+    """
+
+    def __init__(self, q=0.5, reduction=_SUM, name="categorical_generalized_cross_entropy", dtype=None):
+        if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 < q < 1:
+            raise ValueError(f"CategoricalGeneralizedCrossEntropy: `q` must be a float in (0, 1), but received "
+                             f"q={q!r}.")
+        super().__init__(ce.categorical_generalized_cross_entropy, reduction=reduction, name=name, dtype=dtype, q=q)
+        self.q = q
+
+    def _convert_y_true(self, y_true):
+        return ops.convert_to_tensor(y_true)  # keep integer labels exact
+
+    def call(self, y_true, y_pred):
+        return self.fn(y_true, y_pred, **self._fn_kwargs)

@@ -26,3 +26,17 @@ from lamina.ops.linalg import *  # noqa: F401,F403
 from lamina.ops.nn import *  # noqa: F401,F403
 from lamina.ops.numpy import *  # noqa: F401,F403
 from lamina.ops.operation import Operation  # noqa: F401
+from lamina.ops.numpy_extra import saturate_cast  # noqa: F401,E402
+from lamina.ops import math  # noqa: F401,E402  (keras.ops' math family: fft, stft, cdist, ...)
+from lamina.ops.math import *  # noqa: F401,F403,E402
+from lamina.ops.einops import rearrange  # noqa: F401,E402
+from lamina.ops.control_flow import (  # noqa: F401,E402
+    associative_scan,
+    custom_gradient,
+    fori_loop,
+    map,
+    scan,
+    switch,
+    vectorized_map,
+    while_loop,
+)

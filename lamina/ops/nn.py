@@ -2,6 +2,7 @@
 
 from lamina import backend
 from lamina.ops._export import export_ops
+from lamina.ops.ctc import ctc_decode, ctc_loss
 
 
 def _doc(summary, call, result):
@@ -131,3 +132,10 @@ __all__ = export_ops(globals(), backend.nn, _DOCS, __name__)
 swish = globals()["silu"]
 hard_swish = globals()["hard_silu"]
 __all__ += ["swish", "hard_swish"]
+# Written out in lamina/ops/ctc.py (argument checks and symbolic shapes of their own).
+__all__ += ["ctc_loss", "ctc_decode"]
+# Pixel shuffles and im2col (lamina/ops/nn_extra.py), with their own docs.
+from lamina.ops.nn_extra import *  # noqa: F401,F403,E402
+from lamina.ops.nn_extra import __all__ as _nn_extra_all  # noqa: E402
+
+__all__ += _nn_extra_all

@@ -244,3 +244,9 @@ _DOCS.update({
 })
 
 __all__ = export_ops(globals(), backend.numpy, _DOCS, __name__)
+
+# More NumPy-like ops (lamina/ops/numpy_extra.py), with their own docs table.
+from lamina.ops.numpy_extra import *  # noqa: F401,F403,E402
+from lamina.ops.numpy_extra import __all__ as _extra_all  # noqa: E402
+
+__all__ += _extra_all

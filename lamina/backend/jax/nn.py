@@ -5,6 +5,7 @@ import jax.numpy as jnp
 
 from lamina.backend.common.attention import check_attention_shapes
 from lamina.backend.jax.core import convert_to_tensor, to_engine_dtype
+from lamina.backend.jax.nn_ctc import ctc_decode, ctc_loss  # noqa: F401  (CTC loss and decoding)
 from lamina.backend.jax.nn_conv import (  # noqa: F401  (convolution and pooling)
     adaptive_average_pool,
     adaptive_max_pool,

@@ -5,6 +5,7 @@ import torch.nn.functional as F
 
 from lamina.backend.common.attention import check_attention_shapes
 from lamina.backend.torch.core import convert_to_tensor, to_engine_dtype
+from lamina.backend.torch.nn_ctc import ctc_decode, ctc_loss  # noqa: F401  (CTC loss and decoding)
 from lamina.backend.torch.nn_conv import (  # noqa: F401  (convolution and pooling)
     adaptive_average_pool,
     adaptive_max_pool,

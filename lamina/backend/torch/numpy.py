@@ -50,3 +50,4 @@ def size(x):
 
 def ndim(x):
     return convert_to_tensor(x).ndim
+from lamina.backend.torch.numpy_extra import *  # noqa: F401,F403,E402
