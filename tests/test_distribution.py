@@ -504,23 +504,18 @@ def test_when_a_jax_process_is_killed_the_other_stops(tmp_path, victim):
                 p.communicate()
 
 
-def test_tensorboard_weight_histograms_are_refused_before_training_with_sharded_variables(monkeypatch, tmp_path):
-    """Under ModelParallel on PyTorch, rank 0 alone cannot read sharded weights: TensorBoard's histograms and
-    embeddings are refused with a clear message before any step (not after the distributed timeout)."""
+def test_other_ranks_keep_a_peer_of_callbacks_that_read_the_weights(tmp_path):
+    """On ranks other than 0, callbacks that write only on rank 0 are left out, except that TensorBoard with
+    weight histograms or embeddings becomes a peer joining the gathering of sharded weights at the same epochs
+    (tests/test_torch_model_parallel.py runs it in two processes)."""
+    from lamina.callbacks.callback import WeightReadPeer
     from lamina.distribution import _loop
 
-    class Sharded:
-        @staticmethod
-        def _shards_variables():
-            return True
-
-    monkeypatch.setattr(_loop, "active", lambda: True)
-    monkeypatch.setattr(_loop, "_engine", lambda: Sharded)
-    with pytest.raises(ValueError, match="histogram_freq=1.*sharded variables"):
-        _loop.check_callbacks([lamina.callbacks.TensorBoard(str(tmp_path), histogram_freq=1)])
-    with pytest.raises(ValueError, match="embeddings_freq=2"):
-        _loop.check_callbacks([lamina.callbacks.TensorBoard(str(tmp_path), embeddings_freq=2)])
-    _loop.check_callbacks([lamina.callbacks.TensorBoard(str(tmp_path)),  # losses and metrics only: fine
-                           lamina.callbacks.ModelCheckpoint(str(tmp_path / "m.keras"))])
-    monkeypatch.setattr(Sharded, "_shards_variables", staticmethod(lambda: False))  # data parallel: fine
-    _loop.check_callbacks([lamina.callbacks.TensorBoard(str(tmp_path), histogram_freq=1)])
+    board = lamina.callbacks.TensorBoard(str(tmp_path), histogram_freq=2, embeddings_freq=3)
+    plain = lamina.callbacks.TensorBoard(str(tmp_path))
+    csv = lamina.callbacks.CSVLogger(str(tmp_path / "log.csv"))
+    checkpoint = lamina.callbacks.ModelCheckpoint(str(tmp_path / "m.keras"))
+    kept = _loop.for_other_ranks([board, csv, checkpoint, plain])
+    assert len(kept) == 3 and kept[1] is checkpoint and all(isinstance(kept[i], WeightReadPeer) for i in (0, 2))
+    assert [e for e in range(7) if board.reads_weights_at(e)] == [0, 2, 3, 4, 6]
+    assert not any(plain.reads_weights_at(e) for e in range(5))

@@ -367,3 +367,56 @@ def test_an_interrupted_sharded_run_resumes_from_its_backup(tmp_path, save_freq)
         resumed_loss = json.loads((tmp_path / "cut" / f"loss.{rank}.json").read_text())
         np.testing.assert_allclose(resumed_loss, whole_loss[1:], rtol=1e-5)
     assert not (tmp_path / "cut" / "backup").exists()  # rank 0 removed it at the end
+
+
+_TENSORBOARD_WORKER = textwrap.dedent("""
+    import sys
+    import numpy as np
+    import lamina as keras
+    from lamina import distribution
+
+    out = sys.argv[1]
+    world = distribution.process_count()
+    mesh = distribution.DeviceMesh((world,), ["batch"], distribution.list_devices())
+    layout_map = distribution.LayoutMap(mesh)
+    layout_map["hidden/kernel"] = (None, "batch")
+    distribution.set_distribution(distribution.ModelParallel(layout_map=layout_map, batch_dim_name="batch"))
+    keras.utils.set_random_seed(3)
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(32, 6)).astype("float32"), rng.integers(0, 4, size=(32,))
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(16, activation="relu", name="hidden"),
+                              keras.layers.Dense(4, activation="softmax", name="head")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    # Weight histograms on rank 0 between two checkpoints: the collectives of both callbacks pair up.
+    model.fit(x, y, batch_size=8, epochs=3, verbose=0, callbacks=[
+        keras.callbacks.ModelCheckpoint(out + "/first.weights.h5", save_weights_only=True),
+        keras.callbacks.TensorBoard(out + "/logs", histogram_freq=2),
+        keras.callbacks.ModelCheckpoint(out + "/second.weights.h5", save_weights_only=True)])
+    weights = {w.path: w.numpy() for w in model.weights}  # every process gathers
+    if distribution.process_index() == 0:
+        np.savez(out + "/final.npz", **{k.replace("/", "__"): v for k, v in weights.items()})
+""")
+
+
+def test_tensorboard_histograms_of_sharded_weights_are_whole(tmp_path):
+    """TensorBoard(histogram_freq) under ModelParallel: the other ranks join the gathering of the sharded weights
+    at the epochs rank 0 writes histograms, so rank 0 writes histograms of the whole weights."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.util import tensor_util
+
+    script = tmp_path / "worker.py"
+    script.write_text(_TENSORBOARD_WORKER)
+    done = _torchrun(script, [tmp_path], nproc=2)
+    assert done.returncode == 0, done.stderr[-3000:]
+    acc = EventAccumulator(str(tmp_path / "logs" / "train"), size_guidance={"tensors": 0})
+    acc.Reload()
+    with np.load(tmp_path / "final.npz") as z:
+        final = {k.replace("__", "/"): z[k] for k in z.files}
+    assert final["hidden/kernel"].shape == (6, 16)
+    for path, value in final.items():
+        events = acc.Tensors(f"{path}/histogram")
+        assert [e.step for e in events] == [0, 2]
+        buckets = tensor_util.make_ndarray(events[-1].tensor_proto)
+        assert buckets[:, 2].sum() == value.size  # the whole variable, not this process's half
+        np.testing.assert_allclose([buckets[0, 0], buckets[-1, 1]], [value.min(), value.max()], rtol=1e-6)
+    assert (tmp_path / "first.weights.h5").exists() and (tmp_path / "second.weights.h5").exists()

@@ -322,3 +322,20 @@ class ProgbarLogger(Callback):
 
     def _logs_fn(self):
         return self.model._current_logs() if self.model is not None else {}
+
+
+class WeightReadPeer(Callback):
+    """Stands, on ranks other than 0 of a multi-process run, for a rank-0 callback that reads the whole weights
+    at some epochs' ends (``TensorBoard``'s histograms): it joins the gathering of sharded variables at those
+    epochs (a collective every process must enter) and does nothing else."""
+
+    def __init__(self, callback):
+        super().__init__()
+        self._callback = callback
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._callback.reads_weights_at(epoch):
+            from lamina.distribution import _loop as distribution_loop
+
+            with distribution_loop.whole_weights(self.model):
+                pass

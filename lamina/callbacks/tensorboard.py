@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 
 from lamina.callbacks.callback import Callback
+from lamina.distribution import _loop as distribution_loop
 
 _INSTALL_HINT = "Install it with `pip install tensorboard` (or `pip install lamina[tensorboard]`)."
 _MAX_IMAGES = 3  # images per weight, as tf.summary.image's default max_outputs
@@ -209,10 +210,14 @@ class TensorBoard(Callback):
         self._scalars("train", train, epoch, "epoch_")
         if val:
             self._scalars("validation", val, epoch, "epoch_")
-        if self.histogram_freq and epoch % self.histogram_freq == 0:
-            self._write_weights(epoch)
-        if self.embeddings_freq and epoch % self.embeddings_freq == 0:
-            self._write_embeddings()
+        if self.reads_weights_at(epoch):
+            # Sharded variables (ModelParallel on PyTorch) are gathered once here, every process taking part
+            # (the other ranks run a WeightReadPeer of this callback); otherwise this does nothing.
+            with distribution_loop.whole_weights(self.model):
+                if self.histogram_freq and epoch % self.histogram_freq == 0:
+                    self._write_weights(epoch)
+                if self.embeddings_freq and epoch % self.embeddings_freq == 0:
+                    self._write_embeddings()
         if self.update_freq != "epoch":
             self._global_batch += self._epoch_batches
         self._flush()
@@ -226,6 +231,11 @@ class TensorBoard(Callback):
             self._close_writers()
         else:
             self._flush()
+
+    def reads_weights_at(self, epoch):
+        """Whether the end of ``epoch`` writes weight histograms or embeddings (reading the weights)."""
+        return bool((self.histogram_freq and epoch % self.histogram_freq == 0) or
+                    (self.embeddings_freq and epoch % self.embeddings_freq == 0))
 
     # --- values -------------------------------------------------------------------------------------
     def _optimizer(self):

@@ -24,23 +24,20 @@ def is_chief():
     return _engine().process_index() == 0
 
 
-def check_callbacks(callbacks):
-    """Refuse, before training, callbacks that would read sharded weights on rank 0 alone (``TensorBoard``'s
-    histograms and embeddings under ``ModelParallel`` on PyTorch): that read is a collective the other processes
-    never join, so it would wait for the distributed timeout and then fail."""
-    if not callbacks or not active():
-        return
-    shards = getattr(_engine(), "_shards_variables", None)
-    if shards is None or not shards():
-        return
+def for_other_ranks(callbacks):
+    """The callbacks a process other than rank 0 runs: those that write only on rank 0 (``_chief_only``) are left
+    out, except that one reading the weights at an epoch's end (``TensorBoard``'s histograms) is replaced by a
+    ``WeightReadPeer``: with sharded variables that read is a collective every process must join, in the same
+    order as the other collectives of the callbacks (``ModelCheckpoint``'s)."""
+    out = []
     for c in callbacks:
-        reads_weights = getattr(c, "histogram_freq", 0) or getattr(c, "embeddings_freq", 0)
-        if getattr(c, "_chief_only", False) and reads_weights:
-            raise ValueError(
-                f"{type(c).__name__}(histogram_freq={getattr(c, 'histogram_freq', 0)}, embeddings_freq="
-                f"{getattr(c, 'embeddings_freq', 0)}): writing weight histograms or embeddings reads the weights on "
-                "rank 0 alone, which sharded variables (ModelParallel on PyTorch) do not support yet. Use "
-                "histogram_freq=0 and embeddings_freq=0 (losses and metrics are still logged), or DataParallel.")
+        if not getattr(c, "_chief_only", False):
+            out.append(c)
+        elif hasattr(c, "reads_weights_at"):
+            from lamina.callbacks.callback import WeightReadPeer
+
+            out.append(WeightReadPeer(c))
+    return out
 
 
 def whole_weights(model):

@@ -121,12 +121,10 @@ class Trainer(Compiled):
                 )
 
     def _make_callbacks(self, callbacks, verbose, epochs, steps):
-        if isinstance(callbacks, (list, tuple)):
-            distribution_loop.check_callbacks(callbacks)
         if not distribution_loop.is_chief():
             verbose = 0  # only rank 0 prints, and writes logs and checkpoints
             if isinstance(callbacks, (list, tuple)):
-                callbacks = [c for c in callbacks if not getattr(c, "_chief_only", False)]
+                callbacks = distribution_loop.for_other_ranks(callbacks)
         cbs = CallbackList(callbacks)
         if not any(isinstance(c, History) for c in cbs.callbacks):
             cbs.append(History())
