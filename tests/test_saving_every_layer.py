@@ -169,6 +169,32 @@ SPECS = {
     "ZeroPadding1D": S(lambda: layers.ZeroPadding1D(2), SEQ),
     "ZeroPadding2D": S(lambda: layers.ZeroPadding2D(((1, 2), (0, 1))), IMG),
     "ZeroPadding3D": S(lambda: layers.ZeroPadding3D(1), VOL),
+    # Wrappers and core layers added later
+    "HashedCrossing": S(lambda: layers.HashedCrossing(num_bins=5, output_mode="one_hot"), [(2, 1), (2, 1)],
+                        dtype="int32", int_high=50),
+    "Pipeline": S(lambda: layers.Pipeline([layers.Rescaling(0.5), layers.Dense(3)]), VEC),
+    "ReversibleEmbedding": S(lambda: layers.ReversibleEmbedding(7, 3, tie_weights=False), (2, 5), dtype="int32",
+                             int_high=7),
+    "SpectralNormalization": S(lambda: layers.SpectralNormalization(layers.Dense(3), power_iterations=2), VEC),
+    "Wrapper": ConfigOnly("the abstract base class of layer wrappers: it has no call() of its own",
+                          lambda: layers.Wrapper(layers.Dense(2))),
+    # Image augmentation layers added later
+    "AutoContrast": S(lambda: layers.AutoContrast(value_range=(0, 1)), IMG),
+    "CutMix": S(lambda: layers.CutMix(factor=0.5, seed=1), IMG),
+    "Equalization": S(lambda: layers.Equalization(bins=64), IMG),
+    "MixUp": S(lambda: layers.MixUp(alpha=0.3, seed=1), IMG),
+    "RandomColorDegeneration": S(lambda: layers.RandomColorDegeneration(0.3, seed=1), IMG),
+    "RandomColorJitter": S(lambda: layers.RandomColorJitter(brightness_factor=0.2, hue_factor=0.1, seed=1), IMG),
+    "RandomErasing": S(lambda: layers.RandomErasing(factor=0.5, fill_value=0.0, seed=1), IMG),
+    "RandomGaussianBlur": S(lambda: layers.RandomGaussianBlur(kernel_size=(3, 5), sigma=0.8, seed=1), IMG),
+    "RandomGrayscale": S(lambda: layers.RandomGrayscale(0.3, seed=1), IMG),
+    "RandomHue": S(lambda: layers.RandomHue(0.2, seed=1), IMG),
+    "RandomInvert": S(lambda: layers.RandomInvert(0.5, value_range=(0, 1), seed=1), IMG),
+    "RandomPosterization": S(lambda: layers.RandomPosterization((2, 6), seed=1), IMG),
+    "RandomSaturation": S(lambda: layers.RandomSaturation((0.3, 0.7), seed=1), IMG),
+    "RandomSharpness": S(lambda: layers.RandomSharpness(0.4, seed=1), IMG),
+    "RandomShear": S(lambda: layers.RandomShear(x_factor=0.2, y_factor=(0.1, 0.3), seed=1), IMG),
+    "Solarization": S(lambda: layers.Solarization(addition_factor=0.1, threshold_factor=0.5, seed=1), IMG),
 }
 
 

@@ -156,3 +156,30 @@ from lamina.layers.attention import (  # noqa: F401
     GroupQueryAttention,
     MultiHeadAttention,
 )
+from lamina.layers.core.wrapper import Wrapper  # noqa: F401
+from lamina.layers.normalization.spectral_normalization import SpectralNormalization  # noqa: F401
+from lamina.layers.core.reversible_embedding import ReversibleEmbedding  # noqa: F401
+from lamina.layers.preprocessing import (  # noqa: F401,E402
+    AutoContrast,
+    Equalization,
+    RandomGrayscale,
+    RandomInvert,
+    RandomPosterization,
+    Solarization,
+)
+from lamina.layers.core.pipeline import Pipeline  # noqa: F401
+from lamina.layers.preprocessing import (  # noqa: F401,E402
+    RandomColorDegeneration,
+    RandomColorJitter,
+    RandomHue,
+    RandomSaturation,
+    RandomSharpness,
+)
+from lamina.layers.preprocessing.hashed_crossing import HashedCrossing  # noqa: F401
+from lamina.layers.preprocessing import (  # noqa: F401,E402
+    CutMix,
+    MixUp,
+    RandomErasing,
+    RandomGaussianBlur,
+    RandomShear,
+)

@@ -19,3 +19,25 @@ from lamina.layers.preprocessing.index_lookup import IndexLookup  # noqa: F401
 from lamina.layers.preprocessing.lookups import IntegerLookup, StringLookup  # noqa: F401
 from lamina.layers.preprocessing.numerical import Discretization, Normalization  # noqa: F401
 from lamina.layers.preprocessing.text_vectorization import TextVectorization  # noqa: F401,E402
+from lamina.layers.preprocessing.color_augmentation import (  # noqa: F401,E402
+    AutoContrast,
+    Equalization,
+    RandomGrayscale,
+    RandomInvert,
+    RandomPosterization,
+    Solarization,
+)
+from lamina.layers.preprocessing.color_jitter import (  # noqa: F401,E402
+    RandomColorDegeneration,
+    RandomColorJitter,
+    RandomHue,
+    RandomSaturation,
+    RandomSharpness,
+)
+from lamina.layers.preprocessing.mixing_augmentation import (  # noqa: F401,E402
+    CutMix,
+    MixUp,
+    RandomErasing,
+    RandomGaussianBlur,
+    RandomShear,
+)

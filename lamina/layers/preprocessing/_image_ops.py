@@ -142,3 +142,80 @@ def affine_transform(images, transforms, interpolation="bilinear", fill_mode="re
     top = gather(y0, x0) * (1 - wx) + gather(y0, x0 + 1) * wx
     bottom = gather(y0 + 1, x0) * (1 - wx) + gather(y0 + 1, x0 + 1) * wx
     return top * (1 - wy) + bottom * wy
+
+
+# ---- color-space and filtering helpers of the augmentation layers (channels-last batches) -------------
+
+GRAY_WEIGHTS = (0.2989, 0.5870, 0.1140)  # ITU-R 601 luma, as Keras/TF
+
+
+def rescale_range(images, source, target):
+    """Map values linearly from the range ``source=(lo, hi)`` to ``target=(lo, hi)``."""
+    if tuple(source) == tuple(target):
+        return images
+    scale = (target[1] - target[0]) / (source[1] - source[0])
+    return (images - source[0]) * scale + target[0]
+
+
+def rgb_to_grayscale(images):
+    """``(b, h, w, 3)`` RGB -> ``(b, h, w, 1)`` luma; one-channel images are returned as they are."""
+    if images.shape[-1] == 1:
+        return images
+    w = ops.convert_to_tensor(np.asarray(GRAY_WEIGHTS, dtype=ops.dtype(images)))
+    return ops.expand_dims(ops.sum(images * w, axis=-1), -1)
+
+
+def rgb_to_hsv(images):
+    """RGB -> HSV with hue and saturation in ``[0, 1]``; value keeps the scale of the input."""
+    eps = float(np.finfo(ops.dtype(images)).eps)
+    images = ops.where(ops.less(ops.abs(images), eps), ops.zeros_like(images), images)
+    r, g, b = images[..., 0], images[..., 1], images[..., 2]
+    value = ops.maximum(ops.maximum(r, g), b)
+    spread = value - ops.minimum(ops.minimum(r, g), b)
+    has_value, has_spread = ops.greater(value, 0), ops.greater(spread, 0)
+    saturation = ops.where(has_value, spread / ops.where(has_value, value, ops.ones_like(value)),
+                           ops.zeros_like(value))
+    norm = 1.0 / (6.0 * ops.where(has_spread, spread, ops.ones_like(spread)))
+    hue = ops.where(ops.equal(value, g), norm * (b - r) + 2.0 / 6.0, norm * (r - g) + 4.0 / 6.0)
+    hue = ops.where(ops.equal(value, r), norm * (g - b), hue)
+    hue = ops.where(has_spread, hue, ops.zeros_like(hue))
+    hue = hue + ops.cast(ops.less(hue, 0.0), ops.dtype(hue))
+    return ops.stack([hue, saturation, value], axis=-1)
+
+
+def hsv_to_rgb(images):
+    """The inverse of ``rgb_to_hsv`` (hue taken modulo 1)."""
+    h, s, v = images[..., 0], images[..., 1], images[..., 2]
+    sector = ops.mod(h, 1.0) * 6.0
+    dr = ops.clip(ops.abs(sector - 3.0) - 1.0, 0.0, 1.0)
+    dg = ops.clip(2.0 - ops.abs(sector - 2.0), 0.0, 1.0)
+    db = ops.clip(2.0 - ops.abs(sector - 4.0), 0.0, 1.0)
+    return ops.stack([v * (1.0 - s + s * d) for d in (dr, dg, db)], axis=-1)
+
+
+def filter2d(images, kernel):
+    """Correlate each channel with ``kernel`` (a ``(kh, kw)`` array or tensor, odd sizes), zero ``"same"``
+    padding. Written as a sum of shifted copies, so it is cheap for the small kernels of augmentation."""
+    _, height, width, _ = images.shape
+    kh, kw = kernel.shape
+    ph, pw = kh // 2, kw // 2
+    padded = ops.pad(images, [[0, 0], [ph, ph], [pw, pw], [0, 0]])
+    if isinstance(kernel, np.ndarray):
+        kernel = ops.convert_to_tensor(kernel.astype(ops.dtype(images)))
+    out = None
+    for i in range(kh):
+        for j in range(kw):
+            term = padded[:, i:i + height, j:j + width, :] * kernel[i, j]
+            out = term if out is None else out + term
+    return out
+
+
+def separable_filter(images, row_kernel, col_kernel):
+    """Filter with the outer product ``col_kernel[:, None] * row_kernel[None, :]`` as two 1-D passes (zero
+    ``"same"`` padding). ``col_kernel`` runs along the height, ``row_kernel`` along the width."""
+    _, height, width, _ = images.shape
+    kh, kw = col_kernel.shape[0], row_kernel.shape[0]
+    padded = ops.pad(images, [[0, 0], [kh // 2, kh // 2], [0, 0], [0, 0]])
+    out = sum(padded[:, i:i + height] * col_kernel[i] for i in range(kh))
+    padded = ops.pad(out, [[0, 0], [0, 0], [kw // 2, kw // 2], [0, 0]])
+    return sum(padded[:, :, j:j + width] * row_kernel[j] for j in range(kw))
