@@ -40,3 +40,6 @@ from lamina.ops.control_flow import (  # noqa: F401,E402
     vectorized_map,
     while_loop,
 )
+from lamina.ops.segment_extra import jvp, segment_min, segment_prod  # noqa: F401,E402
+linalg.jvp = jvp  # keras.ops.linalg.jvp is the same function as keras.ops.jvp
+from lamina.ops import image  # noqa: F401,E402  (keras.ops.image)
