@@ -28,12 +28,16 @@ KERAS_NAMES = {
                "set_backend", "set_dtype_policy", "set_max_epochs", "set_max_steps_per_epoch"],
     "backend": ["get_uid"],
     "callbacks": ["RemoteMonitor"],
+    "layers": ["serialize", "deserialize"],
+    "legacy.saving": ["deserialize_keras_object", "serialize_keras_object"],
+    "optimizers.legacy": ["Adagrad", "Adam", "Ftrl", "Optimizer", "RMSprop", "SGD"],
+    "utils.legacy": ["deserialize_keras_object", "serialize_keras_object"],
     "distribution": ["get_device_count"],
     "random": ["beta", "binomial", "gamma"],
     "preprocessing.image": ["smart_resize"],
     "tree": ["MAP_TO_NONE", "assert_same_paths", "assert_same_structure", "flatten_with_path",
              "map_shape_structure", "map_structure_up_to", "traverse"],
-    "utils": ["CustomObjectScope", "custom_object_scope", "deserialize_keras_object", "disable_interactive_logging",
+    "utils": ["Config", "CustomObjectScope", "custom_object_scope", "deserialize_keras_object", "disable_interactive_logging",
               "enable_interactive_logging", "get_custom_objects", "get_registered_name", "get_registered_object",
               "get_source_inputs", "is_interactive_logging_enabled", "is_keras_tensor", "register_keras_serializable",
               "serialize_keras_object", "standardize_dtype"],
@@ -458,3 +462,64 @@ def test_smart_resize_rejects_bad_arguments():
         lamina.preprocessing.image.smart_resize(np.ones((4, 4)), (2, 2))
     with pytest.raises(ValueError, match="smart_resize expected interpolation to be one of"):
         lamina.preprocessing.image.smart_resize(np.ones((4, 4, 1)), (2, 2), interpolation="cubic-ish")
+
+
+# ---- utils.Config, legacy (de)serialization, optimizers.legacy, layers.serialize --------------------------
+
+
+def test_config_container():
+    config = lamina.utils.Config(learning_rate=0.1, momentum=0.9)
+    config.use_ema = True
+    config["seed"] = 3
+    assert config.seed == 3 and config["use_ema"] is True and "momentum" in config and len(config) == 4
+    assert list(config) == ["learning_rate", "momentum", "seed", "use_ema"]
+    assert config.as_dict() == {"learning_rate": 0.1, "momentum": 0.9, "use_ema": True, "seed": 3}
+    assert config.to_json() == '{"learning_rate": 0.1, "momentum": 0.9, "use_ema": true, "seed": 3}'
+    with pytest.raises(AttributeError, match="Config has no value named 'learning_rat'. Did you mean 'learning_rate'"):
+        config.learning_rat
+    config.freeze()
+    assert config.frozen
+    for mutate in (lambda: setattr(config, "seed", 4), lambda: config.__setitem__("x", 1),
+                   lambda: config.pop("seed"), lambda: config.update(a=1)):
+        with pytest.raises(ValueError, match="Config is frozen"):
+            mutate()
+    config.unfreeze()
+    config.seed = 4
+    assert config.get("seed") == 4 and config.get("missing", 7) == 7
+
+
+def test_legacy_serialization_round_trip():
+    from lamina.legacy import saving as legacy
+
+    dense = layers.Dense(3, activation="relu", name="d")
+    config = legacy.serialize_keras_object(dense)
+    assert set(config) == {"class_name", "config"} and config["class_name"] == "Dense"
+    again = legacy.deserialize_keras_object(config)
+    assert isinstance(again, layers.Dense) and again.units == 3 and again.name == "d"
+    assert legacy.serialize_keras_object(lamina.activations.relu) == "relu"
+    assert legacy.deserialize_keras_object("Dense") is layers.Dense
+    assert lamina.utils.legacy.deserialize_keras_object("double", custom_objects={"double": _double}) is _double
+    with pytest.raises(ValueError, match="Unknown layer: 'Dnse'"):
+        legacy.deserialize_keras_object("Dnse", printable_module_name="layer")
+
+
+def test_optimizers_legacy_names_run_the_current_optimizers():
+    with pytest.warns(DeprecationWarning, match="lamina.optimizers.legacy.Adam is the Keras 2-era name"):
+        legacy = lamina.optimizers.legacy.Adam(learning_rate=0.01)
+    current = lamina.optimizers.Adam(learning_rate=0.01)
+    assert isinstance(legacy, lamina.optimizers.Adam)
+    w1, w2 = lamina.Variable([1.0, 2.0]), lamina.Variable([1.0, 2.0])
+    for _ in range(3):
+        legacy.apply([ops.convert_to_tensor([0.5, -1.0])], [w1])
+        current.apply([ops.convert_to_tensor([0.5, -1.0])], [w2])
+    np.testing.assert_array_equal(_np(w1.value), _np(w2.value))
+    assert lamina.optimizers.serialize(legacy)["class_name"] == "Adam"
+    with pytest.warns(DeprecationWarning):
+        assert isinstance(lamina.optimizers.legacy.SGD(0.1), lamina.optimizers.SGD)
+
+
+def test_layers_serialize_and_deserialize():
+    config = layers.serialize(layers.Conv2D(4, 3, padding="same", name="c"))
+    assert config["class_name"] == "Conv2D"
+    again = layers.deserialize(config)
+    assert isinstance(again, layers.Conv2D) and again.filters == 4 and again.padding == "same"

@@ -183,3 +183,24 @@ from lamina.layers.preprocessing import (  # noqa: F401,E402
     RandomGaussianBlur,
     RandomShear,
 )
+
+
+def serialize(layer):
+    """The config dict of ``layer`` (``{"module", "class_name", "config", ...}``), as ``keras.layers.serialize``.
+
+    Example:
+    >>> import lamina
+    >>> config = lamina.layers.serialize(lamina.layers.Dense(4, name="d"))
+    >>> lamina.layers.deserialize(config).units
+    4
+    """
+    from lamina.saving import serialize_keras_object
+
+    return serialize_keras_object(layer)
+
+
+def deserialize(config, custom_objects=None):
+    """The layer (with new weights) described by ``config`` (from ``serialize``)."""
+    from lamina.saving import deserialize_keras_object
+
+    return deserialize_keras_object(config, custom_objects=custom_objects)

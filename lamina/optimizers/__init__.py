@@ -91,3 +91,4 @@ def get(identifier):
         f"Could not interpret optimizer identifier: {identifier!r}. Expected an optimizer name such as "
         "'adam', a config dict, or an Optimizer instance."
     )
+from lamina.optimizers import legacy  # noqa: E402,F401  (tf.keras.optimizers.legacy names)

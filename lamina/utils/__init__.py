@@ -85,3 +85,5 @@ def get_source_inputs(tensor):
             continue
         pending.extend(reversed(list(history.node.input_tensors)))
     return found
+from lamina.utils.config_dict import Config  # noqa: E402,F401
+from lamina.utils import legacy  # noqa: E402,F401

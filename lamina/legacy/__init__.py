@@ -1,0 +1,3 @@
+"""``lamina.legacy``: Keras 2-era forms kept for old code (``keras.legacy.saving``)."""
+
+from lamina.legacy import saving  # noqa: F401
