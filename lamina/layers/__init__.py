@@ -184,6 +184,7 @@ from lamina.layers.preprocessing import (  # noqa: F401,E402
     RandomShear,
 )
 
+from lamina.layers.core.torch_module_wrapper import TorchModuleWrapper  # noqa: E402,F401
 
 def serialize(layer):
     """The config dict of ``layer`` (``{"module", "class_name", "config", ...}``), as ``keras.layers.serialize``.
