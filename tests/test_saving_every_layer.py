@@ -203,8 +203,10 @@ def registered_double(x):
     return x * 2.0 + 1.0
 
 
-# Layers that wrap engine code and so cannot be rebuilt from a file, with why (tested in their own files).
+# Layers that wrap one engine's code, with why they are not in the table (tested in their own files).
 NOT_FROM_FILES = {
+    "JaxLayer": "wraps a JAX function, so it exists on the JAX backend only; its save/load round trip (registered "
+                "functions) is in tests/test_jax_layer.py",
     "TorchModuleWrapper": "wraps a torch.nn.Module, which is code: lamina never unpickles it, so only its weights "
                           "are saved and loaded (tests/test_torch_module_wrapper.py)",
 }

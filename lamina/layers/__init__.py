@@ -185,6 +185,7 @@ from lamina.layers.preprocessing import (  # noqa: F401,E402
 )
 
 from lamina.layers.core.torch_module_wrapper import TorchModuleWrapper  # noqa: E402,F401
+from lamina.layers.core.jax_layer import JaxLayer  # noqa: E402,F401
 
 def serialize(layer):
     """The config dict of ``layer`` (``{"module", "class_name", "config", ...}``), as ``keras.layers.serialize``.
