@@ -15,10 +15,11 @@ from lamina.callbacks.callback import CallbackList, History, ProgbarLogger
 from lamina.distribution import _loop as distribution_loop
 from lamina.training import custom_steps, data_adapters, iterable_loop, loop_utils, resume
 from lamina.training.compiled import Compiled
+from lamina.training.keras2_methods import Keras2Methods, apply_worker_args
 from lamina.utils.traceback_utils import filter_traceback
 
 
-class Trainer(Compiled):
+class Trainer(Compiled, Keras2Methods):
     """Mixin that gives ``Model`` its training API (Keras's compile/fit/evaluate/predict)."""
 
     def __init__(self):
@@ -154,8 +155,12 @@ class Trainer(Compiled):
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
-            validation_batch_size=None, validation_freq=1):
+            validation_batch_size=None, validation_freq=1, max_queue_size=None, workers=None,
+            use_multiprocessing=None):
         """Train the model for ``epochs`` passes over the data; return a ``History``.
+
+        ``max_queue_size``, ``workers`` and ``use_multiprocessing`` are Keras 2's; they are set on a PyDataset
+        given as ``x`` (where Keras 3 takes them), with a DeprecationWarning.
 
         Example:
         >>> import lamina, numpy as np
@@ -166,6 +171,7 @@ class Trainer(Compiled):
         2
         """
         self._assert_compiled("fit")
+        apply_worker_args(x, "fit", workers, use_multiprocessing, max_queue_size)
         verbose = loop_utils.resolve_verbose(verbose)
         if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
             raise ValueError(f"fit: epochs must be a non-negative int, but received epochs={epochs!r}.")
@@ -257,7 +263,8 @@ class Trainer(Compiled):
 
     @filter_traceback
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
-                 callbacks=None, return_dict=False, _data=None):
+                 callbacks=None, return_dict=False, _data=None, max_queue_size=None, workers=None,
+                 use_multiprocessing=None):
         """Return the loss (and metrics) on the data: a scalar, a list, or a dict (``return_dict``).
 
         Example:
@@ -268,6 +275,7 @@ class Trainer(Compiled):
         [1.0, 1.0]
         """
         self._assert_compiled("evaluate")
+        apply_worker_args(x, "evaluate", workers, use_multiprocessing, max_queue_size)
         verbose = loop_utils.resolve_verbose(verbose)
         if _data is None:  # inside fit, validation_steps was capped already
             steps = loop_utils.capped_steps(steps, "evaluate")
@@ -309,7 +317,8 @@ class Trainer(Compiled):
     # ---- predict -----------------------------------------------------------------
 
     @filter_traceback
-    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, max_queue_size=None,
+                workers=None, use_multiprocessing=None):
         """Return the model's outputs for ``x`` as NumPy arrays, computed in batches.
 
         Example:
@@ -318,6 +327,7 @@ class Trainer(Compiled):
         >>> model.predict(np.ones((5, 3)), verbose=0).shape
         (5, 2)
         """
+        apply_worker_args(x, "predict", workers, use_multiprocessing, max_queue_size)
         verbose = loop_utils.resolve_verbose(verbose)
         steps = loop_utils.capped_steps(steps, "predict")
         if verbose == 0 and steps is None and callbacks is None and self.built:
