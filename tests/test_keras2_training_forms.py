@@ -61,3 +61,25 @@ def test_reading_arguments_are_set_on_a_pydataset():
     with pytest.warns(DeprecationWarning):
         with pytest.raises(ValueError, match="evaluate: workers must be a positive int, but received workers=0"):
             model.evaluate(Batches(), verbose=0, workers=0)
+
+
+def test_keras2_save_forms_round_trip(tmp_path):
+    model = _model()
+    model.fit(X, Y, epochs=1, verbose=0)
+    expected = model.predict(X[:4], verbose=0)
+    with pytest.warns(DeprecationWarning, match="Keras 2 wrote a TensorFlow SavedModel folder here"):
+        model.save(tmp_path / "my_model")  # Keras 2's default: a folder
+    assert (tmp_path / "my_model" / "model.keras").is_file()
+    np.testing.assert_allclose(lamina.models.load_model(tmp_path / "my_model").predict(X[:4], verbose=0), expected,
+                               rtol=1e-6)
+    with pytest.warns(DeprecationWarning, match="save_format='h5'"):
+        model.save(tmp_path / "weights_file", save_format="h5")  # Keras 2: HDF5 whatever the name
+    np.testing.assert_allclose(lamina.models.load_model(tmp_path / "weights_file").predict(X[:4], verbose=0),
+                               expected, rtol=1e-6)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="it is a folder without a 'model.keras'"):
+        lamina.models.load_model(tmp_path / "empty")
+    with pytest.raises(ValueError, match="save_format must be 'keras', 'h5' or \\(Keras 2\\) 'tf'"):
+        model.save(tmp_path / "m.keras", save_format="onnx")
+    with pytest.raises(ValueError, match="unsupported file name"):
+        model.save(tmp_path / "m.txt")

@@ -46,9 +46,17 @@ def _check_overwrite(filepath, overwrite, who):
                          "replace it.")
 
 
+# Keras 2's model.save("my_model") wrote a TensorFlow SavedModel folder; lamina writes its archive inside such a
+# folder under this name, so that the tutorials' save-then-load round trip works.
+_FOLDER_ARCHIVE = "model.keras"
+
+
 def _sniff(filepath):
     if os.path.isdir(filepath):
-        raise ValueError(f"Cannot load '{filepath}': it is a folder. TensorFlow SavedModel folders are not "
+        if os.path.isfile(os.path.join(filepath, _FOLDER_ARCHIVE)):
+            return "folder"
+        raise ValueError(f"Cannot load '{filepath}': it is a folder without a '{_FOLDER_ARCHIVE}' (lamina's "
+                         "archive for Keras 2's model.save('name')). TensorFlow SavedModel folders are not "
                          "supported; save the model as '.keras' with Keras and load that file.")
     if not os.path.isfile(filepath):
         raise FileNotFoundError(f"No file or directory found at '{filepath}'.")
@@ -77,15 +85,33 @@ def save_model(model, filepath, overwrite=True, zipped=None, include_optimizer=T
             ``overwrite=False``.
     """
     filepath = _path(filepath, "save_model")
-    if kwargs.pop("save_format", None) not in (None, "keras", "h5"):
-        raise ValueError("save_model: `save_format` is not supported (TensorFlow SavedModel is a TensorFlow "
-                         "format). Use a '.keras' file name.")
+    save_format = kwargs.pop("save_format", None)
+    if save_format not in (None, "keras", "h5", "tf"):
+        raise ValueError(f"save_model: save_format must be 'keras', 'h5' or (Keras 2) 'tf', but received "
+                         f"{save_format!r}.")
     if kwargs:
         raise TypeError(f"save_model got unexpected keyword argument(s) {sorted(kwargs)}.")
     if zipped is False:
         raise ValueError("save_model: zipped=False (an unzipped folder) is not supported yet; use zipped=True.")
     _check_overwrite(filepath, overwrite, "save_model")
-    if filepath.endswith(".keras"):
+    if save_format == "h5" and not filepath.endswith((".h5", ".hdf5")):
+        # Keras 2: save_format="h5" writes its HDF5 layout whatever the name
+        warnings.warn(f"save_model(save_format='h5'): writing the legacy Keras 2 HDF5 format to '{filepath}'; "
+                      "prefer a '.keras' file name.", DeprecationWarning, stacklevel=2)
+        legacy_h5.save_legacy(model, filepath, include_optimizer=include_optimizer)
+    elif save_format == "tf" or (not filepath.endswith((".keras", ".h5", ".hdf5")) and
+                                 not os.path.splitext(filepath)[1]):
+        # Keras 2: a name without an extension (or save_format="tf") was a TensorFlow SavedModel folder.
+        warnings.warn(f"save_model('{filepath}'): Keras 2 wrote a TensorFlow SavedModel folder here; lamina writes "
+                      f"its '.keras' archive into the folder ('{os.path.join(filepath, _FOLDER_ARCHIVE)}'), which "
+                      "load_model reads back. Use a '.keras' file name (and model.export(...) for serving).",
+                      DeprecationWarning, stacklevel=2)
+        if os.path.isfile(filepath):
+            raise ValueError(f"save_model: '{filepath}' is a file; Keras 2's name without an extension names a "
+                             "folder. Use a '.keras' file name.")
+        os.makedirs(filepath, exist_ok=True)
+        keras_archive.save_keras(model, os.path.join(filepath, _FOLDER_ARCHIVE), include_optimizer=include_optimizer)
+    elif filepath.endswith(".keras"):
         keras_archive.save_keras(model, filepath, include_optimizer=include_optimizer)
     elif filepath.endswith((".h5", ".hdf5")):
         if filepath.endswith(".weights.h5"):
@@ -122,6 +148,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """
     filepath = _path(filepath, "load_model")
     kind = _sniff(filepath)
+    if kind == "folder":  # Keras 2's model.save("name"), as lamina writes it
+        filepath = os.path.join(filepath, _FOLDER_ARCHIVE)
+        kind = _sniff(filepath)
     if kind == "zip":
         return keras_archive.load_keras(filepath, custom_objects=custom_objects, compile=compile,
                                         safe_mode=safe_mode)
