@@ -64,3 +64,6 @@ def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncati
         else:
             x[idx, -len(trunc):] = trunc
     return x
+
+
+from lamina.preprocessing.sequence_keras2 import TimeseriesGenerator, make_sampling_table, skipgrams  # noqa: E402,F401
