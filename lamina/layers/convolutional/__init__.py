@@ -19,3 +19,16 @@ Convolution1DTranspose, Convolution2DTranspose, Convolution3DTranspose = (
     Conv1DTranspose, Conv2DTranspose, Conv3DTranspose)
 SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
 Deconvolution2D, Deconvolution3D = Conv2DTranspose, Conv3DTranspose
+
+# Keras 2's ``from keras.layers.convolutional import ...`` names (see lamina/_keras2_paths.py).
+from lamina._keras2_paths import forwarding as _forwarding  # noqa: E402
+
+__getattr__, _KERAS2_NAMES = _forwarding(__name__, "lamina.layers", [
+    "AveragePooling1D", "AveragePooling2D", "AveragePooling3D", "AvgPool1D", "AvgPool2D", "AvgPool3D", "Conv1D",
+    "Conv1DTranspose", "Conv2D", "Conv2DTranspose", "Conv3D", "Conv3DTranspose", "Convolution1D",
+    "Convolution2D", "Convolution2DTranspose", "Convolution3D", "Cropping1D", "Cropping2D", "Cropping3D",
+    "Deconvolution2D", "DepthwiseConv1D", "DepthwiseConv2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
+    "GlobalMaxPooling1D", "GlobalMaxPooling2D", "MaxPool1D", "MaxPool2D", "MaxPool3D", "MaxPooling1D",
+    "MaxPooling2D", "MaxPooling3D", "SeparableConv1D", "SeparableConv2D", "UpSampling1D", "UpSampling2D",
+    "UpSampling3D", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D"
+])

@@ -1,0 +1,9 @@
+"""``lamina.layers.advanced_activations``: Keras 2's ``keras.layers.advanced_activations`` import path,
+for tutorial code
+(see lamina/_keras2_paths.py)."""
+
+from lamina._keras2_paths import forwarding as _forwarding
+
+__getattr__, __all__ = _forwarding(__name__, "lamina.layers", [
+    "LeakyReLU", "PReLU", "ELU", "ReLU", "Softmax"
+])

@@ -1,0 +1,9 @@
+"""``lamina.layers.convolutional_recurrent``: Keras 2's ``keras.layers.convolutional_recurrent`` import path,
+for tutorial code
+(see lamina/_keras2_paths.py)."""
+
+from lamina._keras2_paths import forwarding as _forwarding
+
+__getattr__, __all__ = _forwarding(__name__, "lamina.layers", [
+    "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"
+])

@@ -1,0 +1,8 @@
+"""``lamina.utils.data_utils``: Keras 2's ``keras.utils.data_utils`` import path, for tutorial code
+(see lamina/_keras2_paths.py)."""
+
+from lamina._keras2_paths import forwarding as _forwarding
+
+__getattr__, __all__ = _forwarding(__name__, "lamina.utils", [
+    "get_file", "Sequence", "PyDataset", "pad_sequences"
+])
