@@ -1,0 +1,5 @@
+"""``lamina.wrappers``: scikit-learn-style estimators around models. ``lamina.wrappers.scikit_learn`` has Keras 2's
+``KerasClassifier`` / ``KerasRegressor``, which tutorials pass to scikit-learn's ``cross_val_score`` and
+``GridSearchCV``."""
+
+from lamina.wrappers import scikit_learn  # noqa: F401
