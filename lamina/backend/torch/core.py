@@ -224,7 +224,7 @@ def device_scope(device_name_):
         parsed = torch.device(name)
     except (RuntimeError, ValueError):
         parsed = None
-    known = parsed is not None and (parsed.type == "cpu" or (
+    known = parsed is not None and (parsed.type in ("cpu", "meta") or (
         parsed.type == "cuda" and torch.cuda.is_available() and (parsed.index or 0) < torch.cuda.device_count()))
     if not known:
         have = ["cpu"] + [f"gpu:{i}" for i in range(torch.cuda.device_count() if torch.cuda.is_available() else 0)]
