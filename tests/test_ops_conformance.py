@@ -226,6 +226,8 @@ NUMPY_CASES = [
     Case("pad", I, ((1, 0), (0, 2))), Case("pad", F, 1, mode="reflect", id="pad_reflect"),
     Case("pad", F, 2, mode="symmetric", id="pad_symmetric"), Case("pad", F, 1, mode="edge", id="pad_edge"),
     Case("take", F, np.array([2, 0], "int32"), axis=1), Case("take", I, np.array([-1, 3], "int32"), id="take_flat"),
+    Case("take", F, np.array(1, "int32"), axis=1, id="take_scalar_index"),
+    Case("take", I, np.array(-2, "int32"), id="take_flat_scalar_index"),
     Case("take_along_axis", F, np.argsort(F, 1).astype("int32"), axis=1),
     Case("sort", F, axis=0), Case("argsort", I, ref=lambda x: np.argsort(x, kind="stable")),
     Case("tril", F), Case("triu", I, k=1), Case("diag", ROW), Case("diag", F, k=1, id="diag_extract"),

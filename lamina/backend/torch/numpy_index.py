@@ -36,7 +36,7 @@ def take(x, indices, axis=None):
     axis = axis % x.ndim
     indices = torch.where(indices < 0, indices + x.shape[axis], indices)
     out = torch.index_select(x, axis, indices.reshape(-1))
-    return out.reshape(*x.shape[:axis], *indices.shape, *x.shape[axis + 1:])
+    return out.reshape((*x.shape[:axis], *indices.shape, *x.shape[axis + 1:]))  # a tuple: () for a 0-d result
 
 
 def take_along_axis(x, indices, axis=None):
