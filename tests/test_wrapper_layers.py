@@ -364,3 +364,12 @@ def test_hashed_crossing_errors():
         layers.HashedCrossing(0)
     with pytest.raises(ValueError, match="sparse"):
         layers.HashedCrossing(3, output_mode="one_hot", sparse=True)
+
+
+def test_time_distributed_and_bidirectional_are_wrappers_as_in_keras():
+    td = layers.TimeDistributed(layers.Dense(2))
+    bi = layers.Bidirectional(layers.LSTM(3))
+    assert isinstance(td, layers.Wrapper) and isinstance(bi, layers.Wrapper)
+    out = bi(np.ones((2, 4, 5), "float32"))
+    assert tuple(out.shape) == (2, 6)
+    assert td(np.ones((2, 4, 5), "float32")).shape[-1] == 2

@@ -1,12 +1,13 @@
 """``Bidirectional``: run a recurrent layer forwards and backwards and merge the two outputs."""
 
 from lamina import ops
+from lamina.layers.core.wrapper import Wrapper
 from lamina.layers.layer import Layer, _shapes_to_keras_tensors
 
 _MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
 
-class Bidirectional(Layer):
+class Bidirectional(Wrapper):
     """Bidirectional wrapper for recurrent layers.
 
     Args:
@@ -32,7 +33,7 @@ class Bidirectional(Layer):
     def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs):
         if "name" not in kwargs and isinstance(layer, Layer):
             kwargs["name"] = f"bidirectional_{layer.name}"
-        super().__init__(**kwargs)
+        Layer.__init__(self, **kwargs)  # a Wrapper (as Keras's) with its own checks and sublayers
         who = f"Layer '{self.name}' (Bidirectional)"
         if not isinstance(layer, Layer) or not hasattr(layer, "go_backwards") or not hasattr(layer, "cell"):
             raise ValueError(f"{who} expects a recurrent layer (e.g. LSTM), but received layer={layer!r}.")
@@ -140,7 +141,7 @@ class Bidirectional(Layer):
     def get_config(self):
         from lamina.saving.serialization import serialize_object
 
-        config = {**super().get_config(), "merge_mode": self.merge_mode}
+        config = {**Layer.get_config(self), "merge_mode": self.merge_mode}
         layer_config = serialize_object(self.forward_layer)
         layer_config["config"]["name"] = self._layer_name
         config["layer"] = layer_config

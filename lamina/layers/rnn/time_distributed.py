@@ -1,10 +1,11 @@
 """``TimeDistributed``: apply one layer to every timestep of a sequence."""
 
 from lamina import ops, tree
+from lamina.layers.core.wrapper import Wrapper
 from lamina.layers.layer import Layer
 
 
-class TimeDistributed(Layer):
+class TimeDistributed(Wrapper):
     """Apply ``layer`` independently to every temporal slice of the input.
 
     The input is ``(batch, time, ...)``; ``layer`` sees ``(batch, ...)`` slices and shares its
@@ -25,7 +26,7 @@ class TimeDistributed(Layer):
     """
 
     def __init__(self, layer, **kwargs):
-        super().__init__(**kwargs)
+        Layer.__init__(self, **kwargs)  # a Wrapper (as Keras's) with its own checks and sublayers
         if not isinstance(layer, Layer):
             raise ValueError(f"Layer '{self.name}' (TimeDistributed) must wrap a lamina Layer instance, but "
                              f"received layer={layer!r}.")
