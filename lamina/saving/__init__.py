@@ -11,6 +11,7 @@ from lamina.saving.serialization import (  # noqa: F401
     serialize_object,
 )
 from lamina.saving.saving_api import load_model, load_weights, save_model, save_weights  # noqa: F401,E402
+from lamina.saving.file_editor import KerasFileEditor  # noqa: F401,E402
 
 register_keras_serializable = register_serializable
 serialize_keras_object = serialize_object
