@@ -195,6 +195,11 @@ SPECS = {
     "RandomSharpness": S(lambda: layers.RandomSharpness(0.4, seed=1), IMG),
     "RandomShear": S(lambda: layers.RandomShear(x_factor=0.2, y_factor=(0.1, 0.3), seed=1), IMG),
     "Solarization": S(lambda: layers.Solarization(addition_factor=0.1, threshold_factor=0.5, seed=1), IMG),
+    # Audio preprocessing layers
+    "MelSpectrogram": S(lambda: layers.MelSpectrogram(fft_length=64, sequence_stride=32, num_mel_bins=8,
+                                                      sampling_rate=8000), (2, 256)),
+    "STFTSpectrogram": S(lambda: layers.STFTSpectrogram(mode="log", frame_length=8, frame_step=4,
+                                                        padding="same"), (2, 16, 2)),
 }
 
 

@@ -41,6 +41,7 @@ from lamina.utils.py_dataset import PyDataset, Sequence  # noqa: E402,F401
 from lamina.utils.image_utils import array_to_img, img_to_array, load_img, save_img  # noqa: E402,F401
 from lamina.utils.text_dataset_utils import text_dataset_from_directory  # noqa: E402,F401
 from lamina.utils.image_dataset_utils import image_dataset_from_directory  # noqa: E402,F401
+from lamina.utils.audio_dataset import audio_dataset_from_directory  # noqa: E402,F401
 from lamina.utils.model_visualization import model_to_dot, plot_model  # noqa: E402,F401
 from lamina.utils.io_utils import (  # noqa: E402,F401
     disable_interactive_logging,

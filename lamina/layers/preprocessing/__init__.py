@@ -41,3 +41,4 @@ from lamina.layers.preprocessing.mixing_augmentation import (  # noqa: F401,E402
     RandomGaussianBlur,
     RandomShear,
 )
+from lamina.layers.preprocessing.audio import MelSpectrogram, STFTSpectrogram  # noqa: F401,E402
