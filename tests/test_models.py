@@ -98,10 +98,31 @@ def test_subclassed_model():
     assert m2.built and m2.count_params() == 5 * 8 + 8 + 8 * 2 + 2
 
 
+def test_a_model_can_start_from_tensors_inside_another_graph(tmp_path):
+    # Keras's FeatureSpace tutorial: Model(encoded_features, head(encoded_features)).
+    raw = lamina.Input((3,), name="raw")
+    encoded = layers.Dense(4, name="enc")(raw)
+    mid = layers.Dense(3, name="mid")
+    out = layers.Dense(2, name="head")(mid(encoded))
+    head = lamina.Model(encoded, out)
+    assert [l.name for l in head.layers] == ["enc_output", "mid", "head"]
+    assert head.inputs[0].shape == (None, 4) and isinstance(head.layers[0], layers.InputLayer)
+    z = np.random.default_rng(0).normal(size=(5, 4)).astype("float32")
+    expected = ops.convert_to_numpy(head.get_layer("head")(mid(ops.convert_to_tensor(z))))
+    np.testing.assert_allclose(ops.convert_to_numpy(head(z)), expected, rtol=1e-6)
+    full = lamina.Model(raw, out)  # the layers are shared: the whole graph still runs from raw
+    assert [l.name for l in full.layers] == ["raw", "enc", "mid", "head"]
+    head.compile("sgd", "mse")
+    head.fit(z, np.zeros((5, 2)), verbose=0)
+    head.save(tmp_path / "head.keras")
+    back = lamina.saving.load_model(tmp_path / "head.keras")
+    np.testing.assert_allclose(back.predict(z, verbose=0), head.predict(z, verbose=0), rtol=1e-6)
+
+
 def test_model_errors():
     x = lamina.Input((3,))
-    with pytest.raises(ValueError, match="come directly from lamina.Input"):
-        lamina.Model(layers.Dense(2)(x), layers.Dense(1)(x))
+    with pytest.raises(ValueError, match=r"depend on the input '.*', which is not in `inputs=`"):
+        lamina.Model(layers.Dense(2)(x), layers.Dense(1)(x))  # the outputs do not come from the inputs given
     other = lamina.Input((3,))
     with pytest.raises(ValueError, match="not in `inputs=`"):
         lamina.Model(x, layers.Dense(1)(x) + layers.Dense(1)(other))

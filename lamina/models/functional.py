@@ -63,6 +63,35 @@ def _topological_steps(inputs, outputs):
     return order
 
 
+def _start_at_inputs(inputs, outputs):
+    """A model may start from tensors inside another graph (Keras allows ``Model(encoded, head(encoded))``):
+    each such input gets a new ``Input`` of its shape and dtype, and the layers between the inputs and the
+    outputs are called again on the new inputs (the same layers, shared; nothing upstream is kept)."""
+    from lamina.layers.core.input_layer import Input
+    from lamina.utils.naming import uniquify
+
+    flat_in = tree.flatten(inputs)
+    if all(isinstance(t._history.operation, InputLayer) for t in flat_in):
+        return inputs, outputs
+    new = {}
+    for t in flat_in:
+        if isinstance(t._history.operation, InputLayer):
+            new[id(t)] = t
+        else:
+            name = uniquify(f"{t._history.operation.name}_output")
+            new[id(t)] = Input(batch_shape=tuple(t.shape), dtype=t.dtype, name=name)
+    for node in _topological_steps(flat_in, tree.flatten(outputs)):
+        args, kwargs = node.arguments_with(new)
+        again = node.operation(*args, **kwargs)
+        fresh = [x for x in tree.flatten(again) if isinstance(x, KerasTensor)]
+        for old, replacement in zip(node.output_tensors, fresh):
+            new[id(old)] = replacement
+
+    def swap(t):
+        return new.get(id(t), t) if isinstance(t, KerasTensor) else t
+    return tree.map_structure(swap, inputs), tree.map_structure(swap, outputs)
+
+
 def conform_input(ref_shape, x, who):
     """Check ``x`` against an Input's shape; like Keras, add or drop a trailing axis of size 1."""
     shape = tuple(x.shape)
@@ -101,11 +130,10 @@ class Functional(Model):
                     f"Model inputs must be symbolic tensors from lamina.Input, but received "
                     f"{type(t).__name__}: {t!r:.100}"
                 )
-            if t._history is None or not isinstance(t._history.operation, InputLayer):
-                raise ValueError(
-                    f"Model inputs must come directly from lamina.Input, but {t} is the output of "
-                    f"another layer. Use the Input tensors as `inputs=`."
-                )
+            if t._history is None:
+                raise ValueError(f"Model inputs must be symbolic tensors from lamina.Input (or outputs of layers "
+                                 f"called on them), but {t} was made by no layer.")
+        inputs, outputs = _start_at_inputs(inputs, outputs)
         for t in tree.flatten(outputs):
             if not isinstance(t, KerasTensor):
                 raise ValueError(
