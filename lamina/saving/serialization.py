@@ -149,6 +149,13 @@ def _builtin_classes():
             v = getattr(module, k)
             if isinstance(v, type):
                 table.setdefault(k, v)
+    from lamina.utils import feature_space  # lamina.utils.FeatureSpace and its Feature/Cross specs
+
+    for cls in (feature_space.FeatureSpace, feature_space.Feature, feature_space.Cross):
+        table.setdefault(cls.__name__, cls)
+    # The pass-through and concatenation layers of Keras's FeatureSpace (in its models' files)
+    table.setdefault("TFDIdentity", layers.Identity)
+    table.setdefault("TFDConcat", layers.Concatenate)
     return table
 
 

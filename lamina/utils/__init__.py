@@ -89,3 +89,12 @@ def get_source_inputs(tensor):
     return found
 from lamina.utils.config_dict import Config  # noqa: E402,F401
 from lamina.utils import legacy  # noqa: E402,F401
+
+
+def __getattr__(name):
+    # FeatureSpace is made of layers, and the layers import lamina.utils: load it when first asked.
+    if name == "FeatureSpace":
+        from lamina.utils.feature_space import FeatureSpace
+
+        return FeatureSpace
+    raise AttributeError(f"module 'lamina.utils' has no attribute '{name}'")

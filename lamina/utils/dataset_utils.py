@@ -5,6 +5,7 @@ import math
 import numpy as np
 
 from lamina import tree
+from lamina.utils.directory_dataset import BatchDataset
 from lamina.utils.py_dataset import PyDataset
 
 
@@ -56,11 +57,12 @@ def _positive_int(value, name, who):
     return int(value)
 
 
-class ArrayDataset(PyDataset):
+class ArrayDataset(BatchDataset):
     """A ``PyDataset`` over in-memory arrays: item ``i`` is batch ``i`` (or sample ``i`` when unbatched).
 
     ``data`` is an array or a tuple/list/dict of arrays with equal first dimension.
-    ``batch(n)`` returns the same data batched by ``n`` (as ``tf.data``'s ``batch``)."""
+    ``batch(n)`` returns the same data batched by ``n`` (as ``tf.data``'s ``batch``); ``map``, ``cache``
+    and ``take`` are those of the directory datasets (e.g. ``ds.map(lambda x, y: (feature_space(x), y))``)."""
 
     def __init__(self, data, batch_size=None, **kwargs):
         super().__init__(**kwargs)

@@ -241,7 +241,8 @@ class StringInputPlan(_HostPlan):
             if kt.dtype == STRING:
                 strings[id(kt)] = self._string_array(kt, layer, value)
             else:
-                out[self.keys[id(kt)]] = value
+                # lists (e.g. {"age": [60]}) as arrays, so the data adapters see one array per input
+                out[self.keys[id(kt)]] = value if backend.is_tensor(value) else np.asarray(value)
         for step in self.host_steps:
             result = step.operation(strings[id(step.node.input_tensors[0])])
             out[self.keys[step.out_ids[0]]] = backend.convert_to_numpy(result)

@@ -84,7 +84,8 @@ class Hashing(Layer):
     integer, or of the FNV-1a hash of a string's UTF-8 bytes, mixed with ``salt``), so the buckets are the
     same on every run, process and backend; they differ from Keras's farmhash buckets. Integer inputs are
     hashed with tensor ops (so the layer works inside compiled models); strings are hashed on the host
-    with NumPy and give a tensor of bucket ids.
+    with NumPy and give a tensor of bucket ids (in a model, call it directly on a string ``Input``: the
+    model runs it on the host).
 
     Args:
         num_bins: the number of buckets (including the mask bucket when ``mask_value`` is set).
@@ -130,7 +131,14 @@ class Hashing(Layer):
             return ops.mod(hashed, self.num_bins)
         return ops.where(is_mask, 0, ops.mod(hashed, self.num_bins - 1) + 1)
 
+    _host_string_layer = True  # on a string Input of a model, it runs on the host (see _string_inputs)
+
     def __call__(self, inputs, *args, **kwargs):
+        if u.is_symbolic(inputs) and inputs.dtype == "string":
+            u.check_encoding_rank(self, inputs.shape, self.output_mode)
+            from lamina.layers.preprocessing._string_inputs import symbolic_call
+
+            return symbolic_call(self, inputs, self.compute_output_shape(inputs.shape), self._out_dtype())
         if u.is_string_data(inputs):
             arr = u.as_string_array(inputs)
             u.check_encoding_rank(self, arr.shape, self.output_mode)

@@ -24,14 +24,31 @@ def _cat64(fp1, fp2):
         return _shift_mix(result)
 
 
+def _signed64(v):
+    return v - (1 << 64) if v >= 1 << 63 else v
+
+
+def _tensor_shift_mix(v):
+    return ops.bitwise_xor(v, u._rshift_logical(v, 47))
+
+
+def _tensor_cat64(fp1, fp2, mul):
+    # _cat64 on int64 tensors: the engines' int64 products wrap modulo 2**64, as uint64 arithmetic does.
+    result = ops.bitwise_xor(fp1, mul)
+    result = ops.bitwise_xor(result, ops.multiply(_tensor_shift_mix(ops.multiply(fp2, mul)), mul))
+    result = ops.multiply(result, mul)
+    result = ops.multiply(_tensor_shift_mix(result), mul)
+    return _tensor_shift_mix(result)
+
+
 class HashedCrossing(Layer):
     """Cross categorical features with the "hashing trick": ``hash(concatenate(features)) % num_bins``.
 
     The bins are those of Keras's ``HashedCrossing`` (TensorFlow's ``tf.sparse.cross_hashed``): a string
     feature is hashed with FarmHash ``Fingerprint64`` of its UTF-8 bytes, an integer feature is its own
-    value, and the features are folded together with TensorFlow's ``FingerprintCat64``. The crossing runs
-    on the host with NumPy (as Keras's runs on TensorFlow's CPU), so use the layer in the input pipeline or
-    in eagerly run models; a compiled (jit-traced) model cannot run it.
+    value, and the features are folded together with TensorFlow's ``FingerprintCat64``. Arrays, lists and
+    string features are crossed on the host with NumPy; integer tensors (symbolic ones in a model included)
+    with tensor ops, giving the same bins, so a compiled (jit-traced) model can cross integer features.
 
     Args:
         num_bins: positive int, the number of hash bins.
@@ -89,10 +106,24 @@ class HashedCrossing(Layer):
                                      f"is a symbolic tensor of dtype {x.dtype}.")
             return super().__call__(list(inputs), *args, **kwargs)
         self.built = True
-        return self._cross(inputs)
+        return self.call(list(inputs))
 
     def call(self, inputs):
+        if all(backend.is_tensor(x) and backend.is_int_dtype(backend.dtype_name(x)) for x in inputs):
+            return self._cross_tensors(inputs)
         return self._cross(inputs)
+
+    def _cross_tensors(self, inputs):
+        """``_cross`` for integer tensors, with lamina.ops (works inside compiled steps)."""
+        self._check_shapes([tuple(x.shape) for x in inputs])
+        mul = ops.convert_to_tensor(_signed64(_farmhash._CAT_MUL), "int64")
+        hashed = ops.full(ops.shape(inputs[0]), _farmhash.CROSS_HASH_KEY, dtype="int64")
+        for x in inputs:
+            hashed = _tensor_cat64(hashed, ops.cast(x, "int64"), mul)
+        # The unsigned remainder of the 64 bits: (2 * (h >>> 1) + (h & 1)) mod n, without overflow.
+        n = self.num_bins
+        bins = ops.mod(ops.mod(u._rshift_logical(hashed, 1), n) * 2 + ops.bitwise_and(hashed, 1), n)
+        return self._encode_bins(bins, tuple(inputs[0].shape))
 
     def _host_array(self, i, x):
         if u.is_string_data(x):
@@ -122,7 +153,9 @@ class HashedCrossing(Layer):
                 feature = arr.astype(np.int64).view(np.uint64)
             hashed = _cat64(hashed, feature)
         bins = (hashed % np.uint64(self.num_bins)).astype(np.int64)
-        bins = ops.convert_to_tensor(bins, "int64")
+        return self._encode_bins(ops.convert_to_tensor(bins, "int64"), shape)
+
+    def _encode_bins(self, bins, shape):
         if self.output_mode == "int":
             return ops.cast(bins, self.dtype)
         out_shape = u.encoded_shape(shape, "one_hot", self.num_bins)
