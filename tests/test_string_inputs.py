@@ -215,3 +215,8 @@ def test_keras_export_pattern_sequential_of_vectorizer_and_trained_model(tmp_pat
     export.save(path)
     np.testing.assert_allclose(lamina.models.load_model(path).predict(texts[:8, 0], verbose=0), probs,
                                rtol=1e-5, atol=1e-6)
+
+
+def test_converting_text_to_a_tensor_says_how_to_pass_strings():
+    with pytest.raises(ValueError, match=r"lamina has no string tensors: keep strings as NumPy arrays or lists"):
+        lamina.ops.convert_to_tensor(["fixed"])

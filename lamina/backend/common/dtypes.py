@@ -60,6 +60,10 @@ def _standard_name(dtype):
             name = name[len("torch."):]
     name = _ALIASES.get(name, name)
     if name not in ALLOWED_DTYPES:
+        if isinstance(dtype, np.dtype) and dtype.kind in "USO":
+            raise ValueError(f"Unsupported dtype: {dtype!r} (text). lamina has no string tensors: keep strings as "
+                             "NumPy arrays or lists - models with string inputs and the text preprocessing layers "
+                             "take them as they are (e.g. model.predict({'name': np.array(['fixed'])})).")
         raise ValueError(f"Unsupported dtype: {dtype!r}. Expected one of {list(ALLOWED_DTYPES)}.")
     return name
 
