@@ -112,6 +112,9 @@ def test_a_model_can_start_from_tensors_inside_another_graph(tmp_path):
     np.testing.assert_allclose(ops.convert_to_numpy(head(z)), expected, rtol=1e-6)
     full = lamina.Model(raw, out)  # the layers are shared: the whole graph still runs from raw
     assert [l.name for l in full.layers] == ["raw", "enc", "mid", "head"]
+    lines = []
+    head.summary(print_fn=lines.append)  # a chain in this model (the other model's calls do not count)
+    assert "Connected to" not in "\n".join(lines) and any("enc_output (InputLayer)" in l for l in lines)
     head.compile("sgd", "mse")
     head.fit(z, np.zeros((5, 2)), verbose=0)
     head.save(tmp_path / "head.keras")

@@ -61,8 +61,11 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
     print_fn = print_fn or print
     functional = hasattr(model, "_steps")
     layers = [l for l in model.layers] if functional else list(model.layers)
+    def own_nodes(layer):  # the calls of the layer in this model (a shared layer has others elsewhere)
+        return [n for n in layer._inbound_nodes if not functional or _node_in_model(n, model)]
+
     sequential_like = not functional or all(
-        len(l._inbound_nodes) <= 1 and sum(len(n.input_tensors) for n in l._inbound_nodes) <= 1
+        len(own_nodes(l)) <= 1 and sum(len(n.input_tensors) for n in own_nodes(l)) <= 1
         for l in layers if not isinstance(l, InputLayer))
     if sequential_like:
         headers = ["Layer (type)", "Output Shape", "Param #"]
