@@ -195,6 +195,14 @@ SPECS = {
     "RandomSharpness": S(lambda: layers.RandomSharpness(0.4, seed=1), IMG),
     "RandomShear": S(lambda: layers.RandomShear(x_factor=0.2, y_factor=(0.1, 0.3), seed=1), IMG),
     "Solarization": S(lambda: layers.Solarization(addition_factor=0.1, threshold_factor=0.5, seed=1), IMG),
+    # Warping and policy augmentation, CLAHE, MaxNumBoundingBoxes (a plain image tensor passes through it)
+    "AugMix": S(lambda: layers.AugMix(value_range=(-3, 3), chain_depth=2, seed=1), IMG),
+    "ContrastLimitedAdaptiveHistogramEqualization": S(
+        lambda: layers.ContrastLimitedAdaptiveHistogramEqualization(value_range=(-3, 3), tile_grid_size=(2, 3)), IMG),
+    "MaxNumBoundingBoxes": S(lambda: layers.MaxNumBoundingBoxes(max_number=4, fill_value=-2), IMG),
+    "RandAugment": S(lambda: layers.RandAugment(value_range=(-3, 3), num_ops=3, factor=0.4, seed=1), IMG),
+    "RandomElasticTransform": S(lambda: layers.RandomElasticTransform(scale=0.5, fill_mode="nearest", seed=1), IMG),
+    "RandomPerspective": S(lambda: layers.RandomPerspective(factor=0.7, scale=0.3, seed=1), IMG),
     # Audio preprocessing layers
     "MelSpectrogram": S(lambda: layers.MelSpectrogram(fft_length=64, sequence_stride=32, num_mel_bins=8,
                                                       sampling_rate=8000), (2, 256)),

@@ -183,6 +183,14 @@ from lamina.layers.preprocessing import (  # noqa: F401,E402
     RandomGaussianBlur,
     RandomShear,
 )
+from lamina.layers.preprocessing import (  # noqa: F401,E402
+    AugMix,
+    ContrastLimitedAdaptiveHistogramEqualization,
+    MaxNumBoundingBoxes,
+    RandAugment,
+    RandomElasticTransform,
+    RandomPerspective,
+)
 from lamina.layers.preprocessing.audio import MelSpectrogram, STFTSpectrogram  # noqa: F401,E402
 
 from lamina.layers.core.torch_module_wrapper import TorchModuleWrapper  # noqa: E402,F401

@@ -5,8 +5,9 @@ Images are ``(height, width, channels)`` or batches ``(batch, height, width, cha
 ``data_format="channels_last"``, and ``(channels, height, width)`` / ``(batch, channels, height, width)`` for
 ``"channels_first"``; ``data_format=None`` means ``lamina.config.image_data_format()``. Every op is written with
 ``lamina.ops`` (so it runs on every engine, differentiably) and works on symbolic tensors. The geometric ops
-(``affine_transform``, ``map_coordinates``, ``perspective_transform``, ``scale_and_translate``,
-``elastic_transform``) live in ``lamina/ops/image_geometry.py`` and are re-exported here.
+(``affine_transform``, ``map_coordinates``, ``perspective_transform``, ``scale_and_translate``) live in
+``lamina/ops/image_geometry.py``; ``elastic_transform``, ``sobel_edges``, ``ssim`` and ``extract_patches_3d`` in
+``lamina/ops/image_extra.py``; both are re-exported here.
 """
 
 import numbers
@@ -359,3 +360,12 @@ from lamina.ops.image_geometry import (  # noqa: E402,F401  (re-exported: keras.
 )
 
 __all__ += ["affine_transform", "map_coordinates", "perspective_transform", "scale_and_translate"]
+
+from lamina.ops.image_extra import (  # noqa: E402,F401  (re-exported: keras.ops.image has them)
+    elastic_transform,
+    extract_patches_3d,
+    sobel_edges,
+    ssim,
+)
+
+__all__ += ["elastic_transform", "extract_patches_3d", "sobel_edges", "ssim"]

@@ -41,4 +41,12 @@ from lamina.layers.preprocessing.mixing_augmentation import (  # noqa: F401,E402
     RandomGaussianBlur,
     RandomShear,
 )
+from lamina.layers.preprocessing.policy_augmentation import (  # noqa: F401,E402
+    AugMix,
+    ContrastLimitedAdaptiveHistogramEqualization,
+    MaxNumBoundingBoxes,
+    RandAugment,
+    RandomElasticTransform,
+    RandomPerspective,
+)
 from lamina.layers.preprocessing.audio import MelSpectrogram, STFTSpectrogram  # noqa: F401,E402
