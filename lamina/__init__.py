@@ -24,6 +24,7 @@ from lamina import tuner  # noqa: F401
 from lamina import pruning, quantizers  # noqa: F401  (issue #13: compression)
 from lamina import distillation, distribution, export, legacy, wrappers  # noqa: F401
 from lamina import dtype_policies, hub, mixed_precision  # noqa: F401
+from lamina import visualization  # noqa: F401
 from lamina.backend import KerasTensor, StatelessScope, SymbolicScope, Variable  # noqa: F401
 from lamina.backend import device_scope as device  # noqa: F401
 from lamina.backend.common.name_scope import name_scope  # noqa: F401

@@ -89,6 +89,7 @@ def get_source_inputs(tensor):
     return found
 from lamina.utils.config_dict import Config  # noqa: E402,F401
 from lamina.utils import legacy  # noqa: E402,F401
+from lamina.utils import bounding_boxes  # noqa: E402,F401
 
 
 def __getattr__(name):
