@@ -7,6 +7,7 @@ from lamina.backend.common.scopes import ACTIVE as _SCOPES_OPEN
 from lamina.backend.common.scopes import COMPILING as _COMPILING
 from lamina.backend.common.scopes import AutocastScope, autocast_dtype
 from lamina.backend.common.keras_tensor import KerasTensor, any_symbolic
+from lamina.backend.common.masking import get_keras_mask, set_keras_mask
 from lamina.layers.call_context import TrainingContext, current_training
 from lamina.layers import remat
 from lamina.layers.input_spec import check_input
@@ -193,12 +194,19 @@ class Layer(LayerWeights, Operation):
                 kwargs["training"] = training
         else:
             kwargs.pop("training", None)
+        in_mask = kwargs.get("mask")
         if not self._has_mask_arg:
             kwargs.pop("mask", None)
+        carried = False
+        if in_mask is None and args:  # a mask the input carries (Embedding(mask_zero=True), Masking, ...)
+            in_mask = _carried_mask(args[0])
+            if in_mask is not None and self._has_mask_arg:
+                kwargs["mask"] = in_mask
+                carried = True
         if remat.ACTIVE[0]:
             remat.capture(self)
         if any_symbolic(args, kwargs):
-            return self._symbolic_call(args, kwargs)
+            return self._symbolic_call(args, kwargs, in_mask, carried)
         self._maybe_build(args)
         if self.input_spec is not None:
             self._check_inputs(args)
@@ -218,6 +226,8 @@ class Layer(LayerWeights, Operation):
         if self._activity_regularizer is not None:
             for o in tree.flatten(outputs):
                 self._losses.append(self._activity_regularizer(o) / o.shape[0])  # per sample, as Keras
+        if in_mask is not None or type(self).compute_mask is not Layer.compute_mask:
+            _attach_mask(outputs, self.compute_mask(args[0] if args else kwargs.get("inputs"), in_mask))
         return outputs
 
     def _remat_call(self, args, kwargs):
@@ -266,14 +276,19 @@ class Layer(LayerWeights, Operation):
         if key is not None:
             self.__dict__["_spec_passed"] = key  # not through __setattr__: no tracking, no plan generation
 
-    def _symbolic_call(self, args, kwargs):
+    def _symbolic_call(self, args, kwargs, in_mask=None, carried=False):
         self._maybe_build(args)
         if self.input_spec is not None:
             self._check_inputs(args)
         outputs = self.compute_output_spec(*args, **kwargs)
         if self._remat_mode == "larger_than":
             self._remat_size = remat.output_size(outputs)
-        Node(self, call_args=args, call_kwargs=kwargs, outputs=outputs)
+        # The input's own mask, passed on to call here, is not a graph input: the model passes it when it runs.
+        recorded = {k: v for k, v in kwargs.items() if k != "mask"} if carried else kwargs
+        Node(self, call_args=args, call_kwargs=recorded, outputs=outputs)
+        if in_mask is not None or type(self).compute_mask is not Layer.compute_mask:
+            first = args[0] if args else kwargs.get("inputs")
+            _attach_mask(outputs, backend.compute_output_spec(self.compute_mask, first, in_mask))
         return outputs
 
     def compute_output_spec(self, *args, **kwargs):
@@ -450,6 +465,29 @@ def _is_trackable(value):
             isinstance(v, (Layer, backend.VariableBase, SeedGenerator)) for v in value.values()):
         return True
     return False
+
+
+def _carried_mask(x):
+    """The mask ``x`` carries (a list of them for a list of tensors; None when there is none)."""
+    if isinstance(x, (list, tuple)):
+        masks = [get_keras_mask(t) for t in x]
+        return None if all(m is None for m in masks) else masks
+    return get_keras_mask(x)
+
+
+def _attach_mask(outputs, mask):
+    """Attach the output ``mask`` (one, or one per output) to the output tensors."""
+    if mask is None:
+        return
+    flat = [o for o in tree.flatten(outputs) if o is not None]
+    if isinstance(mask, (list, tuple)):
+        if len(mask) == len(flat):
+            for o, m in zip(flat, mask):
+                if m is not None:
+                    set_keras_mask(o, m)
+        return
+    for o in flat:
+        set_keras_mask(o, mask)
 
 
 def _overrides(cls, method):

@@ -8,6 +8,7 @@ never reads a tensor value on the host, so it runs inside compiled JAX steps.
 
 import math
 
+from lamina.backend.common.masking import get_keras_mask
 from lamina import config, ops, tree
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
@@ -204,7 +205,7 @@ class Loss:
         return None
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        in_mask = getattr(y_pred, "_keras_mask", None)
+        in_mask = get_keras_mask(y_pred)
         if not (ops.is_tensor(y_pred) and ops.dtype(y_pred) == self.dtype):
             y_pred = _convert_structure(y_pred, lambda x: ops.convert_to_tensor(x, dtype=self.dtype))
         y_true = _convert_structure(y_true, self._convert_y_true)

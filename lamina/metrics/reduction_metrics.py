@@ -1,5 +1,6 @@
 """Reduction metrics: ``Sum``, ``Mean`` and ``MeanMetricWrapper`` (the mean of a function)."""
 
+from lamina.backend.common.masking import get_keras_mask
 from lamina import ops
 from lamina.losses.loss import apply_mask, squeeze_or_expand_to_same_rank
 from lamina.metrics.metric import Metric
@@ -11,7 +12,7 @@ def reduce_to_samplewise_values(values, sample_weight, reduce_fn, dtype):
     Returns ``(values, sample_weight)`` with ``values`` of rank <= 1 and the
     weight reduced to the same samples.
     """
-    mask = getattr(values, "_keras_mask", None)
+    mask = get_keras_mask(values)
     if not (ops.is_tensor(values) and ops.dtype(values) == dtype):
         values = ops.cast(ops.convert_to_tensor(values), dtype)
     if sample_weight is not None:
@@ -126,7 +127,7 @@ class MeanMetricWrapper(Mean):
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         """Add ``fn(y_true, y_pred)`` for one batch, weighted by ``sample_weight``."""
-        mask = getattr(y_pred, "_keras_mask", None)
+        mask = get_keras_mask(y_pred)
         values = self._fn(y_true, y_pred, **self._fn_kwargs)
         if sample_weight is not None and mask is not None:
             sample_weight = apply_mask(sample_weight, mask, dtype=self.dtype, reduction="sum")

@@ -2,6 +2,7 @@
 
 from lamina import backend, ops, tree
 from lamina.backend.common.keras_tensor import KerasTensor
+from lamina.backend.common.masking import get_keras_mask, set_keras_mask
 from lamina.layers.core.input_layer import InputLayer
 from lamina.layers.layer import Layer, _overrides
 from lamina.models import _direct_calls
@@ -319,14 +320,20 @@ class Functional(Model):
             for oid, o in zip(step.out_ids, flat_out):
                 values[oid] = o
             if step.mask_producer:
-                first_in = values[step.simple_in] if step.simple_in is not None else args[0]
-                m = op.compute_mask(first_in, in_mask)
+                m = get_keras_mask(flat_out[0]) if step.is_layer else None  # the layer call attached it
+                if m is None:
+                    first_in = values[step.simple_in] if step.simple_in is not None else args[0]
+                    m = op.compute_mask(first_in, in_mask)
                 if m is not None:
                     for oid in step.out_ids:
                         masks[oid] = m
         if record is not None:  # remember what this signature allows (False: the full path, masks were made)
             self._plans.put(key, False if masks else tuple(record), generation)
         outs = [values[i] for i in self._output_ids]
+        if masks:  # the outputs carry their masks, for the loss and metrics (and the caller)
+            for oid, o in zip(self._output_ids, outs):
+                if oid in masks:
+                    set_keras_mask(o, masks[oid])
         return tree.pack_sequence_as(self._outputs_struct, outs)
 
     def compute_output_spec(self, *args, **kwargs):

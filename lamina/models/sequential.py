@@ -1,6 +1,7 @@
 """``Sequential``: a plain stack of layers, each feeding the next."""
 
 from lamina import backend
+from lamina.backend.common.masking import get_keras_mask
 from lamina.backend.common.keras_tensor import KerasTensor
 from lamina.layers.core.input_layer import InputLayer
 from lamina.layers.layer import Layer
@@ -167,7 +168,9 @@ class Sequential(Model):
                     record = None
                 else:
                     record.append(entry)
-            mask = layer.compute_mask(x, mask) if (mask is not None or _makes_mask(layer)) else None
+            if mask is not None or _makes_mask(layer):
+                made = get_keras_mask(y)  # the layer call attached its output mask
+                mask = made if made is not None else layer.compute_mask(x, mask)
             x = y
         if key is not None and plan is None:  # remember what this signature allows (False: the full path)
             self._plans.put(key, tuple(record) if record is not None and mask is None else False, generation)
