@@ -334,6 +334,53 @@ class Compiled:
         x, _, _ = unpack_x_y_sample_weight(data)
         return self(x, training=False)
 
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Update the compiled metrics with one batch and return every metric's result (Keras's hook for a
+        custom ``train_step``/``test_step``: ``return self.compute_metrics(x, y, y_pred, sample_weight)``).
+
+        The loss tracker is updated by ``compute_loss``, not here (as in Keras).
+
+        Example:
+        >>> import lamina, numpy as np
+        >>> model = lamina.Sequential([lamina.Input((2,)), lamina.layers.Dense(1, kernel_initializer="zeros")])
+        >>> model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+        >>> x, y = np.ones((4, 2), "float32"), np.full((4, 1), 2.0, "float32")
+        >>> float(model.compute_metrics(x, y, model(x))["mae"])
+        2.0
+        """
+        if self.compiled_metrics is not None and y is not None:
+            if not self.compiled_metrics.built:
+                self.compiled_metrics.build(y, y_pred)
+            self.compiled_metrics.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result()
+
+    def parameters(self, recurse=True):
+        """PyTorch backend: the ``torch.nn.Parameter`` of every weight (trainable or not), as
+        ``torch.nn.Module.parameters()`` - for a torch optimizer (``torch.optim.Adam(model.parameters())``)
+        in a hand-written PyTorch training loop."""
+        return iter([v.value for v in self._torch_variables("parameters")])
+
+    def zero_grad(self, set_to_none=True):
+        """PyTorch backend: clear the gradients of every weight, as ``torch.nn.Module.zero_grad()`` (the
+        "customizing fit() with PyTorch" guide calls ``self.zero_grad()`` before ``loss.backward()``)."""
+        for v in self._torch_variables("zero_grad"):
+            param = v.value
+            if param.grad is not None:
+                if set_to_none:
+                    param.grad = None
+                else:
+                    param.grad.detach_()
+                    param.grad.zero_()
+
+    def _torch_variables(self, method):
+        from lamina import backend
+
+        if backend.backend() != "torch":
+            raise AttributeError(f"{method}() is torch.nn.Module's method, available with the PyTorch backend; on "
+                                 f"{backend.backend()!r} compute gradients with lamina.ops.value_and_grad (or "
+                                 "jax.grad with stateless_call).")
+        return self.weights
+
     def get_metrics_result(self):
         """The current result of every metric in ``self.metrics``, as a dict of scalar tensors (what a
         ``train_step`` returns).
