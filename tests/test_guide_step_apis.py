@@ -64,3 +64,72 @@ def test_torch_module_methods_say_where_they_work():
     with pytest.raises(AttributeError, match=r"parameters\(\) is torch.nn.Module's method"):
         model.parameters()
     assert ops.shape(model(np.ones((1, 2), "float32"))) == (1, 1)
+
+
+def _metric_logs(model, metrics_variables, loss, y, y_pred):
+    new, logs = [], {}
+    for metric in model.metrics:
+        mine = metrics_variables[len(new):len(new) + len(metric.variables)]
+        mine = metric.stateless_update_state(mine, loss) if metric.name == "loss" else \
+            metric.stateless_update_state(mine, y, y_pred)
+        logs[metric.name] = metric.stateless_result(mine)
+        new += mine
+    return logs, new
+
+
+class _StatelessSteps(lamina.Model):
+    """The "customizing fit() with JAX" guide's model (its train_step needs jax; its test_step runs anywhere)."""
+
+    def compute_loss_and_updates(self, trainable, non_trainable, x, y, training=False):
+        y_pred, non_trainable = self.stateless_call(trainable, non_trainable, x, training=training)
+        return self.compute_loss(x, y, y_pred), (y_pred, non_trainable)
+
+    def train_step(self, state, data):
+        import jax
+
+        trainable, non_trainable, optimizer_variables, metrics_variables = state
+        x, y = data
+        grad_fn = jax.value_and_grad(self.compute_loss_and_updates, has_aux=True)
+        (loss, (y_pred, non_trainable)), grads = grad_fn(trainable, non_trainable, x, y, training=True)
+        trainable, optimizer_variables = self.optimizer.stateless_apply(optimizer_variables, grads, trainable)
+        logs, metrics_variables = _metric_logs(self, metrics_variables, loss, y, y_pred)
+        return logs, (trainable, non_trainable, optimizer_variables, metrics_variables)
+
+    def test_step(self, state, data):
+        trainable, non_trainable, metrics_variables = state
+        x, y = data
+        y_pred, non_trainable = self.stateless_call(trainable, non_trainable, x, training=False)
+        loss = self.compute_loss(x, y, y_pred)
+        logs, metrics_variables = _metric_logs(self, metrics_variables, loss, y, y_pred)
+        return logs, (trainable, non_trainable, metrics_variables)
+
+
+def _stateless_model():
+    inp = lamina.Input((3,))
+    model = _StatelessSteps(inp, layers.Dense(1, kernel_initializer="ones", bias_initializer="zeros")(inp))
+    model.compile(optimizer=lamina.optimizers.SGD(0.05), loss="mse", metrics=["mae"])
+    return model
+
+
+def test_a_stateless_test_step_state_in_state_out():
+    model = _stateless_model()
+    x = np.arange(12, dtype="float32").reshape(4, 3) / 10
+    y = np.zeros((4, 1), "float32")
+    pred = x.sum(1, keepdims=True)
+    logs = model.evaluate(x, y, batch_size=2, return_dict=True, verbose=0)
+    assert logs["loss"] == pytest.approx(float((pred ** 2).mean()), rel=1e-5)
+    assert logs["mae"] == pytest.approx(float(np.abs(pred).mean()), rel=1e-5)
+
+
+@pytest.mark.skipif(backend.backend() != "jax", reason="the guide's train_step uses jax.value_and_grad")
+def test_the_jax_guide_train_step_trains_as_plain_sgd():
+    model = _stateless_model()
+    x = np.random.default_rng(0).normal(size=(8, 3)).astype("float32")
+    y = x @ np.array([[0.5], [-1.0], [2.0]], "float32")
+    model.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0)
+    w, b = np.ones((3, 1), "float32"), np.zeros(1, "float32")
+    for _ in range(2):  # full-batch SGD on the mean squared error, by hand
+        err = x @ w + b - y
+        w, b = w - 0.05 * 2 * x.T @ err / 8, b - 0.05 * 2 * err.mean(0)
+    np.testing.assert_allclose(model.layers[1].kernel.numpy(), w, rtol=1e-5, atol=1e-6)
+    assert int(model.optimizer.iterations.numpy()) == 2

@@ -32,6 +32,9 @@ class CustomStepFunction:
         self.model = model
         self.kind = kind
         self.method = getattr(model, f"{kind}_step")
+        if kind != "predict" and _takes_state(self.method):  # Keras's JAX form: step(state, data) -> (logs, state)
+            self.run_step = StatelessStep(model, kind, self.method)
+            return
         runner = getattr(backend.engine.trainer, "custom_step_runner", None)
         self.run_step = runner(model, self.method, reachable_state) if runner is not None and kind != "predict" and \
             not getattr(model, "run_eagerly", False) else self.method
@@ -67,6 +70,72 @@ class CustomStepFunction:
         logs = self.run_step(data)
         self.model._custom_logs = _as_logs(logs, f"{type(self.model).__name__}.{self.kind}_step")
         return None
+
+
+def _takes_state(method):
+    """Whether a step method has Keras's stateless signature ``(state, data)``."""
+    import inspect
+
+    try:
+        params = [p for p in inspect.signature(method).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        return False
+    return len(params) == 2
+
+
+class StatelessStep:
+    """A step written as Keras's "customizing fit() with JAX" guide writes it: ``train_step(self, state, data)``
+    with ``state = (trainable_variables, non_trainable_variables, optimizer_variables, metrics_variables)``
+    (``test_step``: without the optimizer's), returning ``(logs, state)``. The step is a pure function of the
+    values; it is compiled with ``jax.jit`` on JAX (run as it is elsewhere) and the returned state is written
+    back into the variables."""
+
+    def __init__(self, model, kind, method):
+        self.model, self.kind, self.method = model, kind, method
+        self.compiled = None
+
+    def _groups(self):
+        m = self.model
+        trainable = list(m.trainable_variables)
+        groups = [trainable, list(m.non_trainable_variables)]
+        if self.kind == "train":
+            if m.optimizer is None:
+                raise ValueError(f"{type(m).__name__}.train_step(state, data) needs an optimizer: call compile() "
+                                 "with one first.")
+            if not m.optimizer.built:
+                m.optimizer.build(trainable)
+            groups.append(list(m.optimizer.variables))
+        groups.append([v for metric in m.metrics for v in metric.variables])
+        return groups
+
+    def __call__(self, data):
+        m = self.model
+        compiled = getattr(m, "compiled_metrics", None)
+        if compiled is not None and not compiled.built and len(data) > 1 and data[1] is not None:
+            compiled.build(data[1], m(data[0], training=False))  # as Keras: metrics exist before the first step
+        groups = self._groups()
+        state = tuple([v.value for v in group] for group in groups)
+        if self.compiled is None:
+            if backend.backend() == "jax" and not getattr(m, "run_eagerly", False):
+                import jax
+
+                self.compiled = jax.jit(self.method)
+            else:
+                self.compiled = self.method
+        who = f"{type(m).__name__}.{self.kind}_step(state, data)"
+        out = self.compiled(state, data)
+        if not (isinstance(out, (tuple, list)) and len(out) == 2):
+            raise TypeError(f"{who} must return (logs, state), but returned {type(out).__name__}.")
+        logs, new_state = out
+        if not (isinstance(new_state, (tuple, list)) and len(new_state) == len(groups) and
+                all(len(vals) == len(group) for vals, group in zip(new_state, groups))):
+            raise ValueError(f"{who} must return a state of {len(groups)} lists with "
+                             f"{[len(g) for g in groups]} values, in the order it received them.")
+        for group, values in zip(groups, new_state):
+            for var, value in zip(group, values):
+                var.assign(value)
+        return logs
 
 
 def reachable_state(model):
