@@ -125,6 +125,9 @@ def clip(x, x_min, x_max):
     x = convert_to_tensor(x)
     if x.dtype == torch.bool:
         x = x.to(torch.int32)
+    if torch.is_tensor(x_min) != torch.is_tensor(x_max):  # clamp takes two numbers or two tensors, not one of each
+        x_min, x_max = (b if b is None or torch.is_tensor(b) else torch.as_tensor(b, dtype=x.dtype, device=x.device)
+                        for b in (x_min, x_max))
     return torch.clamp(x, min=x_min, max=x_max)
 
 

@@ -70,19 +70,27 @@ def resize(images, height, width, interpolation="bilinear", antialias=False):
     return ops.einsum("pw,bowc->bopc", mw, out)
 
 
-def crop_or_pad_to_aspect(images, height, width, mode, fill_value=0.0):
-    """Center-crop (``mode="crop"``) or pad (``"pad"``) to the aspect ratio ``width / height``."""
-    _, in_h, in_w, _ = images.shape
+def aspect_window(in_h, in_w, height, width, mode):
+    """Keras's integer arithmetic for the window of the aspect ratio ``width / height``: for ``mode="crop"`` the
+    centered crop ``(top, left, crop_h, crop_w)`` inside the image, for ``"pad"`` the rows and columns
+    ``(top, left, padded_h, padded_w)`` added on *each* side and the padded size (``in + 2 * pad``, which can be
+    one short of the exact ratio, as Keras)."""
+    box_h = int(float(in_w * height) / width)
+    box_w = int(float(in_h * width) / height)
     if mode == "crop":
-        crop_h = min(in_h, int(round(in_w * height / width)))
-        crop_w = min(in_w, int(round(in_h * width / height)))
-        top, left = (in_h - crop_h) // 2, (in_w - crop_w) // 2
-        return images[:, top:top + crop_h, left:left + crop_w, :]
-    pad_h = max(in_h, int(round(in_w * height / width)))
-    pad_w = max(in_w, int(round(in_h * width / height)))
-    top, left = (pad_h - in_h) // 2, (pad_w - in_w) // 2
-    return ops.pad(images, [[0, 0], [top, pad_h - in_h - top], [left, pad_w - in_w - left], [0, 0]],
-                   constant_values=fill_value)
+        box_h, box_w = max(min(in_h, box_h), 1), max(min(in_w, box_w), 1)
+        return (in_h - box_h) // 2, (in_w - box_w) // 2, box_h, box_w
+    top, left = (max(in_h, box_h) - in_h) // 2, (max(in_w, box_w) - in_w) // 2
+    return top, left, in_h + 2 * top, in_w + 2 * left
+
+
+def crop_or_pad_to_aspect(images, height, width, mode, fill_value=0.0):
+    """Center-crop (``mode="crop"``) or pad (``"pad"``) to the aspect ratio ``width / height`` (``aspect_window``)."""
+    _, in_h, in_w, _ = images.shape
+    top, left, box_h, box_w = aspect_window(in_h, in_w, height, width, mode)
+    if mode == "crop":
+        return images[:, top:top + box_h, left:left + box_w, :]
+    return ops.pad(images, [[0, 0], [top, top], [left, left], [0, 0]], constant_values=fill_value)
 
 
 def _fill_index(index, size, fill_mode):

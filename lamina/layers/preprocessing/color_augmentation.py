@@ -3,8 +3,9 @@
 
 The random layers act only when called with ``training=True`` (a direct call's default); ``AutoContrast``
 acts always, and ``Equalization`` only in training, as in Keras. Images are ``(batch, h, w, c)`` or a single
-``(h, w, c)`` image in either ``data_format``; integer images are computed as floats. Keras's
-``bounding_boxes`` / ``segmentation_masks`` dict inputs are not supported: pass the image tensor.
+``(h, w, c)`` image in either ``data_format``; integer images are computed as floats. Keras's dict input
+``{"images": ..., "bounding_boxes": ..., "segmentation_masks": ..., "labels": ...}`` is accepted too: only the
+images change, the other entries are returned as they are (boxes as float32 tensors).
 """
 
 import numpy as np
@@ -192,6 +193,8 @@ class AutoContrast(ImageLayer):
         self.value_range = parse_value_range(self, value_range)
 
     def call(self, inputs, training=True):
+        if isinstance(inputs, dict):
+            return self._call_dict(inputs, training)
         return self._apply(inputs, self._stretch)
 
     def _stretch(self, images):
@@ -234,6 +237,8 @@ class Equalization(ImageLayer):
         self.bins = u.check_positive_int(self, "bins", bins)
 
     def call(self, inputs, training=True):
+        if isinstance(inputs, dict):
+            return self._call_dict(inputs, training)
         return self._apply(inputs, self._equalize if training else (lambda x: x))
 
     def _equalize(self, images):

@@ -2,8 +2,9 @@
 ``RandomSharpness`` and ``RandomColorJitter`` (brightness, contrast, saturation and hue in turn).
 
 Active only when called with ``training=True`` (a direct call's default). Hue and saturation go through
-HSV (hue and saturation in ``[0, 1]``). Keras's ``bounding_boxes`` / ``segmentation_masks`` dict inputs are
-not supported: pass the image tensor.
+HSV (hue and saturation in ``[0, 1]``). Keras's dict input ``{"images": ..., "bounding_boxes": ...,
+"segmentation_masks": ..., "labels": ...}`` is accepted too: only the images change, the other entries are returned
+as they are.
 """
 
 import numpy as np

@@ -5,8 +5,10 @@
 import numpy as np
 
 from lamina import ops
+from lamina.backend.common.keras_tensor import KerasTensor
 from lamina.config import standardize_data_format
 from lamina.layers.layer import Layer
+from lamina.layers.preprocessing import _dict_inputs as dicts
 from lamina.layers.preprocessing import _utils as u
 from lamina.layers.preprocessing._augment_base import is_number, parse_value_range
 from lamina.layers.preprocessing.image_preprocessing import ImageLayer
@@ -67,6 +69,8 @@ class ContrastLimitedAdaptiveHistogramEqualization(ImageLayer):
         self.tile_grid_size = (int(tile_grid_size[0]), int(tile_grid_size[1]))
 
     def call(self, inputs, training=True):
+        if isinstance(inputs, dict):  # the images change, their annotations do not (Keras accepts only tensors)
+            return self._call_dict(inputs, training)
         dtype = ops.dtype(inputs)
         out = self._apply(inputs, self._equalize)
         return out if ops.dtype(out) == dtype else ops.cast(out, dtype)
@@ -132,9 +136,12 @@ class MaxNumBoundingBoxes(Layer):
     and returns it with ``boxes`` ``(batch, max_number, 4)`` and ``labels`` ``(batch, max_number)``: the first
     ``max_number`` boxes, then rows of ``fill_value``. Everything else (and a plain image tensor) passes through.
 
+    Unbatched samples (``boxes`` ``(n, 4)``) work the same, and boxes may be given as (ragged) Python lists.
+
     Args:
         max_number: the number of boxes per image, a positive int.
         fill_value: the value of padding boxes and labels (default -1).
+        bounding_box_format: the format of the boxes (any; only checked, as boxes are not moved). None by default.
 
     Example:
     >>> import numpy as np, lamina
@@ -145,8 +152,9 @@ class MaxNumBoundingBoxes(Layer):
     [[7, -1]]
     """
 
-    def __init__(self, max_number, fill_value=-1, data_format=None, **kwargs):
+    def __init__(self, max_number, fill_value=-1, data_format=None, bounding_box_format=None, **kwargs):
         super().__init__(**kwargs)
+        self.bounding_box_format = dicts.check_box_format(self, bounding_box_format)
         self.max_number = u.check_positive_int(self, "max_number", max_number)
         if not is_number(fill_value):
             raise ValueError(f"{u.who(self)}: fill_value must be a number, but received fill_value={fill_value!r}.")
@@ -158,6 +166,11 @@ class MaxNumBoundingBoxes(Layer):
         if len(x.shape) < 1 + (name == "boxes"):
             raise ValueError(f"{u.who(self)}: expected bounding_boxes['{name}'] with a boxes axis, but received "
                              f"shape {tuple(x.shape)}.")
+        if name == "boxes":
+            if x.shape[-1] != 4:
+                raise ValueError(f"{u.who(self)} expected bounding_boxes['boxes'] with a last dimension of 4 (one "
+                                 f"box per row), but received shape {tuple(x.shape)}.")
+            x = ops.cast(x, "float32")
         axis = len(x.shape) - 2 if name == "boxes" else len(x.shape) - 1
         x = x[(slice(None),) * axis + (slice(0, self.max_number),)]
         missing = self.max_number - x.shape[axis]
@@ -175,10 +188,29 @@ class MaxNumBoundingBoxes(Layer):
         if extra:
             raise ValueError(f"{u.who(self)}: bounding_boxes may hold only 'boxes' and 'labels', but received the "
                              f"keys {sorted(extra)}.")
+        if isinstance(boxes.get("boxes"), (list, tuple)):
+            images = inputs.get("images")
+            batched = len(ops.shape(images)) == 4 if images is not None else _nesting(boxes["boxes"]) >= 3
+            labels = boxes.get("labels")
+            arrays = dicts.from_lists(self, boxes["boxes"], labels if isinstance(labels, (list, tuple)) else None,
+                                      batched)
+            boxes["boxes"] = arrays[0]
+            if arrays[1] is not None:
+                boxes["labels"] = arrays[1]
         for key in ("boxes", "labels"):
             if key in boxes:
                 boxes[key] = self._fit(boxes[key], key)
         return {**inputs, "bounding_boxes": boxes}
+
+    def compute_output_spec(self, *args, **kwargs):
+        inputs = args[0] if args else kwargs.get("inputs")
+        if not isinstance(inputs, dict) or not isinstance(inputs.get("bounding_boxes"), dict):
+            return super().compute_output_spec(*args, **kwargs)
+        shapes = self.compute_output_shape(
+            {**inputs, "bounding_boxes": {k: tuple(v.shape) for k, v in inputs["bounding_boxes"].items()}})
+        boxes = {k: KerasTensor(shapes["bounding_boxes"][k], "float32" if k == "boxes" else v.dtype)
+                 for k, v in inputs["bounding_boxes"].items()}
+        return {**inputs, "bounding_boxes": boxes}  # the other entries pass through as they are
 
     def compute_output_shape(self, input_shape):
         if not isinstance(input_shape, dict) or "bounding_boxes" not in input_shape:
@@ -192,5 +224,16 @@ class MaxNumBoundingBoxes(Layer):
         return {**input_shape, "bounding_boxes": boxes}
 
     def get_config(self):
-        return {**super().get_config(), "max_number": self.max_number, "fill_value": self.fill_value,
-                "data_format": self.data_format}
+        config = {**super().get_config(), "max_number": self.max_number, "fill_value": self.fill_value,
+                  "data_format": self.data_format}
+        if self.bounding_box_format is not None:
+            config["bounding_box_format"] = self.bounding_box_format
+        return config
+
+
+def _nesting(values):
+    """How many list levels ``values`` has (through the first element)."""
+    depth = 0
+    while isinstance(values, (list, tuple)) and len(values):
+        depth, values = depth + 1, values[0]
+    return depth + (isinstance(values, np.ndarray) and values.ndim)

@@ -1,19 +1,22 @@
 """Region and mixing augmentation (Keras 3): ``RandomErasing``, ``RandomGaussianBlur``, ``MixUp``,
 ``CutMix``, and the shear ``RandomShear``.
 
-Active only when called with ``training=True`` (a direct call's default). Keras's dict inputs (``labels``,
-``bounding_boxes``, ``segmentation_masks``) are not supported: these layers take and return the image tensor
-(MixUp/CutMix therefore mix images only; mix labels yourself with the same weights if needed).
+Active only when called with ``training=True`` (a direct call's default). Besides image tensors, every layer takes
+Keras's dict ``{"images": ..., "bounding_boxes": ..., "segmentation_masks": ..., "labels": ...}``: ``RandomShear``
+moves boxes and masks with the images; ``MixUp`` and ``CutMix`` mix the sample ``labels`` (and masks) with the same
+weights as the images; ``RandomErasing`` and ``RandomGaussianBlur`` change the images only.
 """
 
 import numpy as np
 
-from lamina import ops
+from lamina import backend, ops
 from lamina import random as lrandom
+from lamina.layers.preprocessing import _dict_inputs as dicts
 from lamina.layers.preprocessing import _image_ops as img
 from lamina.layers.preprocessing import _utils as u
 from lamina.layers.preprocessing._augment_base import is_number, parse_factor, parse_value_range, reshape_batch
 from lamina.layers.preprocessing.image_augmentation import RandomImageLayer
+from lamina.utils.bounding_boxes import geometry
 
 
 def _box_mask(height, width, x0, x1, y0, y1):
@@ -147,13 +150,28 @@ class MixUp(RandomImageLayer):
     Args:
         alpha: the Beta distribution's parameter (default 0.2), > 0.
         seed: an int for reproducible draws.
+        bounding_box_format: the format of the ``bounding_boxes`` of a dict input; None (default) when there are
+            none (MixUp does not move boxes, so any format is fine).
+
+    Call arguments:
+        inputs: images, or Keras's dict ``{"images": ..., "labels": ..., "bounding_boxes": {"boxes": ...,
+            "labels": ...}, "segmentation_masks": ...}``. The sample ``labels`` (e.g. one-hot) and the masks are
+            mixed with the images' weights; each image's boxes become its own followed by its partner's
+            (``(batch, 2 * num_boxes, 4)``, labels likewise; Keras concatenates the box labels along the batch
+            axis instead, a shape mismatch). A single (unbatched) image is returned unchanged.
+        training: mix only when True (the default of a direct call).
 
     Example:
     >>> import numpy as np, lamina
     >>> x = np.full((3, 2, 2, 1), 4.0)
     >>> lamina.ops.convert_to_numpy(lamina.layers.MixUp(seed=0)(x)).ravel().tolist() == x.ravel().tolist()
     True
+    >>> out = lamina.layers.MixUp(seed=0)({"images": x, "labels": np.eye(3)})
+    >>> np.allclose(lamina.ops.convert_to_numpy(out["labels"]).sum(axis=1), 1.0)
+    True
     """
+
+    _BOXES_GROWTH = 2  # each image gets its partner's boxes too
 
     def __init__(self, alpha=0.2, data_format=None, seed=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
@@ -161,12 +179,33 @@ class MixUp(RandomImageLayer):
             raise ValueError(f"{u.who(self)}: alpha must be a positive number, but received alpha={alpha!r}.")
         self.alpha = float(alpha)
 
-    def augment(self, images):
-        batch = images.shape[0]
+    def _draw(self, batch):
         order = lrandom.shuffle(ops.arange(batch, dtype="int32"), seed=self.seed_generator)
-        w = lrandom.beta((batch,), self.alpha, self.alpha, dtype="float32", seed=self.seed_generator)
-        w = ops.cast(reshape_batch(w), ops.dtype(images))
-        return w * images + (1.0 - w) * ops.take(images, order, axis=0)
+        return order, lrandom.beta((batch,), self.alpha, self.alpha, dtype="float32", seed=self.seed_generator)
+
+    def _mix(self, values, order, w):
+        w = ops.cast(dicts.per_image(w, len(values.shape)), ops.dtype(values))
+        return w * values + (1.0 - w) * ops.take(values, order, axis=0)
+
+    def augment(self, images):
+        return self._mix(images, *self._draw(images.shape[0]))
+
+    def _augment_dict(self, images, extras, training):
+        if not training or extras["single"]:
+            return images, extras
+        order, w = self._draw(images.shape[0])
+
+        def boxes(b, labels):
+            b = ops.concatenate([b, ops.take(b, order, axis=0)], axis=1)
+            return b, None if labels is None else ops.concatenate([labels, ops.take(labels, order, axis=0)], axis=1)
+
+        def labels(values):
+            return self._mix(ops.cast(values, "float32") if not backend.is_float_dtype(ops.dtype(values))
+                             else values, order, w)
+
+        return self._mix(images, order, w), dicts.move(
+            extras, images.shape[1], images.shape[2], masks=lambda m: self._mix(m, order, w), boxes=boxes,
+            labels=labels, clip=False)
 
     def get_config(self):
         return {**super().get_config(), "alpha": self.alpha}
@@ -180,6 +219,14 @@ class CutMix(_RandomBoxLayer):
     Args:
         factor: a float ``f`` (``a`` in ``[0, f]``) or a pair, within ``[0, 1]`` (default 1.0).
         seed: an int for reproducible draws.
+        bounding_box_format: accepted for Keras compatibility; CutMix cannot move bounding boxes.
+
+    Call arguments:
+        inputs: images, or Keras's dict ``{"images": ..., "labels": ..., "segmentation_masks": ...}``: the
+            pasted rectangle of the partner's mask is pasted into each mask, and the sample ``labels`` are mixed
+            with the weight ``1 - area / (height * width)`` of the rectangle (as Keras). A dict with
+            ``"bounding_boxes"`` raises an error, as Keras.
+        training: mix only when True (the default of a direct call).
 
     Example:
     >>> import numpy as np, lamina
@@ -193,12 +240,17 @@ class CutMix(_RandomBoxLayer):
         self.factor = parse_factor(self, factor, (0, 1))
 
     def call(self, inputs, training=True):
+        if isinstance(inputs, dict):
+            if inputs.get("bounding_boxes") is not None:
+                raise dicts.unsupported_boxes(self, "pasting a rectangle of another image has no box geometry")
+            return self._call_dict(inputs, training)
         if len(inputs.shape) == 3:  # a single image: nothing to mix with
             return self._apply(inputs, self.inference)
         return super().call(inputs, training=training)
 
-    def augment(self, images):
-        batch, height, width, _ = images.shape
+    def _draw(self, batch, height, width):
+        """The pasted rectangle of each image, as a ``(batch, h, w, 1)`` mask, the partner order and the weight of
+        the own image (``1 -`` the rectangle's share of the area)."""
         a = self._uniform((), self.factor[0], self.factor[1], "float32") + 1e-6
         w = lrandom.beta((batch,), a, a, dtype="float32", seed=self.seed_generator)
         ratio = ops.sqrt(1.0 - w)
@@ -206,7 +258,26 @@ class CutMix(_RandomBoxLayer):
         y0, y1 = self._span(batch, height, ratio)
         mask = _box_mask(height, width, x0, x1, y0, y1)
         order = lrandom.shuffle(ops.arange(batch, dtype="int32"), seed=self.seed_generator)
+        return mask, order, 1.0 - (x1 - x0) * (y1 - y0) / (width * height)
+
+    def augment(self, images):
+        mask, order, _ = self._draw(*images.shape[:3])
         return ops.where(mask, ops.take(images, order, axis=0), images)
+
+    def _augment_dict(self, images, extras, training):
+        if not training or extras["single"]:
+            return images, extras
+        mask, order, weight = self._draw(*images.shape[:3])
+
+        def paste(values):
+            return ops.where(mask, ops.take(values, order, axis=0), values)
+
+        def labels(values):
+            values = ops.cast(values, "float32") if not backend.is_float_dtype(ops.dtype(values)) else values
+            w = ops.cast(dicts.per_image(weight, len(values.shape)), ops.dtype(values))
+            return w * values + (1.0 - w) * ops.take(values, order, axis=0)
+
+        return paste(images), dicts.move(extras, images.shape[1], images.shape[2], masks=paste, labels=labels)
 
     def get_config(self):
         return {**super().get_config(), "factor": list(self.factor)}
@@ -224,6 +295,16 @@ class RandomShear(RandomImageLayer):
         fill_mode: ``"reflect"`` (default), ``"wrap"``, ``"constant"`` or ``"nearest"``.
         fill_value: the value of ``"constant"`` filling (default 0.0).
         seed: an int for reproducible draws.
+        bounding_box_format: the format of the ``bounding_boxes`` of a dict input (e.g. ``"xyxy"``); None
+            (default) when there are none.
+
+    Call arguments:
+        inputs: images, or Keras's dict ``{"images": ..., "bounding_boxes": {"boxes": ..., "labels": ...},
+            "segmentation_masks": ..., "labels": ...}``: masks are sheared with the image (nearest), and each box
+            becomes the box around its sheared corners, clipped to the image (a box left empty gets the label -1).
+            Keras shears boxes in relative coordinates, which agrees for square images sheared along one axis
+            only; lamina maps the corners exactly, for any image and both shears.
+        training: shear only when True (the default of a direct call).
 
     Example:
     >>> import numpy as np, lamina
@@ -255,14 +336,36 @@ class RandomShear(RandomImageLayer):
             return (-abs(float(factor)), abs(float(factor)))
         return tuple(sorted(float(v) for v in values))
 
-    def augment(self, images):
-        batch = images.shape[0]
+    def _draw(self, batch):
         sign = ops.where(ops.greater(self._uniform((batch,), 0.0, 1.0, "float32"), 0.5), -1.0, 1.0)
         sy = self._uniform((batch,), self._y_range[0], self._y_range[1], "float32") * sign
         sx = self._uniform((batch,), self._x_range[0], self._x_range[1], "float32") * sign
+        return sx, sy
+
+    def _warp(self, images, shears, interpolation):
+        sx, sy = shears
         ones, zeros = ops.ones_like(sx), ops.zeros_like(sx)
         transforms = ops.stack([ones, sx, zeros, sy, ones, zeros], axis=1)
-        return img.affine_transform(images, transforms, self.interpolation, self.fill_mode, self.fill_value)
+        return img.affine_transform(images, transforms, interpolation, self.fill_mode, self.fill_value)
+
+    def augment(self, images):
+        return self._warp(images, self._draw(images.shape[0]), self.interpolation)
+
+    def _augment_dict(self, images, extras, training):
+        if not training:
+            return images, extras
+        batch, height, width, _ = images.shape
+        shears = self._draw(batch)
+
+        def boxes(b, labels):
+            # the image reads (x + sx y, y + sy x): a point of the input moves by the inverse of that matrix
+            sx, sy = (dicts.per_image(v) for v in shears)
+            d = 1.0 - sx * sy
+            zeros = ops.zeros_like(sx)
+            return geometry.transform_corners(b, [1.0 / d, -sx / d, zeros, -sy / d, 1.0 / d, zeros]), labels
+
+        return self._warp(images, shears, self.interpolation), dicts.move(
+            extras, height, width, masks=lambda m: self._warp(m, shears, "nearest"), boxes=boxes)
 
     def get_config(self):
         return {**super().get_config(), "x_factor": self.x_factor, "y_factor": self.y_factor,

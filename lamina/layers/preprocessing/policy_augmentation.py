@@ -7,8 +7,12 @@ at inference they return their input. ``RandAugment`` and ``AugMix`` compose lam
 Keras composes its own. Their random choice of operation is a seeded integer and the chosen operation runs through
 ``ops.switch`` (on JAX ``lax.switch``: only the chosen branch runs, inside compiled steps too). The draws inside a
 branch use seeds taken from the policy layer's own ``SeedGenerator`` before the switch, so no generator state is
-written inside a branch. Keras's ``bounding_boxes`` / ``segmentation_masks`` dict inputs are not supported by the
-image layers here: pass the image tensor.
+written inside a branch.
+
+Every layer here also takes Keras's dict ``{"images": ..., "bounding_boxes": ..., "segmentation_masks": ...,
+"labels": ...}``: ``RandomPerspective`` moves boxes and masks with the images, ``RandomElasticTransform`` masks only
+(boxes raise an error, as Keras), ``RandAugment`` puts boxes and masks through the operations it chooses, and
+``AugMix`` mixes the masks as the images but returns the boxes unchanged (as Keras).
 """
 
 import contextlib
@@ -17,6 +21,7 @@ import numpy as np
 
 from lamina import ops
 from lamina import random as lrandom
+from lamina.layers.preprocessing import _dict_inputs as dicts
 from lamina.layers.preprocessing import _utils as u
 from lamina.layers.preprocessing._augment_base import is_number, parse_factor, parse_value_range, reshape_batch
 from lamina.layers.preprocessing.color_augmentation import (AutoContrast, Equalization, RandomPosterization,
@@ -26,16 +31,17 @@ from lamina.layers.preprocessing.image_augmentation import (RandomBrightness, Ra
                                                             RandomRotation, RandomTranslation)
 from lamina.layers.preprocessing.mixing_augmentation import RandomShear
 from lamina.ops.image_extra import elastic_kernel_size, elastic_warp
-from lamina.ops.image_geometry import FILL_MODES, perspective_transform
+from lamina.ops.image_geometry import FILL_MODES, _homography, perspective_transform
+from lamina.utils.bounding_boxes import geometry
 
 INTERPOLATIONS = ("nearest", "bilinear")
 
 
-def _apply_with_probability(layer, batch, transformed, images):
+def _draw_probability(layer, batch):
     """Keras's per-image switch: a probability drawn in ``layer.factor``, then a uniform threshold below it."""
     probability = layer._uniform((batch,), layer.factor[0], layer.factor[1], "float32")
     threshold = layer._uniform((batch,), 0.0, 1.0, "float32")
-    return ops.where(reshape_batch(ops.less(threshold, probability)), transformed(), images)
+    return ops.less(threshold, probability)
 
 
 class RandomPerspective(RandomImageLayer):
@@ -52,6 +58,14 @@ class RandomPerspective(RandomImageLayer):
         fill_value: the value of pixels from outside the image (default 0.0).
         seed: an int for reproducible draws.
         data_format: "channels_last" or "channels_first" (default: the global setting).
+        bounding_box_format: the format of the ``bounding_boxes`` of a dict input (e.g. ``"xyxy"``); None
+            (default) when there are none.
+
+    Call arguments:
+        inputs: images, or Keras's dict ``{"images": ..., "bounding_boxes": {"boxes": ..., "labels": ...},
+            "segmentation_masks": ..., "labels": ...}``: masks are warped with the image (nearest), each box
+            becomes the box around its warped corners, clipped to the image (a box left empty gets the label -1).
+        training: warp only when True (the default of a direct call).
 
     Example:
     >>> import numpy as np, lamina
@@ -73,17 +87,37 @@ class RandomPerspective(RandomImageLayer):
             raise ValueError(f"{u.who(self)}: fill_value must be a number, but received fill_value={fill_value!r}.")
         self.fill_value = float(fill_value)
 
+    def _draw(self, batch, height, width):
+        apply = _draw_probability(self, batch)
+        shift = self._uniform((batch, 4, 2), -0.5 * self.scale, 0.5 * self.scale, "float32")
+        corners = np.array([[0.0, 0.0], [width - 1, 0.0], [0.0, height - 1], [width - 1, height - 1]], "float32")
+        start = ops.broadcast_to(ops.convert_to_tensor(corners)[None], (batch, 4, 2))
+        return apply, start, start + start * shift
+
+    def _warp(self, images, params, interpolation):
+        apply, start, end = params
+        out = perspective_transform(images, start, end, interpolation, self.fill_value, data_format="channels_last")
+        return ops.where(reshape_batch(apply), out, images)
+
     def augment(self, images):
+        return self._warp(images, self._draw(*images.shape[:3]), self.interpolation)
+
+    def _augment_dict(self, images, extras, training):
+        if not training:
+            return images, extras
         batch, height, width, _ = images.shape
+        params = self._draw(batch, height, width)
 
-        def warp():
-            shift = self._uniform((batch, 4, 2), -0.5 * self.scale, 0.5 * self.scale, "float32")
-            corners = np.array([[0.0, 0.0], [width - 1, 0.0], [0.0, height - 1], [width - 1, height - 1]], "float32")
-            start = ops.broadcast_to(ops.convert_to_tensor(corners)[None], (batch, 4, 2))
-            return perspective_transform(images, start, start + start * shift, self.interpolation, self.fill_value,
-                                         data_format="channels_last")
+        def boxes(b, labels):
+            apply, start, end = params
+            to_input = ops.concatenate([_homography(start, end), ops.ones((batch, 1), "float32")], axis=-1)
+            to_output = ops.linalg.inv(ops.reshape(to_input, (batch, 3, 3)))  # input corners -> output corners
+            to_output = ops.reshape(to_output / to_output[:, 2:3, 2:3], (batch, 9))
+            moved = geometry.transform_corners(b, [ops.reshape(to_output[:, i], (-1, 1, 1)) for i in range(8)])
+            return ops.where(ops.reshape(apply, (-1, 1, 1)), moved, b), labels
 
-        return _apply_with_probability(self, batch, warp, images)
+        return self._warp(images, params, self.interpolation), dicts.move(
+            extras, height, width, masks=lambda m: self._warp(m, params, "nearest"), boxes=boxes)
 
     def get_config(self):
         return {**super().get_config(), "factor": list(self.factor), "scale": self.scale,
@@ -107,6 +141,13 @@ class RandomElasticTransform(RandomImageLayer):
         value_range: ``(low, high)`` of the input values (default ``(0, 255)``).
         seed: an int for reproducible draws.
         data_format: "channels_last" or "channels_first" (default: the global setting).
+        bounding_box_format: accepted for Keras compatibility; the layer cannot move bounding boxes.
+
+    Call arguments:
+        inputs: images, or Keras's dict ``{"images": ..., "segmentation_masks": ..., "labels": ...}``: masks are
+            deformed by the same displacement field (nearest). A dict with ``"bounding_boxes"`` raises an error,
+            as Keras.
+        training: deform only when True (the default of a direct call).
 
     Example:
     >>> import numpy as np, lamina
@@ -128,20 +169,34 @@ class RandomElasticTransform(RandomImageLayer):
         self.fill_value = float(fill_value)
         self.value_range = parse_value_range(self, value_range)
 
+    def _draw(self, batch):
+        """Per image whether it is deformed, the strength ``s``, and the seed of the displacement field."""
+        apply = _draw_probability(self, batch)
+        return apply, self._uniform((), self.scale[0], self.scale[1], "float32"), self.seed_generator.next()
+
+    def _deform(self, images, params, interpolation, clip=True):
+        apply, s, seed = params
+        _, height, width, _ = images.shape
+        alpha, sigma = max(height, width) * 0.1 * s, min(height, width) * 0.05 * s
+        size = elastic_kernel_size(min(height, width) * 0.05 * self.scale[1])
+        order = INTERPOLATIONS.index(interpolation)
+        out = elastic_warp(images, alpha, sigma, size, order, self.fill_mode, self.fill_value, seed)
+        out = ops.where(reshape_batch(apply), out, images)
+        return ops.clip(out, self.value_range[0], self.value_range[1]) if clip else out
+
     def augment(self, images):
         if self.scale[1] == 0 or self.factor[1] == 0:
             return images
-        batch, height, width, _ = images.shape
+        return self._deform(images, self._draw(images.shape[0]), self.interpolation)
 
-        def deform():
-            s = self._uniform((), self.scale[0], self.scale[1], "float32")
-            alpha, sigma = max(height, width) * 0.1 * s, min(height, width) * 0.05 * s
-            size = elastic_kernel_size(min(height, width) * 0.05 * self.scale[1])
-            order = INTERPOLATIONS.index(self.interpolation)
-            return elastic_warp(images, alpha, sigma, size, order, self.fill_mode, self.fill_value, self.seed_generator)
-
-        out = _apply_with_probability(self, batch, deform, images)
-        return ops.clip(out, self.value_range[0], self.value_range[1])
+    def _augment_dict(self, images, extras, training):
+        if extras.get("boxes") is not None:
+            raise dicts.unsupported_boxes(self, "an elastic deformation does not map boxes to boxes")
+        if not training or self.scale[1] == 0 or self.factor[1] == 0:
+            return images, extras
+        params = self._draw(images.shape[0])
+        return self._deform(images, params, self.interpolation), dicts.move(
+            extras, images.shape[1], images.shape[2], masks=lambda m: self._deform(m, params, "nearest", False))
 
     def get_config(self):
         return {**super().get_config(), "factor": list(self.factor), "scale": list(self.scale),
@@ -211,8 +266,9 @@ def _op_layers(policy, names, factor, value_range, interpolation, seed):
 
 
 class _Branch:
-    """One operation of a policy as a switch branch ``(images, seeds) -> images``; ``layer=None`` is the
-    identity. Equal branches compare equal, so JAX reuses their traces from call to call."""
+    """One operation of a policy as a switch branch ``(images, seeds) -> images``, or with the extras of a dict
+    input (masks and ``xyxy`` boxes, see ``_dict_inputs``) ``(images, seeds, extras) -> (images, extras)``;
+    ``layer=None`` is the identity. Equal branches compare equal, so JAX reuses their traces from call to call."""
 
     def __init__(self, layer):
         self.layer = layer
@@ -223,16 +279,21 @@ class _Branch:
     def __hash__(self):
         return hash((_Branch, id(self.layer)))
 
-    def __call__(self, images, seeds):
+    def __call__(self, images, seeds, extras=None):
         layer = self.layer
         if layer is None:
-            return images
+            return images if extras is None else (images, extras)
         with _drawing_from(layer, seeds):
+            if extras is not None and hasattr(layer, "_augment_dict"):
+                out, moved = layer._augment_dict(images, {**extras, "single": False}, True)
+                return ops.cast(out, ops.dtype(images)), {key: moved[key] for key in extras}
             if isinstance(layer, AutoContrast):
-                return layer._stretch(images)
-            if isinstance(layer, Equalization):
-                return layer._equalize(images)
-            return ops.cast(layer.augment(images), ops.dtype(images))
+                out = layer._stretch(images)
+            elif isinstance(layer, Equalization):
+                out = layer._equalize(images)
+            else:
+                out = ops.cast(layer.augment(images), ops.dtype(images))
+            return out if extras is None else (out, extras)
 
 
 class _PolicyLayer(RandomImageLayer):
@@ -242,15 +303,18 @@ class _PolicyLayer(RandomImageLayer):
         self.factor = parse_factor(self, factor, (0, 1))
         self.interpolation = u.check_choice(self, "interpolation", interpolation, INTERPOLATIONS)
 
-    def _choose(self, index, images, with_identity=False):
-        """Apply the operation ``index`` (``len(ops)``: none, when ``with_identity``) to the whole batch."""
+    def _choose(self, index, images, with_identity=False, extras=None):
+        """Apply the operation ``index`` (``len(ops)``: none, when ``with_identity``) to the whole batch (and to
+        ``extras``, a dict of masks and boxes, when given: then returns ``(images, extras)``)."""
         seeds = tuple(self.seed_generator.next() for _ in range(_SEEDS_PER_BRANCH))
         key = "_branches_and_identity" if with_identity else "_branches"
         branches = self.__dict__.get(key)
         if branches is None:  # kept: JAX's trace caches hold their functions weakly
             branches = [_Branch(layer) for layer in self._ops] + ([_Branch(None)] if with_identity else [])
             object.__setattr__(self, key, branches)
-        return ops.switch(index, branches, images, seeds)
+        if extras is None:
+            return ops.switch(index, branches, images, seeds)
+        return ops.switch(index, branches, images, seeds, extras)
 
     def get_config(self):
         return {**super().get_config(), "value_range": list(self.value_range), "factor": list(self.factor),
@@ -277,6 +341,14 @@ class RandAugment(_PolicyLayer):
         interpolation: "bilinear" (default) or "nearest", for the geometric operations.
         seed: an int for reproducible draws.
         data_format: "channels_last" or "channels_first" (default: the global setting).
+        bounding_box_format: the format of the ``bounding_boxes`` of a dict input (e.g. ``"xyxy"``); None
+            (default) when there are none.
+
+    Call arguments:
+        inputs: images, or Keras's dict ``{"images": ..., "bounding_boxes": {"boxes": ..., "labels": ...},
+            "segmentation_masks": ..., "labels": ...}``: boxes and masks go through the chosen geometric operations
+            in turn (shear, translation, rotation; the colour operations leave them), boxes clipped after each.
+        training: augment only when True (the default of a direct call).
 
     Example:
     >>> import numpy as np, lamina
@@ -295,12 +367,25 @@ class RandAugment(_PolicyLayer):
         self._ops = _op_layers(self, RAND_AUGMENT_OPS, self.factor, self.value_range, interpolation, seed)
 
     def augment(self, images):
+        return self._augment(images)[0]
+
+    def _augment(self, images, extras=None):
         if self.num_ops == 0:
-            return images
+            return images, extras
         choices = lrandom.randint((self.num_ops,), 0, len(self._ops), seed=self.seed_generator)
         for i in range(self.num_ops):
-            images = self._choose(choices[i], images)
-        return images
+            if extras is None:
+                images = self._choose(choices[i], images)
+            else:
+                images, extras = self._choose(choices[i], images, extras=extras)
+        return images, extras
+
+    def _augment_dict(self, images, extras, training):
+        if not training:
+            return images, extras
+        moving = {key: extras[key] for key in ("segmentation_masks", "boxes", "box_labels")}
+        images, moved = self._augment(images, moving)
+        return images, {**extras, **moved}
 
     def get_config(self):
         return {**super().get_config(), "num_ops": self.num_ops}
@@ -329,6 +414,15 @@ class AugMix(_PolicyLayer):
         interpolation: "bilinear" (default) or "nearest", for the geometric operations.
         seed: an int for reproducible draws.
         data_format: "channels_last" or "channels_first" (default: the global setting).
+        bounding_box_format: the format of the ``bounding_boxes`` of a dict input; None (default) when there are
+            none.
+
+    Call arguments:
+        inputs: images, or Keras's dict ``{"images": ..., "segmentation_masks": ..., "bounding_boxes": ...,
+            "labels": ...}``: masks go through the same chains and are mixed with the same weights (so they come
+            out as float weights of the classes, not clipped); boxes and labels are returned unchanged, as Keras
+            (a blend of several warps has no single box).
+        training: augment only when True (the default of a direct call).
 
     Example:
     >>> import numpy as np, lamina
@@ -353,19 +447,37 @@ class AugMix(_PolicyLayer):
         self._ops = _op_layers(self, names, self.factor, self.value_range, interpolation, seed)
 
     def augment(self, images):
+        return self._augment(images)[0]
+
+    def _augment(self, images, masks=None):
         dtype = ops.dtype(images)
         gammas = lrandom.gamma((self.num_chains,), self.alpha, dtype="float32", seed=self.seed_generator)
         mixing = ops.cast(gammas / ops.sum(gammas), dtype)
         keep = ops.cast(lrandom.beta((), self.alpha, self.alpha, dtype="float32", seed=self.seed_generator), dtype)
         steps = lrandom.randint((self.num_chains, self.chain_depth), 0, len(self._ops) + 1, seed=self.seed_generator)
-        mixed = None
+        mixed = mixed_masks = None
         for c in range(self.num_chains):
-            chain = images
+            chain, extras = images, {"segmentation_masks": masks, "boxes": None, "box_labels": None}
             for d in range(self.chain_depth):
-                chain = self._choose(steps[c, d], chain, with_identity=True)
+                if masks is None:
+                    chain = self._choose(steps[c, d], chain, with_identity=True)
+                else:
+                    chain, extras = self._choose(steps[c, d], chain, with_identity=True, extras=extras)
             mixed = chain * mixing[c] if mixed is None else mixed + chain * mixing[c]
-        out = keep * images + (1.0 - keep) * mixed
-        return ops.clip(out, self.value_range[0], self.value_range[1])
+            if masks is not None:
+                part = extras["segmentation_masks"] * ops.cast(mixing[c], ops.dtype(masks))
+                mixed_masks = part if mixed_masks is None else mixed_masks + part
+        out = ops.clip(keep * images + (1.0 - keep) * mixed, self.value_range[0], self.value_range[1])
+        if masks is None:
+            return out, None
+        keep = ops.cast(keep, ops.dtype(masks))
+        return out, keep * masks + (1.0 - keep) * mixed_masks
+
+    def _augment_dict(self, images, extras, training):
+        if not training:
+            return images, extras
+        images, masks = self._augment(images, extras["segmentation_masks"])
+        return images, {**extras, "segmentation_masks": masks if masks is not None else extras["segmentation_masks"]}
 
     def get_config(self):
         return {**super().get_config(), "num_chains": self.num_chains, "chain_depth": self.chain_depth,

@@ -243,13 +243,26 @@ def affine_transform(boxes, angle, translate_x, translate_y, scale, shear_x, she
         (a0, a1, a2), (b0, b1, b2) = _inverse_affine_rows(
             p["angle"], p["translate_x"], p["translate_y"], p["scale"], p["shear_x"], p["shear_y"],
             ops.cast(height, dtype), ops.cast(width, dtype), p["center_x"], p["center_y"])
-        x1, y1, x2, y2 = [c[..., 0] for c in columns(ops.cast(b, dtype))]
-        xs = ops.stack([x1, x2, x2, x1], axis=-1)
-        ys = ops.stack([y1, y1, y2, y2], axis=-1)
-        a0, a1, a2, b0, b1, b2 = [ops.expand_dims(v, -1) for v in (a0, a1, a2, b0, b1, b2)]
-        new_x = xs * a0 + ys * a1 + a2
-        new_y = xs * b0 + ys * b1 + b2
-        return ops.stack([ops.min(new_x, axis=-1), ops.min(new_y, axis=-1), ops.max(new_x, axis=-1),
-                          ops.max(new_y, axis=-1)], axis=-1)
+        return transform_corners(ops.cast(b, dtype), [ops.expand_dims(v, -1) for v in (a0, a1, a2, b0, b1, b2)])
 
     return _in_xyxy(fn, boxes, bounding_box_format, compute)
+
+
+def transform_corners(boxes, coefficients):
+    """The ``xyxy`` boxes around the four corners of ``xyxy`` ``boxes`` ``(..., 4)`` mapped by the affine
+    (``coefficients = (a0, a1, a2, b0, b1, b2)``) or projective (``(a0, a1, a2, b0, b1, b2, c0, c1)``) map
+    ``x' = (a0 x + a1 y + a2) / k``, ``y' = (b0 x + b1 y + b2) / k`` with ``k = c0 x + c1 y + 1`` (``k = 1`` for an
+    affine map). Each coefficient broadcasts against ``(..., 4 corners)``, e.g. ``(batch, 1, 1)`` for
+    ``(batch, N, 4)`` boxes. Used by ``affine_transform`` and the image augmentation layers."""
+    ops = _ops()
+    x1, y1, x2, y2 = [c[..., 0] for c in columns(boxes)]
+    xs = ops.stack([x1, x2, x2, x1], axis=-1)
+    ys = ops.stack([y1, y1, y2, y2], axis=-1)
+    a0, a1, a2, b0, b1, b2 = coefficients[:6]
+    new_x = xs * a0 + ys * a1 + a2
+    new_y = xs * b0 + ys * b1 + b2
+    if len(coefficients) == 8:
+        k = xs * coefficients[6] + ys * coefficients[7] + 1.0
+        new_x, new_y = new_x / k, new_y / k
+    return ops.stack([ops.min(new_x, axis=-1), ops.min(new_y, axis=-1), ops.max(new_x, axis=-1),
+                      ops.max(new_y, axis=-1)], axis=-1)
