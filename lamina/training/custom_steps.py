@@ -117,12 +117,9 @@ class StatelessStep:
         groups = self._groups()
         state = tuple([v.value for v in group] for group in groups)
         if self.compiled is None:
-            if backend.backend() == "jax" and not getattr(m, "run_eagerly", False):
-                import jax
-
-                self.compiled = jax.jit(self.method)
-            else:
-                self.compiled = self.method
+            jit = getattr(backend.engine.trainer, "jit_stateless_step", None)  # JAX: jax.jit; others: as it is
+            self.compiled = jit(self.method) if jit is not None and not getattr(m, "run_eagerly", False) \
+                else self.method
         who = f"{type(m).__name__}.{self.kind}_step(state, data)"
         out = self.compiled(state, data)
         if not (isinstance(out, (tuple, list)) and len(out) == 2):

@@ -448,6 +448,11 @@ def make_predict_function(model):
     return PredictFunction(model)
 
 
+def jit_stateless_step(method):
+    """A step in Keras's stateless form (``step(state, data) -> (logs, state)``), compiled with ``jax.jit``."""
+    return jax.jit(method)
+
+
 def custom_step_runner(model, method, collect_state):
     """``method`` (a model's own train/test step) compiled after a first eager call (see custom_step.py)."""
     from lamina.backend.jax.custom_step import CustomStepRunner
