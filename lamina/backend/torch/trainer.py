@@ -306,6 +306,11 @@ def make_predict_function(model):
     return dist._make_predict_function(model, *world) if dist else PredictFunction(model)
 
 
+def jit_stateless_step(method):
+    """A step in Keras's stateless form (``step(state, data) -> (logs, state)``): run as it is (eager)."""
+    return method
+
+
 def custom_step_runner(model, method, collect_state):
     """``method`` (a model's own train/test step), run eagerly (see custom_step.py)."""
     from lamina.backend.torch.custom_step import CustomStepRunner
