@@ -29,6 +29,7 @@ from lamina.backend import KerasTensor, StatelessScope, SymbolicScope, Variable 
 from lamina.backend import device_scope as device  # noqa: F401
 from lamina.backend.common.name_scope import name_scope  # noqa: F401
 from lamina.dtype_policies import DTypePolicy, FloatDTypePolicy  # noqa: F401
+from lamina.quantizers import Quantizer  # noqa: F401  (keras.Quantizer)
 from lamina.initializers import Initializer  # noqa: F401
 from lamina.losses import Loss  # noqa: F401
 from lamina.metrics import Metric  # noqa: F401

@@ -105,7 +105,7 @@ def test_pydataset_fit_evaluate_predict_match_arrays():
     ref, h_ref = _reference()
     ds = _DS(X, Y)
     m = _model()
-    h = m.fit(ds, epochs=2, verbose=0, shuffle=True)  # shuffle is ignored for a PyDataset (as Keras)
+    h = m.fit(ds, epochs=2, verbose=0, shuffle=False)  # shuffle=True (the default) would shuffle its batches
     _assert_same(ref, m, h_ref, h)
     assert ds.events[:4] == ["begin", "end", "begin", "end"]
     np.testing.assert_allclose(m.evaluate(_DS(X, Y), verbose=0), ref.evaluate(X, Y, batch_size=BS, verbose=0),
@@ -160,14 +160,14 @@ def test_sample_weight_and_class_weight_in_batches():
     ref, h_ref = _reference(class_weight=cw, y=yc, loss="binary_crossentropy", activation="sigmoid",
                             metrics=("accuracy",))
     m = _model(loss="binary_crossentropy", activation="sigmoid", metrics=("accuracy",))
-    h = m.fit(_DS(X, yc), epochs=2, verbose=0, class_weight=cw)
+    h = m.fit(_DS(X, yc), epochs=2, verbose=0, shuffle=False, class_weight=cw)
     _assert_same(ref, m, h_ref, h)
 
 
 def test_infinite_pydataset_needs_steps_per_epoch():
     ref, h_ref = _reference(epochs=2)
     m = _model()
-    h = m.fit(_DS(X, Y, infinite=True), steps_per_epoch=STEPS, epochs=2, verbose=0)
+    h = m.fit(_DS(X, Y, infinite=True), steps_per_epoch=STEPS, epochs=2, verbose=0, shuffle=False)
     _assert_same(ref, m, h_ref, h)
     with pytest.raises(ValueError, match="infinite.*steps_per_epoch"):
         _model().fit(_DS(X, Y, infinite=True), epochs=1, verbose=0)
@@ -187,7 +187,7 @@ def test_pydataset_steps_per_epoch_continues_then_starts_over():
         m_ref.fit(xs[a:b], ys[a:b], batch_size=BS, epochs=1, shuffle=False, verbose=0)
     m = _model()
     with pytest.warns(UserWarning, match="ran out of data after 3 of 4 steps"):
-        h = m.fit(_DS(X, Y), steps_per_epoch=4, epochs=3, verbose=0)
+        h = m.fit(_DS(X, Y), steps_per_epoch=4, epochs=3, verbose=0, shuffle=False)
     assert len(h.history["loss"]) == 3
     _assert_same(m_ref, m)
 
@@ -196,14 +196,14 @@ def test_pydataset_with_worker_threads():
     ref, h_ref = _reference()
     ds = _DS(X, Y, workers=3, max_queue_size=4)
     m = _model()
-    h = m.fit(ds, epochs=2, verbose=0)
+    h = m.fit(ds, epochs=2, verbose=0, shuffle=False)
     _assert_same(ref, m, h_ref, h)
 
 
 def test_pydataset_with_worker_processes():
     ref, h_ref = _reference(epochs=1)
     m = _model()
-    h = m.fit(PicklableDS(X, Y, workers=2, use_multiprocessing=True), epochs=1, verbose=0)
+    h = m.fit(PicklableDS(X, Y, workers=2, use_multiprocessing=True), epochs=1, verbose=0, shuffle=False)
     _assert_same(ref, m, h_ref, h)
 
 
@@ -283,7 +283,7 @@ def test_any_iterable_of_batches_and_iterable_validation_data():
 def test_several_steps_per_call_with_a_short_last_batch():
     ref, h_ref = _reference(steps_per_execution=3)
     m = _model(steps_per_execution=3)
-    h = m.fit(_DS(X, Y), epochs=2, verbose=0)
+    h = m.fit(_DS(X, Y), epochs=2, verbose=0, shuffle=False)
     _assert_same(ref, m, h_ref, h)
 
 
@@ -338,7 +338,7 @@ def test_batch_of_the_wrong_form_names_the_batch():
         _model().fit(drops_y(), epochs=1, verbose=0)
 
     with pytest.raises(ValueError, match="batch 3 from the PyDataset: x, y and sample_weight must have the same"):
-        _model().fit(_DS(X, Y[:50]), epochs=1, verbose=0)
+        _model().fit(_DS(X, Y[:50]), epochs=1, verbose=0, shuffle=False)
 
 
 def test_arguments_that_do_not_go_with_a_dataset():

@@ -85,7 +85,8 @@ def test_presets_match_variance_scaling(cls, scale, mode, dist):
     a = np_(getattr(initializers, cls)(seed=4)(shape))
     b = np_(initializers.VarianceScaling(scale, mode, dist, seed=4)(shape))
     np.testing.assert_array_equal(a, b)
-    assert getattr(initializers, cls)(seed=4).get_config() == {"seed": 4}
+    # Keras 3.15's config: seed plus the fan axes
+    assert getattr(initializers, cls)(seed=4).get_config() == {"seed": 4, "input_axes": None, "output_axes": None}
 
 
 @pytest.mark.parametrize("mode,n", [("fan_in", 3 * 3 * 20), ("fan_out", 3 * 3 * 40), ("fan_avg", 3 * 3 * 30)])
@@ -98,7 +99,8 @@ def test_variance_scaling_modes_on_conv_kernels(mode, n):
 def test_variance_scaling_normal_alias_and_config():
     init = initializers.VarianceScaling(distribution="Normal")
     assert init.distribution == "truncated_normal"
-    assert init.get_config() == {"scale": 1.0, "mode": "fan_in", "distribution": "truncated_normal", "seed": None}
+    assert init.get_config() == {"scale": 1.0, "mode": "fan_in", "distribution": "truncated_normal", "seed": None,
+                                 "input_axes": None, "output_axes": None}
 
 
 def test_random_normal_uniform_truncated():

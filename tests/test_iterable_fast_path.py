@@ -66,7 +66,7 @@ def _assert_same_history(ha, hb):
 def test_pydataset_trains_like_arrays_with_a_short_last_batch(spe):
     a, p = _model(spe), _model(spe)
     ha = a.fit(X, Y, batch_size=BS, epochs=2, shuffle=False, verbose=0)
-    hp = p.fit(Batches((X, Y)), epochs=2, verbose=0)
+    hp = p.fit(Batches((X, Y)), epochs=2, verbose=0, shuffle=False)
     _assert_same(a, p)
     _assert_same_history(ha, hp)
     assert len(hp.history["loss"]) == 2
@@ -82,7 +82,7 @@ def test_pydataset_trains_like_arrays_with_a_short_last_batch(spe):
 def test_sample_weights_and_list_batches_take_the_fast_path_with_the_same_result():
     a, p = _model(), _model()
     a.fit(X, Y, sample_weight=SW, batch_size=BS, epochs=1, shuffle=False, verbose=0)
-    p.fit(Batches((X, Y, SW), form=list), epochs=1, verbose=0)
+    p.fit(Batches((X, Y, SW), form=list), epochs=1, verbose=0, shuffle=False)
     _assert_same(a, p)
 
 
@@ -90,8 +90,8 @@ def test_fast_and_general_conversions_train_alike():
     """float64 inputs and Python-list targets go through the general conversion; plain float32 /
     integer arrays through the fast one: the same weights either way."""
     fast, general = _model(), _model()
-    fast.fit(Batches((X, Y)), epochs=2, verbose=0)
-    general.fit(Batches((X.astype("float64"), Y)), epochs=2, verbose=0)
+    fast.fit(Batches((X, Y)), epochs=2, verbose=0, shuffle=False)
+    general.fit(Batches((X.astype("float64"), Y)), epochs=2, verbose=0, shuffle=False)
     _assert_same(fast, general)
 
 
@@ -100,7 +100,7 @@ def test_steps_per_epoch_continues_across_epochs_like_train_on_batch():
     sequence of batches, one by one with train_on_batch, gives the same weights."""
     spe, epochs = 7, 3                     # 21 steps: three passes over the 7 batches
     p = _model()
-    p.fit(Batches((X, Y)), steps_per_epoch=spe, epochs=epochs, verbose=0)
+    p.fit(Batches((X, Y)), steps_per_epoch=spe, epochs=epochs, verbose=0, shuffle=False)
     plain = _model()
     ds = Batches((X, Y))
     for step in range(spe * epochs):
@@ -114,7 +114,7 @@ def test_steps_per_epoch_shorter_than_the_source():
     with a warning), then the source starts over: 0-3."""
     p, plain = _model(), _model()
     with pytest.warns(UserWarning, match="ran out of data after 3 of 4 steps"):
-        h = p.fit(Batches((X, Y)), steps_per_epoch=4, epochs=3, verbose=0)
+        h = p.fit(Batches((X, Y)), steps_per_epoch=4, epochs=3, verbose=0, shuffle=False)
     assert len(h.history["loss"]) == 3
     ds = Batches((X, Y))
     for i in [0, 1, 2, 3, 4, 5, 6, 0, 1, 2, 3]:
@@ -135,7 +135,7 @@ def test_per_batch_callbacks_see_every_batch_with_the_same_logs():
     a, p = _model(), _model()
     ca, cp = _BatchLogs(), _BatchLogs()
     a.fit(X, Y, batch_size=BS, epochs=1, shuffle=False, verbose=0, callbacks=[ca])
-    p.fit(Batches((X, Y)), epochs=1, verbose=0, callbacks=[cp])
+    p.fit(Batches((X, Y)), epochs=1, verbose=0, shuffle=False, callbacks=[cp])
     assert list(cp.seen) == list(range(-(-N // BS)))
     assert list(ca.seen) == list(cp.seen)
     for k in ca.seen:

@@ -17,13 +17,13 @@ def np_(x):
 def test_default_pipeline_adapt_order_and_int_padding():
     layer = layers.TextVectorization()
     layer.adapt(["The cat sat.", "The dog sat!", "the CAT, the end"])
-    # counts: the 4, cat 2, sat 2, dog 1, end 1 -> by frequency, ties by string order
-    assert layer.get_vocabulary() == ["", "[UNK]", "the", "cat", "sat", "dog", "end"]
-    assert layer.get_vocabulary(include_special_tokens=False) == ["the", "cat", "sat", "dog", "end"]
+    # counts: the 4, cat 2, sat 2, dog 1, end 1 -> by frequency, ties by decreasing string order (Keras's)
+    assert layer.get_vocabulary() == ["", "[UNK]", "the", "sat", "cat", "end", "dog"]
+    assert layer.get_vocabulary(include_special_tokens=False) == ["the", "sat", "cat", "end", "dog"]
     assert layer.vocabulary_size() == 7
     out = layer(["Dog? the bird", "cat"])
     assert lamina.backend.dtype_name(out) == "int64"
-    np.testing.assert_array_equal(np_(out), [[5, 2, 1], [3, 0, 0]])  # padded to the longest in the batch
+    np.testing.assert_array_equal(np_(out), [[6, 2, 1], [4, 0, 0]])  # padded to the longest in the batch
 
 
 def test_output_sequence_length_pads_and_truncates_at_the_end():
@@ -94,7 +94,7 @@ def test_tf_idf_adapted_matches_hand_computation():
     docs = ["a a b", "a c c", "d"]
     layer = layers.TextVectorization(output_mode="tf_idf")
     layer.adapt(docs)
-    assert layer.get_vocabulary() == ["[UNK]", "a", "c", "b", "d"]  # counts a 3, c 2, b 1, d 1
+    assert layer.get_vocabulary() == ["[UNK]", "a", "c", "d", "b"]  # counts a 3, c 2, b 1, d 1
     # idf = log(1 + num_docs / (1 + document frequency)); OOV gets the mean idf
     idf = np.log1p(3 / (1 + np.array([2.0, 1.0, 1.0, 1.0])))
     expected = np.array([[idf.mean() * 1, idf[0] * 1, idf[1] * 2, 0, 0]])
@@ -120,7 +120,7 @@ def test_max_tokens_keeps_the_most_frequent():
 def test_adapt_on_batches_and_dataset_of_pairs():
     layer = layers.TextVectorization()
     layer.adapt([np.array(["b b"]), np.array(["a", "b c"])])
-    assert layer.get_vocabulary()[2:] == ["b", "a", "c"]
+    assert layer.get_vocabulary()[2:] == ["b", "c", "a"]
     layer2 = layers.TextVectorization()
     layer2.adapt(iter([(np.array(["z z y"]), np.array([1]))]))
     assert layer2.get_vocabulary()[2:] == ["z", "y"]
@@ -165,8 +165,8 @@ def test_round_trip_inside_a_model_config_and_keras_file(tmp_path):
     loaded = lamina.saving.load_model(path)
     for clone in (restored.layers[0], loaded.layers[0]):
         assert isinstance(clone, layers.TextVectorization)
-        assert clone.get_vocabulary() == layer.get_vocabulary() == ["", "[UNK]", "two", "one", "three"]
-        np.testing.assert_array_equal(np_(clone(["three two zero"])), [[4, 2, 1, 0]])
+        assert clone.get_vocabulary() == layer.get_vocabulary() == ["", "[UNK]", "two", "three", "one"]
+        np.testing.assert_array_equal(np_(clone(["three two zero"])), [[3, 2, 1, 0]])
 
 
 def test_registered_callable_survives_config():

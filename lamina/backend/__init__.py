@@ -51,6 +51,12 @@ def backend():
 from lamina.backend.legacy import *  # noqa: E402,F401,F403  (Keras 2-era K.* functions)
 
 
+def __getattr__(name):  # K.placeholder, K.gradients ... (TensorFlow 1 only): say what replaces them
+    from lamina.backend.legacy import removed_attribute
+
+    raise removed_attribute(name)
+
+
 def get_uid(prefix=""):
     """The next integer id for ``prefix``, starting at 1 (as Keras's ``backend.get_uid``).
 

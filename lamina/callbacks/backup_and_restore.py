@@ -120,7 +120,8 @@ class BackupAndRestore(Callback):
         metrics = state["metric_values"]
         if state.get("metrics_summed") and not distribution_loop.is_chief():
             metrics = [np.zeros_like(m) for m in metrics]  # rank 0 holds the sums over every process
-        position.resume_at(state["epoch"], state["step"], state.get("host_rng"), metrics)
+        position.resume_at(state["epoch"], state["step"], state.get("host_rng"), metrics,
+                           pass_offset=state.get("pass_offset", 0))  # absent from older backups: 0
         self._restore_peers(state.get("callbacks", []))
 
     # ---- the other callbacks' state ----------------------------------------------------------------
@@ -208,16 +209,16 @@ class BackupAndRestore(Callback):
         if self._batches_since_save >= self.save_freq:
             self._batches_since_save = 0
             position = getattr(self.model, "_train_loop", None)
-            self._save({"epoch": self._epoch, "step": batch + 1,
-                        "host_rng": position.epoch_rng_state if position is not None else None}, logs)
+            where = position.backup_state() if position is not None else {"host_rng": None}
+            self._save({"epoch": self._epoch, "step": batch + 1, **where}, logs)
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None and not _finite_loss(logs):
             self._nan_seen = True
         if self.save_freq == "epoch":
             position = getattr(self.model, "_train_loop", None)
-            self._save({"epoch": epoch + 1, "step": 0,
-                        "host_rng": position.next_epoch_rng_state() if position is not None else None}, logs)
+            where = position.backup_state(epoch_end=True) if position is not None else {"host_rng": None}
+            self._save({"epoch": epoch + 1, "step": 0, **where}, logs)
 
     def _save(self, training_state, logs):
         # Every process gets here at the same point (the save_freq counters are the same on all) and gathers

@@ -22,19 +22,30 @@ def _draw_int_seed():
     return int(ops.convert_to_numpy(seed))
 
 
-def compute_fans(shape):
+def compute_fans(shape, input_axes=None, output_axes=None):
     """Return ``(fan_in, fan_out)`` for a weight of ``shape``, as Keras computes them.
 
     Dense kernels ``(in, out)`` give ``(in, out)``; convolution kernels
     ``(*spatial, in_channels, out_channels)`` multiply both by the receptive
-    field size (the product of the spatial dimensions).
+    field size (the product of the spatial dimensions). When both
+    ``input_axes`` and ``output_axes`` are given, the fans are the products of
+    the dimensions on those axes (e.g. an attention kernel ``(dim, heads, key_dim)``
+    with ``input_axes=[0]``, ``output_axes=[1, 2]``).
 
     Example:
     >>> from lamina.initializers.random_initializers import compute_fans
     >>> compute_fans((3, 3, 16, 32))
     (144, 288)
+    >>> compute_fans((8, 2, 4), input_axes=[0], output_axes=[1, 2])
+    (8, 8)
     """
     shape = tuple(shape)
+    if input_axes is not None and output_axes is not None:
+        try:
+            return (int(math.prod(shape[a] for a in input_axes)), int(math.prod(shape[a] for a in output_axes)))
+        except IndexError:
+            raise ValueError(f"compute_fans: input_axes={list(input_axes)} and output_axes={list(output_axes)} "
+                             f"must be axes of the weight's shape {shape}.") from None
     if len(shape) < 1:
         fan_in = fan_out = 1
     elif len(shape) == 1:
@@ -46,6 +57,15 @@ def compute_fans(shape):
         fan_in = shape[-2] * receptive_field
         fan_out = shape[-1] * receptive_field
     return int(fan_in), int(fan_out)
+
+
+def _check_axes(who, name, axes):
+    if axes is None:
+        return None
+    if not isinstance(axes, (list, tuple)) or not all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
+        raise ValueError(f"{type(who).__name__}: `{name}` must be None or a list of ints, but received "
+                         f"{name}={axes!r}.")
+    return list(axes)
 
 
 class RandomInitializer(Initializer):
@@ -199,6 +219,9 @@ class VarianceScaling(RandomInitializer):
         distribution: ``"truncated_normal"`` (``"normal"`` is an alias),
             ``"untruncated_normal"`` or ``"uniform"``.
         seed: int, None or ``SeedGenerator``.
+        input_axes: optional list of the weight's axes whose product is the fan-in
+            (used together with ``output_axes``; by default the fans follow ``compute_fans``).
+        output_axes: optional list of the weight's axes whose product is the fan-out.
 
     Example:
     >>> import lamina.initializers
@@ -208,7 +231,8 @@ class VarianceScaling(RandomInitializer):
     True
     """
 
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None, input_axes=None,
+                 output_axes=None):
         self.scale = check_number(self, "scale", scale, positive=True)
         self.mode = check_choice(self, "mode", mode, _MODES)
         if not isinstance(distribution, str):
@@ -217,12 +241,14 @@ class VarianceScaling(RandomInitializer):
         if distribution == "normal":
             distribution = "truncated_normal"
         self.distribution = check_choice(self, "distribution", distribution, _DISTRIBUTIONS)
+        self.input_axes = _check_axes(self, "input_axes", input_axes)
+        self.output_axes = _check_axes(self, "output_axes", output_axes)
         super().__init__(seed=seed)
 
     def __call__(self, shape, dtype=None):
         shape = standardize_shape(self, shape)
         dtype = float_dtype(self, dtype)
-        fan_in, fan_out = compute_fans(shape)
+        fan_in, fan_out = compute_fans(shape, self.input_axes, self.output_axes)
         if self.mode == "fan_in":
             n = max(1.0, fan_in)
         elif self.mode == "fan_out":
@@ -240,20 +266,22 @@ class VarianceScaling(RandomInitializer):
 
     def get_config(self):
         return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
-                **super().get_config()}
+                **super().get_config(), "input_axes": self.input_axes, "output_axes": self.output_axes}
 
 
 class _VarianceScalingPreset(VarianceScaling):
-    """A VarianceScaling with fixed scale, mode and distribution; only ``seed`` is configurable."""
+    """A VarianceScaling with fixed scale, mode and distribution; ``seed``, ``input_axes`` and ``output_axes``
+    are configurable (as Keras 3.15)."""
 
     _preset = (1.0, "fan_in", "truncated_normal")
 
-    def __init__(self, seed=None):
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
         scale, mode, distribution = self._preset
-        super().__init__(scale=scale, mode=mode, distribution=distribution, seed=seed)
+        super().__init__(scale=scale, mode=mode, distribution=distribution, seed=seed, input_axes=input_axes,
+                         output_axes=output_axes)
 
     def get_config(self):
-        return RandomInitializer.get_config(self)
+        return {**RandomInitializer.get_config(self), "input_axes": self.input_axes, "output_axes": self.output_axes}
 
 
 class GlorotUniform(_VarianceScalingPreset):
@@ -264,6 +292,7 @@ class GlorotUniform(_VarianceScalingPreset):
 
     Args:
         seed: int, None or ``SeedGenerator`` (see ``RandomInitializer``).
+        input_axes, output_axes: optional axes defining the fans (see ``VarianceScaling``).
 
     Example:
     >>> import lamina.initializers
@@ -282,6 +311,7 @@ class GlorotNormal(_VarianceScalingPreset):
 
     Args:
         seed: int, None or ``SeedGenerator`` (see ``RandomInitializer``).
+        input_axes, output_axes: optional axes defining the fans (see ``VarianceScaling``).
 
     Example:
     >>> import lamina.initializers
@@ -300,6 +330,7 @@ class HeUniform(_VarianceScalingPreset):
 
     Args:
         seed: int, None or ``SeedGenerator`` (see ``RandomInitializer``).
+        input_axes, output_axes: optional axes defining the fans (see ``VarianceScaling``).
 
     Example:
     >>> import lamina.initializers
@@ -318,6 +349,7 @@ class HeNormal(_VarianceScalingPreset):
 
     Args:
         seed: int, None or ``SeedGenerator`` (see ``RandomInitializer``).
+        input_axes, output_axes: optional axes defining the fans (see ``VarianceScaling``).
 
     Example:
     >>> import lamina.initializers
@@ -336,6 +368,7 @@ class LecunUniform(_VarianceScalingPreset):
 
     Args:
         seed: int, None or ``SeedGenerator`` (see ``RandomInitializer``).
+        input_axes, output_axes: optional axes defining the fans (see ``VarianceScaling``).
 
     Example:
     >>> import lamina.initializers
@@ -354,6 +387,7 @@ class LecunNormal(_VarianceScalingPreset):
 
     Args:
         seed: int, None or ``SeedGenerator`` (see ``RandomInitializer``).
+        input_axes, output_axes: optional axes defining the fans (see ``VarianceScaling``).
 
     Example:
     >>> import lamina.initializers
@@ -378,7 +412,7 @@ class Orthogonal(RandomInitializer):
 
     Example:
     >>> import lamina.initializers
->>> import numpy as np
+    >>> import numpy as np
     >>> q = lamina.ops.convert_to_numpy(lamina.initializers.Orthogonal(seed=0)((4, 4)))
     >>> bool(np.allclose(q.T @ q, np.eye(4), atol=1e-5))
     True

@@ -25,3 +25,8 @@ class TrainingContext:
     def __exit__(self, *exc):
         _STATE.stack.pop()
         return False
+
+
+def in_layer_call():
+    """Whether a layer's ``call`` is running (in this thread)."""
+    return bool(getattr(_STATE, "stack", None))

@@ -8,6 +8,7 @@ from lamina.backend.common.scopes import COMPILING as _COMPILING
 from lamina.backend.common.scopes import AutocastScope, autocast_dtype
 from lamina.backend.common.keras_tensor import KerasTensor, any_symbolic
 from lamina.backend.common.masking import get_keras_mask, set_keras_mask
+from lamina.backend.common.name_scope import scoped
 from lamina.layers.call_context import TrainingContext, current_training
 from lamina.layers import remat
 from lamina.layers.input_spec import check_input
@@ -168,6 +169,9 @@ class Layer(LayerWeights, Operation):
         shapes = tree.map_structure(lambda t: tuple(t.shape) if hasattr(t, "shape") else None, first)
         if isinstance(shapes, list):
             shapes = list(shapes)
+        if isinstance(self._dtype_policy, dtype_policies.DTypePolicyMap):  # its entry for this layer's path
+            self._path_policy = self._dtype_policy[scoped(self.name, dedupe_first=True)]
+            self._dtype = self._path_policy.variable_dtype
         if _overrides(type(self), "build"):
             self.build(shapes)
         self._build_shapes = shapes
@@ -214,7 +218,7 @@ class Layer(LayerWeights, Operation):
             self._losses = []  # the losses of the previous call
         if self._added_metrics:
             self._added_metrics = []
-        policy = self._dtype_policy
+        policy = self.__dict__.get("_path_policy") or self._dtype_policy  # a DTypePolicyMap's entry once built
         if policy.is_mixed or (_SCOPES_OPEN[0] and autocast_dtype() is not None):
             # A mixed-precision layer reads its float weights as its compute dtype; a float32
             # layer inside one (e.g. a float32 output layer) reads them as they are.
@@ -351,7 +355,7 @@ class Layer(LayerWeights, Operation):
     def get_config(self):
         """Return the constructor arguments as a JSON-serializable dict."""
         config = {"name": self.name, "trainable": self.trainable,
-                  "dtype": self._dtype_policy.name if self._dtype_policy.is_mixed else self.dtype}
+                  "dtype": dtype_policies.config_entry(self._dtype_policy, self.dtype)}
         if self._activity_regularizer is not None:  # as Keras 3's Layer.get_config
             from lamina import regularizers
 

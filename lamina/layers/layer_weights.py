@@ -115,7 +115,7 @@ class LayerWeights:
     @property
     def compute_dtype(self):
         """The dtype the layer computes in (float16 under ``"mixed_float16"``)."""
-        return self._dtype_policy.compute_dtype
+        return (self.__dict__.get("_path_policy") or self._dtype_policy).compute_dtype
 
     @property
     def variable_dtype(self):
@@ -128,8 +128,18 @@ class LayerWeights:
 
     @dtype_policy.setter
     def dtype_policy(self, value):
-        self._dtype_policy = dtype_policies.get(value)
-        self._dtype = self._dtype_policy.variable_dtype
+        policy = dtype_policies.get(value)
+        mode = None if isinstance(policy, dtype_policies.DTypePolicyMap) else policy.quantization_mode
+        if mode and self.built and callable(getattr(self, "quantize", None)) and \
+                getattr(self, "quantization_mode", None) is None:
+            # As Keras: giving a built float layer a quantized policy quantizes it.
+            from lamina.quantizers import Int4QuantizationConfig
+
+            block = getattr(policy, "block_size", None)
+            self.quantize(mode, config=Int4QuantizationConfig(block_size=block) if block else None)
+            return
+        self._dtype_policy = policy
+        self._dtype = policy.variable_dtype
 
     @property
     def activity_regularizer(self):

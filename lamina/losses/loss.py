@@ -13,16 +13,14 @@ from lamina import config, ops, tree
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
 
-_NAME_COUNTS = {}
-
-
 def _auto_name(class_name):
-    import re
+    """Keras's default name for an unnamed loss or metric: snake case, uniquified (``AUC`` -> ``auc``, ``auc_1``).
 
-    base = re.sub(r"(?<!^)(?=[A-Z])", "_", class_name).lower()
-    n = _NAME_COUNTS.get(base, 0)
-    _NAME_COUNTS[base] = n + 1
-    return base if n == 0 else f"{base}_{n}"
+    Shares the counters of layer names, so ``clear_session()`` starts them again.
+    """
+    from lamina.utils.naming import to_snake_case, uniquify
+
+    return uniquify(to_snake_case(class_name))
 
 
 def standardize_reduction(reduction):

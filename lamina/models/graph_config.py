@@ -33,6 +33,16 @@ def _history(t, mapping):
     return [op.name, mapping[(id(op), node_index)], tensor_index]
 
 
+def _io_history(t, mapping):
+    """``_history`` for ``input_layers``/``output_layers``: there Keras 3 counts a nested Functional model's
+    nodes from 1 (its node 0 is the model's own, from its inputs to its outputs)."""
+    from lamina.models.functional import Functional
+
+    op = tuple(t._history)[0]
+    name, index, tensor_index = _history(t, mapping)
+    return [name, index + 1 if isinstance(op, Functional) else index, tensor_index]
+
+
 def _serialize_arg(x, mapping):
     if isinstance(x, KerasTensor):
         return {"class_name": _KT, "config": {"shape": list(x.shape), "dtype": x.dtype,
@@ -56,7 +66,7 @@ def _operation_config(op):
 
     if isinstance(op, FunctionOperation):
         return {"module": "lamina.ops", "class_name": "__operation__",
-                "config": {"function": op.fn.__name__, "name": op.name}, "registered_name": None}
+                "config": {"function": op.function_name, "name": op.name}, "registered_name": None}
     return serialize_object(op)
 
 
@@ -85,8 +95,8 @@ def functional_config(model):
         "name": model.name,
         "trainable": model.trainable,
         "layers": layers,
-        "input_layers": tree.map_structure(lambda t: _history(t, mapping), _as_lists(model._inputs_struct)),
-        "output_layers": tree.map_structure(lambda t: _history(t, mapping), _as_lists(model._outputs_struct)),
+        "input_layers": tree.map_structure(lambda t: _io_history(t, mapping), _as_lists(model._inputs_struct)),
+        "output_layers": tree.map_structure(lambda t: _io_history(t, mapping), _as_lists(model._outputs_struct)),
     }
 
 
@@ -98,6 +108,30 @@ def _as_lists(struct):
     if isinstance(struct, dict):
         return {k: _as_lists(v) for k, v in struct.items()}
     return struct
+
+
+def _histories(struct):
+    """Every ``[layer name, node index, tensor index]`` in ``struct`` (part of a Functional config)."""
+    found = []
+
+    def visit(x):
+        if isinstance(x, dict):
+            if x.get("class_name") == _KT and isinstance(x.get("config"), dict):
+                history = x["config"].get("keras_history")
+                if _is_history(history):
+                    found.append(history)
+                return
+            for v in x.values():
+                visit(v)
+        elif isinstance(x, list):
+            if _is_history(x):
+                found.append(x)
+            else:
+                for v in x:
+                    visit(v)
+
+    visit(struct)
+    return found
 
 
 def _is_history(x):
@@ -121,7 +155,7 @@ def functional_from_config(config, custom_objects=None):
             fn = getattr(ops, fn_name, None)
             if fn is None or not callable(fn):
                 raise ValueError(f"Unknown op '{fn_name}' in the model config: it is not a lamina.ops function.")
-            op = FunctionOperation(getattr(fn, "__wrapped__", fn), name)
+            op = FunctionOperation(getattr(fn, "__wrapped__", fn), name, fn_name)
         else:
             op = deserialize_object({k: v for k, v in entry.items() if k not in ("inbound_nodes", "name")},
                                     custom_objects=custom_objects)
@@ -159,9 +193,11 @@ def functional_from_config(config, custom_objects=None):
     counts = {name: (1 if (name, 0) in outputs else 0) for name in created}
     while pending:
         progressed = False
+        waiting = set()  # layers with an earlier node still waiting: a layer's nodes are rebuilt in order
         for item in list(pending):
             name, node = item
-            if not (ready(node["args"]) and ready(node["kwargs"])):
+            if name in waiting or not (ready(node["args"]) and ready(node["kwargs"])):
+                waiting.add(name)
                 continue
             op = created[name]
             out = op(*resolve(node["args"]), **resolve(node["kwargs"]))
@@ -173,8 +209,13 @@ def functional_from_config(config, custom_objects=None):
             missing = sorted({n for n, _ in pending})
             raise ValueError(f"The model config cannot be rebuilt: the inputs of layer(s) {missing} are never produced.")
 
+    # In input_layers/output_layers Keras counts a nested Functional model's nodes from 1 (see _io_history);
+    # files lamina wrote before it followed Keras there count from 0.
+    io_zero = {h[0] for key in ("input_layers", "output_layers") for h in _histories(config[key]) if h[1] == 0}
+
     def pick(h):
-        return outputs[(h[0], h[1])][h[2]]
+        shift = 1 if isinstance(created.get(h[0]), Functional) and h[0] not in io_zero else 0
+        return outputs[(h[0], h[1] - shift)][h[2]]
 
     def build_struct(s):
         if _is_history(s):

@@ -147,16 +147,18 @@ class Model(SavingMixin, Trainer, Layer):
         return export_model(self, filepath, format=format, verbose=verbose,
                             input_signature=input_signature, **kwargs)
 
-    def quantize(self, mode, **kwargs):
-        """Quantize the weights of every Dense, EinsumDense, Conv and Embedding layer in place.
+    def quantize(self, mode=None, config=None, filters=None, **kwargs):
+        """Quantize the weights of the Dense, EinsumDense, Embedding (and Conv, int8) layers in place.
 
-        ``mode="int8"``: int8 weights with per-channel scales (dynamic int8
-        activations for Dense/EinsumDense; weight-only for Conv and Embedding). See
-        ``lamina.quantizers.quantize_model``.
+        ``mode="int8"``: int8 weights with per-channel scales (dynamic int8 activations for
+        Dense/EinsumDense; weight-only for Conv and Embedding). ``mode="int4"``: packed 4-bit weights
+        in groups of 128 rows (``config=Int4QuantizationConfig(block_size=...)``; None: per channel).
+        ``config``: a ``lamina.quantizers.QuantizationConfig``; ``filters``: a regex, a list of
+        regexes or a callable choosing the layers. See ``lamina.quantizers.quantize_model``.
         """
         from lamina.quantizers import quantize_model
 
-        return quantize_model(self, mode, **kwargs)
+        return quantize_model(self, mode, config=config, filters=filters, **kwargs)
 
 
 _GRAPH_SUBCLASSES = {}

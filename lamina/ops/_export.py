@@ -13,8 +13,9 @@ def export_ops(namespace, backend_module, docs, module_name):
     """
     for name, doc in docs.items():
         impl = getattr(backend_module, name)
-        public = op(impl)
+        public = op(impl, name)  # by its public name: a backend may define the op as a lambda
         functools.update_wrapper(public, impl)
+        public.__name__ = public.__qualname__ = name
         public.__doc__ = doc
         public.__module__ = module_name
         namespace[name] = public

@@ -245,6 +245,12 @@ _DOCS.update({
 
 __all__ = export_ops(globals(), backend.numpy, _DOCS, __name__)
 
+# Contractions whose shapes do not fit get a ValueError naming the dimensions (checked only after a failure).
+from lamina.ops._shape_checks import explain_errors as _explain_errors  # noqa: E402
+
+for _name in ("matmul", "dot", "tensordot", "einsum"):
+    globals()[_name] = _explain_errors(globals()[_name])
+
 # More NumPy-like ops (lamina/ops/numpy_extra.py), with their own docs table.
 from lamina.ops.numpy_extra import *  # noqa: F401,F403,E402
 from lamina.ops.numpy_extra import __all__ as _extra_all  # noqa: E402

@@ -34,29 +34,35 @@ class Operation:
 
 
 class FunctionOperation(Operation):
-    """An Operation that calls a plain op function (``lamina.ops.add`` and friends)."""
+    """An Operation that calls a plain op function (``lamina.ops.add`` and friends).
 
-    def __init__(self, fn, name):
+    ``function_name`` is the public op's name (``lamina.ops.<function_name>``), which saved configs record;
+    by default the function's own name (a backend may define an op as a lambda).
+    """
+
+    def __init__(self, fn, name, function_name=None):
         super().__init__(name=name)
         self.fn = fn
+        self.function_name = function_name or fn.__name__
 
     def call(self, *args, **kwargs):
         return self.fn(*args, **kwargs)
 
     def get_config(self):
-        return {"name": self.name, "function": self.fn.__name__}
+        return {"name": self.name, "function": self.function_name}
 
 
-def op(fn):
-    """Make ``fn`` (written with backend functions) a public op that also works symbolically."""
-    name = fn.__name__
+def op(fn, name=None):
+    """Make ``fn`` (written with backend functions) a public op named ``name`` (default: ``fn``'s name) that
+    also works symbolically."""
+    name = name or fn.__name__
 
     def wrapper(*args, **kwargs):
         if any_symbolic(args, kwargs):
             from lamina.utils.naming import uniquify
 
             # Unique graph-node names (add, add_1, ...) as Keras's, so a model with several ops saves and loads.
-            return FunctionOperation(fn, uniquify(name)).symbolic_call(*args, **kwargs)
+            return FunctionOperation(fn, uniquify(name), name).symbolic_call(*args, **kwargs)
         return fn(*args, **kwargs)
 
     wrapper.__name__ = name

@@ -33,7 +33,7 @@ class Adam(Optimizer):
     """
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
-                 name="adam", **kwargs):
+                 name=None, **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.beta_1 = beta_1
         self.beta_2 = beta_2
@@ -90,7 +90,7 @@ class AdamW(Adam):
         learning_rate: the learning rate (default 0.001) or a schedule.
         weight_decay: the decoupled weight decay (default 0.004).
         beta_1, beta_2, epsilon, amsgrad: as in ``Adam``.
-        name: the optimizer's name (default ``"adamw"``).
+        name: the optimizer's name (default ``"adam_w"``, uniquified as Keras: ``"adam_w_1"``...).
         **kwargs: the common optimizer arguments (see ``Optimizer``).
 
     Example:
@@ -103,7 +103,7 @@ class AdamW(Adam):
     """
 
     def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
-                 amsgrad=False, name="adamw", **kwargs):
+                 amsgrad=False, name=None, **kwargs):
         if weight_decay is None:
             raise ValueError("AdamW: argument `weight_decay` must be a float. Received: weight_decay=None")
         super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
@@ -132,7 +132,7 @@ class Adamax(Optimizer):
     0.9
     """
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, name="adamax", **kwargs):
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, name=None, **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.beta_1 = beta_1
         self.beta_2 = beta_2
@@ -184,7 +184,7 @@ class Nadam(Optimizer):
     0.8937
     """
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, name="nadam", **kwargs):
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, name=None, **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.beta_1 = beta_1
         self.beta_2 = beta_2

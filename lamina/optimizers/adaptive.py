@@ -17,7 +17,7 @@ class RMSprop(Optimizer):
         momentum: the momentum (default 0.0).
         epsilon: a small constant for stability (default 1e-7).
         centered: normalize by the estimated variance instead of the second moment.
-        name: the optimizer's name (default ``"rmsprop"``).
+        name: the optimizer's name (default ``"rm_sprop"``, as Keras; uniquified: ``"rm_sprop_1"``...).
         **kwargs: the common optimizer arguments (see ``Optimizer``).
 
     Example:
@@ -30,7 +30,7 @@ class RMSprop(Optimizer):
     """
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
-                 name="rmsprop", **kwargs):
+                 name=None, **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.rho = rho
         self.momentum = momentum
@@ -98,7 +98,7 @@ class Adagrad(Optimizer):
     0.9
     """
 
-    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, name="adagrad",
+    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, name=None,
                  **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.initial_accumulator_value = initial_accumulator_value
@@ -145,7 +145,7 @@ class Adadelta(Optimizer):
     0.9986
     """
 
-    def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, name="adadelta", **kwargs):
+    def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, name=None, **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.rho = rho
         self.epsilon = epsilon
@@ -201,7 +201,7 @@ class Ftrl(Optimizer):
 
     def __init__(self, learning_rate=0.001, learning_rate_power=-0.5, initial_accumulator_value=0.1,
                  l1_regularization_strength=0.0, l2_regularization_strength=0.0,
-                 l2_shrinkage_regularization_strength=0.0, beta=0.0, name="ftrl", **kwargs):
+                 l2_shrinkage_regularization_strength=0.0, beta=0.0, name=None, **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         checks = (("initial_accumulator_value", initial_accumulator_value, "greater than or equal to 0.0"),
                   ("learning_rate_power", -learning_rate_power, "less than or equal to 0.0"),

@@ -45,7 +45,7 @@ class LossScaleOptimizer(Optimizer):
             raise ValueError(f"LossScaleOptimizer: dynamic_growth_steps must be a positive int, but received "
                              f"{dynamic_growth_steps!r}.")
         kwargs.pop("learning_rate", None)
-        super().__init__(learning_rate=0.0, name=name or "loss_scale_optimizer", **kwargs)
+        super().__init__(learning_rate=0.0, name=name, **kwargs)
         self.inner_optimizer = inner
         self.initial_scale = float(initial_scale)
         self.dynamic_growth_steps = dynamic_growth_steps

@@ -13,10 +13,7 @@ import warnings
 from lamina import backend, config, ops
 from lamina.backend import StatelessScope, Variable
 from lamina.optimizers import schedules
-
-
-def _snake(name):
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+from lamina.utils.naming import to_snake_case, uniquify
 
 
 class Optimizer:
@@ -119,7 +116,8 @@ class Optimizer:
                 f"gradient_accumulation_steps={gradient_accumulation_steps}")
         if weight_decay is not None and not isinstance(weight_decay, (int, float)):
             raise ValueError(f"{cls_name}: `weight_decay` must be a float. Received: weight_decay={weight_decay!r}")
-        self.name = name or _snake(cls_name)
+        # Keras's rule: snake case, uniquified (``AdamW`` -> ``adam_w``, a second ``Adam()`` -> ``adam_1``)
+        self.name = name or uniquify(to_snake_case(cls_name))
         self.weight_decay = weight_decay
         self.clipnorm = clipnorm
         self.clipvalue = clipvalue

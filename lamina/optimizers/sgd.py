@@ -15,7 +15,7 @@ class SGD(Optimizer):
         learning_rate: the learning rate (default 0.01) or a schedule.
         momentum: a float >= 0 (default 0.0).
         nesterov: use Nesterov momentum (default False).
-        name: the optimizer's name (default ``"SGD"``).
+        name: the optimizer's name (default ``"sgd"``, uniquified as Keras: ``"sgd_1"``...).
         **kwargs: the common optimizer arguments (see ``Optimizer``).
 
     Example:
@@ -31,7 +31,7 @@ class SGD(Optimizer):
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=None,
                  clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema=False,
                  ema_momentum=0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
-                 gradient_accumulation_steps=None, name="SGD", **kwargs):
+                 gradient_accumulation_steps=None, name=None, **kwargs):
         super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
                          clipvalue=clipvalue, global_clipnorm=global_clipnorm, use_ema=use_ema,
                          ema_momentum=ema_momentum, ema_overwrite_frequency=ema_overwrite_frequency,

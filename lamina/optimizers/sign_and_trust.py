@@ -25,7 +25,7 @@ class Lion(Optimizer):
     [0.9, -0.9]
     """
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, name="lion", **kwargs):
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, name=None, **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         if beta_1 <= 0 or beta_1 > 1:
             raise ValueError(
@@ -73,7 +73,7 @@ class Lamb(Optimizer):
     [2.646, 3.646]
     """
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, name="lamb", **kwargs):
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, name=None, **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.beta_1 = beta_1
         self.beta_2 = beta_2

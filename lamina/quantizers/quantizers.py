@@ -8,7 +8,7 @@ import importlib
 
 from lamina import backend, ops
 
-QUANTIZATION_MODES = ("int8",)
+QUANTIZATION_MODES = ("int8", "int4")  # what lamina's layers implement (Keras 3 also has float8, gptq, awq)
 
 
 def _int_kernels():
@@ -72,24 +72,117 @@ def abs_max_quantize(inputs, axis, value_range=(-127, 127), dtype="int8", epsilo
     return quantized, scale
 
 
-def int8_dense(inputs, kernel, kernel_scale):
-    """``inputs @ dequantize(kernel)`` with inputs quantized per row at call time.
+class Quantizer:
+    """Base class of quantizers: ``quantizer(x)`` returns the quantized values (and, for
+    subclasses, their scale). Subclasses implement ``__call__`` and ``get_config``.
 
-    ``kernel`` is int8 ``(in, units)``, ``kernel_scale`` float ``(units,)``. The product runs as
-    int8 x int8 -> int32 (``lamina/backend/<engine>/quantize.py``), then is rescaled by
-    ``1 / (input_scale * kernel_scale)``.
+    Args:
+        output_dtype: the dtype of the quantized values (default ``"int8"``).
     """
+
+    def __init__(self, output_dtype="int8"):
+        self.output_dtype = output_dtype
+
+    def __call__(self, x):
+        return x
+
+    @classmethod
+    def from_config(cls, config):
+        """Create the quantizer from the dict ``get_config`` returned."""
+        return cls(**config)
+
+    def get_config(self):
+        """The constructor arguments as a JSON-serializable dict (subclasses must implement it)."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement get_config().")
+
+
+class AbsMaxQuantizer(Quantizer):
+    """Symmetric abs-max quantizer: ``quantizer(x, axis)`` returns ``abs_max_quantize(x, axis, ...)``.
+
+    Args:
+        axis: default axis (int or tuple) reduced for each scale; ``__call__``'s ``axis`` overrides
+            it, and with neither the last axis is used.
+        value_range: ``(low, high)`` of the quantized values (default ``(-127, 127)``).
+        epsilon: added to the abs-max (default ``lamina.config.epsilon()``).
+        output_dtype: dtype of the quantized values (default ``"int8"``).
+
+    Example:
+    >>> import lamina
+    >>> quantizer = lamina.quantizers.AbsMaxQuantizer(axis=0, value_range=(-8, 7))
+    >>> q, scale = quantizer(lamina.ops.convert_to_tensor([[1.0, -4.0], [-2.0, 2.0]]))
+    >>> lamina.ops.convert_to_numpy(q).tolist()
+    [[4, -7], [-7, 4]]
+    >>> quantizer.get_config()["value_range"]
+    (-8, 7)
+    """
+
+    def __init__(self, axis=None, value_range=(-127, 127), epsilon=None, output_dtype="int8"):
+        from lamina import config
+
+        super().__init__(output_dtype=output_dtype)
+        if axis is not None:
+            axis = (axis,) if isinstance(axis, int) and not isinstance(axis, bool) else axis
+            if not isinstance(axis, (tuple, list)) or not all(
+                    isinstance(a, int) and not isinstance(a, bool) for a in axis):
+                raise TypeError(f"AbsMaxQuantizer expected axis to be None, an int or a tuple of ints, but "
+                                f"received axis={axis!r}.")
+            axis = tuple(axis)
+        self.axis = axis
+        if not isinstance(value_range, (tuple, list)) or len(value_range) != 2 or \
+                not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value_range) or \
+                value_range[0] >= value_range[1]:
+            raise ValueError(f"AbsMaxQuantizer expected value_range to be a pair (low, high) with low < high, but "
+                             f"received value_range={value_range!r}.")
+        self.value_range = tuple(value_range)
+        if output_dtype == "int8" and (self.value_range[0] < -128 or self.value_range[1] > 127):
+            raise ValueError(f"AbsMaxQuantizer with output_dtype='int8' requires value_range within [-128, 127], "
+                             f"but received value_range={self.value_range}.")
+        self.epsilon = config.epsilon() if epsilon is None else float(epsilon)
+
+    def __call__(self, x, axis=None, to_numpy=False):
+        """Return ``(quantized, scale)`` for ``x``, reducing ``axis`` (else the constructor's, else -1)."""
+        axis = self.axis if axis is None else axis
+        return abs_max_quantize(x, -1 if axis is None else axis, self.value_range, self.output_dtype,
+                                self.epsilon, to_numpy)
+
+    def get_config(self):
+        config = {"value_range": self.value_range, "epsilon": self.epsilon, "output_dtype": self.output_dtype}
+        if self.axis is not None:
+            config["axis"] = self.axis
+        return config
+
+
+def int8_dense(inputs, kernel, kernel_scale, quantizer="default"):
+    """``inputs @ dequantize(kernel)`` for an int8 ``(in, units)`` kernel and its ``(units,)`` scale.
+
+    ``quantizer``: how the inputs are quantized per row at call time - ``"default"`` (abs-max
+    int8) or a quantizer such as ``AbsMaxQuantizer(value_range=...)``; the product then runs as
+    int8 x int8 -> int32 (``lamina/backend/<engine>/quantize.py``) and is rescaled by
+    ``1 / (input_scale * kernel_scale)``. ``None``: weight-only, the float inputs multiply the
+    int8 values and the result is divided by ``kernel_scale``.
+    """
+    if quantizer is None:
+        dtype = ops.dtype(inputs) if backend.is_float_dtype(ops.dtype(inputs)) else "float32"
+        return ops.divide(ops.matmul(inputs, ops.cast(kernel, dtype)), ops.cast(kernel_scale, dtype))
+    return int8_products(inputs, kernel, kernel_scale, None if isinstance(quantizer, str) else quantizer)
+
+
+def int8_products(inputs, kernel, kernel_scale, quantizer=None):
+    """Quantize ``inputs`` per row (``quantizer``, default abs-max int8), multiply by the integer
+    ``kernel`` ``(in, units)`` exactly, and rescale by ``1 / (input_scale * kernel_scale)``."""
     shape = ops.shape(inputs)
-    x_q, x_scale = abs_max_quantize(inputs, axis=-1)
-    in_dim = shape[-1]
-    flat = ops.reshape(x_q, (-1, in_dim))
-    acc = _int_kernels().int8_matmul(flat, kernel)
+    x_q, x_scale = abs_max_quantize(inputs, axis=-1) if quantizer is None else quantizer(inputs, axis=-1)
+    flat = ops.reshape(x_q, (-1, shape[-1]))
+    if ops.dtype(flat) == "int8" and ops.dtype(kernel) == "int8":
+        acc = _int_kernels().int8_matmul(flat, kernel)
+    else:
+        acc = ops.matmul(ops.cast(flat, "float32"), ops.cast(kernel, "float32"))
     out = ops.divide(ops.cast(acc, ops.dtype(x_scale)),
-                     ops.multiply(ops.reshape(x_scale, (-1, 1)), kernel_scale))
+                     ops.multiply(ops.reshape(x_scale, (-1, 1)), ops.cast(kernel_scale, ops.dtype(x_scale))))
     return ops.reshape(out, tuple(shape[:-1]) + (ops.shape(kernel)[-1],))
 
 
-def int8_einsum(equation, inputs, kernel, kernel_scale, input_axes):
+def int8_einsum(equation, inputs, kernel, kernel_scale, input_axes, quantizer="default"):
     """``einsum(equation, inputs, dequantize(kernel))`` with inputs quantized at call time.
 
     ``input_axes`` are the input axes that do not reach the output (each input slice gets its own
@@ -97,13 +190,22 @@ def int8_einsum(equation, inputs, kernel, kernel_scale, input_axes):
     itself runs on the int8 values held in float32, which is exact while the contraction size is
     below 1040 (``size * 127 * 127 < 2**24``) and otherwise rounds like any float32 sum. The
     combined scale is ``einsum(equation, input_scale, kernel_scale)``: the contracted axes have
-    size 1 there, so the einsum is an outer product laid out like the output.
+    size 1 there, so the einsum is an outer product laid out like the output. ``quantizer``:
+    ``"default"`` (abs-max int8), a quantizer such as ``AbsMaxQuantizer(...)``, or None
+    (weight-only: the float inputs multiply the int8 kernel).
     """
-    x_q, x_scale = abs_max_quantize(inputs, axis=input_axes) if input_axes else \
-        (ops.cast(inputs, "float32"), ops.ones_like(inputs))
+    if quantizer is None or not input_axes:
+        dtype = ops.dtype(inputs) if backend.is_float_dtype(ops.dtype(inputs)) else "float32"
+        x_q, x_scale = ops.cast(inputs, dtype), ops.ones_like(ops.cast(inputs, dtype))
+        if input_axes:
+            x_scale = ops.max(x_scale, axis=input_axes, keepdims=True)
+    elif isinstance(quantizer, str):
+        x_q, x_scale = abs_max_quantize(inputs, axis=input_axes)
+    else:
+        x_q, x_scale = quantizer(inputs, axis=input_axes)
     dtype = ops.dtype(x_scale)
     acc = ops.einsum(equation, ops.cast(x_q, dtype), ops.cast(kernel, dtype))
-    return ops.divide(acc, ops.einsum(equation, x_scale, kernel_scale))
+    return ops.divide(acc, ops.einsum(equation, x_scale, ops.cast(kernel_scale, dtype)))
 
 
 def dequantize(quantized, scale, dtype="float32"):

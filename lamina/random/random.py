@@ -5,6 +5,7 @@ import random as _pyrandom
 import numpy as np
 
 from lamina import backend
+from lamina.backend.common import scopes
 
 _GLOBAL = {"generator": None}
 
@@ -50,16 +51,29 @@ class SeedGenerator:
         return {"seed": self.initial_seed}
 
 
+class _GlobalSeedGenerator(SeedGenerator):
+    """The process-wide generator. Objects constructed without a seed (initializers, Dropout, ...) draw theirs
+    from it; when that happens during symbolic shape inference (a layer that makes its sublayers in ``build``,
+    built by a call on ``lamina.Input``), the draw still advances its real counter, so two sublayers made in
+    one traced call get different seeds, as outside a trace. (A shape trace drops every other assignment.)"""
+
+    def next(self):
+        if not scopes.in_symbolic_scope():
+            return super().next()
+        with scopes.suspended():
+            return super().next()
+
+
 def global_seed_generator():
     """Return the process-wide SeedGenerator used when ``seed=None``."""
     if _GLOBAL["generator"] is None:
-        _GLOBAL["generator"] = SeedGenerator()
+        _GLOBAL["generator"] = _GlobalSeedGenerator()
     return _GLOBAL["generator"]
 
 
 def set_global_seed(seed):
     """Replace the global SeedGenerator by one seeded with ``seed`` (see ``set_random_seed``)."""
-    _GLOBAL["generator"] = SeedGenerator(seed)
+    _GLOBAL["generator"] = _GlobalSeedGenerator(seed)
 
 
 def draw_seed(seed):

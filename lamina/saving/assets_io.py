@@ -148,6 +148,12 @@ def load(model, zf, filepath):
     if not layers:
         return
     plan = _plan(zf, filepath, [path for path, _ in walked], {path for path, _ in layers})
+    if any(path not in plan for path, _ in layers):  # files lamina wrote before it followed Keras's paths
+        legacy = {id(obj): p for p, obj in walk(model, legacy=True)}
+        old = _plan(zf, filepath, list(legacy.values()), {legacy.get(id(layer)) for path, layer in layers
+                                                           if path not in plan})
+        plan.update({path: old[legacy[id(layer)]] for path, layer in layers
+                     if path not in plan and legacy.get(id(layer)) in old})
     with tempfile.TemporaryDirectory(prefix="lamina_assets_") as tmp:
         for i, (path, layer) in enumerate(layers):
             folder = os.path.realpath(os.path.join(tmp, str(i)))

@@ -1,7 +1,8 @@
 """Reading configs and optimizer state written by Keras 3 and tf.keras 2.
 
 * ``adapt_config``: Keras writes a few settings lamina has no use for (``ragged``,
-  ``quantization_config``...) and dtype policies as objects; Keras 2 wrote
+  ``lora_rank``...) and dtype policies as objects (quantized ones and ``quantization_config``
+  pass through to the layers that read them); Keras 2 wrote
   Functional nodes as ``[[name, node, tensor, kwargs], ...]``. This turns such a
   config into lamina's layout, refusing a setting lamina cannot honour. Keras 3's
   op nodes in Functional graphs are mapped to lamina's ops (``keras_op_nodes``).
@@ -17,17 +18,10 @@ from lamina.saving.keras_op_nodes import adapt_op_entry, is_keras_op_entry
 # Keras-only settings lamina accepts when they hold their neutral value.
 _NEUTRAL = {
     "ragged": (False, None),
-    "quantization_config": (None,),
     "lora_rank": (None,),
     "lora_alpha": (None,),
     "shared_object_id": None,  # any value: only an identity marker
-    "input_axes": (None,),
-    "output_axes": (None,),
     "optional": (False,),
-    # BatchNormalization's batch renormalization (Keras 3.15): off by default; its momentum is unused then
-    "renorm": (False,),
-    "renorm_clipping": (None,),
-    "renorm_momentum": None,
 }
 
 # Slot kinds that Keras creates in one ``add_optimizer_variables`` call, so interleaves.
@@ -138,11 +132,15 @@ def optimizer_keras_order(optimizer):
     prefix = optimizer.name + "/"
     parsed = []  # (index, ref_index, slot) for slot variables
     head = []
+    # A slot knows its variable: exact where two variables share a path (the sublayers of two attention layers)
+    index_of = {id(t): r for r, t in enumerate(getattr(optimizer, "_trainable_variables", []))}
     for i, v in enumerate(variables):
         name = str(v.name)
         rest = name[len(prefix):] if name.startswith(prefix) else name
         match = max((r for r in range(len(refs)) if rest.startswith(refs[r] + "_")),
                     key=lambda r: len(refs[r]), default=None)
+        if match is not None:
+            match = index_of.get(id(getattr(v, "_reference", None)), match)
         if match is None:
             head.append(i)
         else:
@@ -160,6 +158,9 @@ def optimizer_keras_order(optimizer):
         members = [(ref, group.index(slot), i) for i, ref, slot in parsed if slot in group]
         order.extend(i for _, _, i in sorted(members))
         k += len(group)
+    # Keras's Nadam creates its ``u_product`` after the slots, so it comes last in Keras's files.
+    last = [i for i in order if str(variables[i].name).endswith("/u_product")]
+    order = [i for i in order if i not in last] + last
     if sorted(order) != list(range(len(variables))):  # pragma: no cover - defensive
         return list(range(len(variables)))
     return order

@@ -44,16 +44,51 @@ def own_variables(layer):
     return [v for v in state if v.role in _WEIGHT_ROLES]
 
 
-def _children(obj):
-    """Yield ``(attribute, child)`` pairs in Keras 3's order; ``child`` is a Layer or a list of Layers."""
-    from lamina.layers.layer import Layer
+# Modules of lamina's framework classes, whose properties are not children (Keras skips a base Layer's).
+_FRAMEWORK = ("lamina.layers.layer", "lamina.ops.", "lamina.models.", "lamina.training.", "lamina.saving.")
 
-    if hasattr(obj, "_graph_layers") or hasattr(obj, "_stack"):  # Functional / Sequential
+
+def _sublayer_properties(cls):
+    """Public properties that classes below lamina's framework classes define (``query_dense``...)."""
+    names = set()
+    for klass in cls.__mro__:
+        if klass.__module__.startswith(_FRAMEWORK) or klass is object:
+            continue
+        names.update(n for n, v in vars(klass).items() if isinstance(v, property) and not n.startswith("_"))
+    return names
+
+
+def _children(obj, legacy=False):
+    """Yield ``(attribute, child)`` pairs in Keras 3's order; ``child`` is a Layer or a list of Layers.
+
+    As Keras 3 (which walks ``dir(obj)``): public names first, sorted, then private ones; public properties
+    count (``MultiHeadAttention.query_dense``), and a subclassed model's ``layers`` (every layer it tracks, in
+    order) sits among them, so a layer first reached through it (an attribute named after "layers",
+    ``self.mlp``) is saved as ``layers/<class name>_<n>``. ``legacy=True``: the paths of earlier lamina files
+    (instance attributes only).
+    """
+    from lamina.layers.layer import Layer
+    from lamina.models.model import Model
+
+    graph = hasattr(obj, "_graph_layers") or hasattr(obj, "_stack")  # Functional / Sequential
+    if graph:
         yield "layers", [layer for layer in obj.layers if isinstance(layer, Layer)]
-    for attr in sorted(vars(obj), key=lambda a: f"~{a}" if a.startswith("_") else a):  # private last
+    getters = {}
+    if not legacy:
+        for name in _sublayer_properties(type(obj)):
+            getters[name] = lambda name=name: getattr(obj, name)
+        if isinstance(obj, Model) and not graph:
+            getters["layers"] = lambda: list(obj.layers)
+    for attr in sorted(set(vars(obj)) | set(getters), key=lambda a: f"~{a}" if a.startswith("_") else a):
         if attr in _SKIP_ATTRS or attr.startswith("__"):
             continue
-        value = vars(obj)[attr]
+        if attr in getters:
+            try:
+                value = getters[attr]()
+            except Exception:  # a property that cannot be read now holds no layer to save
+                continue
+        else:
+            value = vars(obj)[attr]
         if isinstance(value, Layer):
             yield attr, value
         elif isinstance(value, (list, tuple)):
@@ -66,8 +101,9 @@ def _children(obj):
                 yield attr, layers
 
 
-def walk(model):
-    """Return ``[(path, layer)]`` for the model and every layer in it, each once (Keras 3's paths)."""
+def walk(model, legacy=False):
+    """Return ``[(path, layer)]`` for the model and every layer in it, each once (Keras 3's paths; with
+    ``legacy=True`` those of files lamina wrote before it followed Keras for properties and ``layers``)."""
     out, seen = [], set()
 
     def visit(obj, path):
@@ -75,11 +111,11 @@ def walk(model):
             return
         seen.add(id(obj))
         out.append((path, obj))
-        for attr, child in _children(obj):
+        for attr, child in _children(obj, legacy):
             base = f"{path}/{attr}" if path else attr
             if isinstance(child, list):
-                # As Keras 3: layers in a list are keyed by class name and a counter, never by their
-                # (auto-generated, so not reproducible) names.
+                # As Keras 3: layers in a list are keyed by class name and a counter (over the whole list,
+                # layers saved already included), never by their (auto-generated) names.
                 used = {}
                 for layer in child:
                     key = to_snake_case(type(layer).__name__)
@@ -113,9 +149,24 @@ def entries(model, include_optimizer=True):
         yield _vars_path(path), layer.name, dict(_hook_store(layer))
     optimizer = getattr(model, "optimizer", None)
     if include_optimizer and optimizer is not None and hasattr(optimizer, "variables"):
+        if _loss_scaled(optimizer):
+            inner = optimizer.inner_optimizer
+            inner_arrays = [np.asarray(inner.variables[j].numpy()) for j in optimizer_keras_order(inner)]
+            # Keras's LossScaleOptimizer: its own (unused) iteration count and learning rate, its step counter
+            # and scale, then the inner optimizer's variables, which it also writes under inner_optimizer/.
+            own = [np.asarray(inner.iterations.numpy()).astype("int64"), np.zeros((), "float32"),
+                   np.asarray(optimizer.step_counter.numpy()), np.asarray(optimizer.dynamic_scale.numpy())]
+            yield "optimizer/vars", optimizer.name, {str(i): a for i, a in enumerate(own + inner_arrays)}
+            yield "optimizer/inner_optimizer/vars", inner.name, {str(i): a for i, a in enumerate(inner_arrays)}
+            return
         variables = optimizer.variables
         yield "optimizer/vars", optimizer.name, {str(i): np.asarray(variables[j].numpy())
                                                  for i, j in enumerate(optimizer_keras_order(optimizer))}
+
+
+def _loss_scaled(optimizer):
+    """Whether ``optimizer`` is a LossScaleOptimizer (saved in Keras's layout of one)."""
+    return all(hasattr(optimizer, a) for a in ("inner_optimizer", "step_counter", "dynamic_scale"))
 
 
 def write_entry(f, path, name, arrays):
@@ -180,10 +231,17 @@ def load_from_h5(model, f, source, skip_mismatch=False, load_optimizer=True, opt
         raise file_error(source, "it has no 'layers' or 'vars' group, so it is not a weights file in Keras 3's "
                          "layout (for a Keras 2 '.h5' file use lamina.models.load_model or load_weights on "
                          "a '.h5' path).")
+    legacy = None
     for path, layer in walk(model):
         where = _vars_path(path)
+        group = _group(f, where)
+        if group is None:  # a file lamina wrote before it followed Keras's paths for properties and `layers`
+            legacy = legacy if legacy is not None else {id(obj): p for p, obj in walk(model, legacy=True)}
+            if id(layer) in legacy and _group(f, _vars_path(legacy[id(layer)])) is not None:
+                where = _vars_path(legacy[id(layer)])
+                group = _group(f, where)
         try:
-            _load_layer(layer, _group(f, where), source, where)
+            _load_layer(layer, group, source, where)
         except ValueError as e:
             if not skip_mismatch:
                 raise
@@ -232,9 +290,27 @@ def load_optimizer_state(model, group, source, strict=True):
     if count != len(optimizer.variables) and not optimizer.built:
         optimizer.build(model.trainable_variables)
     try:
+        inner_group = _group(group.parent, "inner_optimizer/vars") if hasattr(group, "parent") else None
+        if _loss_scaled(optimizer) and inner_group is not None:  # Keras's layout (see entries)
+            inner = optimizer.inner_optimizer
+            inner_vars = [inner.variables[j] for j in optimizer_keras_order(inner)]
+            if count != 4 + len(inner_vars):
+                raise file_error(source, f"'optimizer/vars' holds {count} arrays, but a LossScaleOptimizer "
+                                 f"over this model's {type(inner).__name__} has {4 + len(inner_vars)}.")
+            _load_vars(inner_group, inner_vars, source, "optimizer/inner_optimizer/vars")
+            for key, v in (("2", optimizer.step_counter), ("3", optimizer.dynamic_scale)):
+                v.assign(read_dataset(group[key], source, f"optimizer/vars/{key}", tuple(v.shape),
+                                      np.dtype(_np_dtype(v)), target=v.path))
+            return
         variables = optimizer.variables
         order = optimizer_keras_order(optimizer)
-        _load_vars(group, [variables[j] for j in order], source, "optimizer/vars")
+        if inner_group is not None and not _loss_scaled(optimizer):
+            # A LossScaleOptimizer's state (Keras wraps the optimizer under "mixed_float16") for this model's
+            # plain optimizer: the wrapped optimizer's variables are the ones to restore.
+            group, where = inner_group, "optimizer/inner_optimizer/vars"
+        else:
+            where = "optimizer/vars"
+        _load_vars(group, [variables[j] for j in order], source, where)
     except ValueError as e:
         if strict:
             raise

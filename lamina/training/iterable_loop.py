@@ -5,23 +5,21 @@ Batches are read and placed on the device ahead of the step (``prefetch.for_step
 function runs them with ``run_batches`` (train/test) or ``predict_batch``.
 """
 
-import itertools
 import warnings
 
 from lamina.training.data_adapters import prefetch
 
 
-def run_epoch(model, fn, data, cbs, per_call, steps, kind, needs_logs, skip=0):
+def run_epoch(model, fn, data, cbs, per_call, steps, kind, needs_logs, skip=0, pass_offset=0):
     """One pass of training (``kind="train"``) or evaluation (``"test"``); returns the steps run.
 
-    ``skip``: read and drop the epoch's first ``skip`` batches (resuming inside an epoch; exact when
-    the source yields the same batches in the same order again, e.g. an unshuffled PyDataset)."""
+    ``skip``: leave out the epoch's first ``skip`` batches, and ``pass_offset``: begin that many batches into
+    a new pass over the data (resuming an interrupted run; exact when the source yields the same batches in
+    the same order again, e.g. a PyDataset, whose batches are then not even read)."""
     begin = cbs.on_train_batch_begin if kind == "train" else cbs.on_test_batch_begin
     end = cbs.on_train_batch_end if kind == "train" else cbs.on_test_batch_end
     data.on_epoch_begin()
-    batches = data.epoch_batches(steps)
-    if skip:
-        batches = itertools.islice(batches, skip, None)
+    batches = data.epoch_batches(steps, skip=skip, pass_offset=pass_offset)
     pre = prefetch.for_steps(fn, batches, group=per_call)
     step = skip
     try:

@@ -67,6 +67,60 @@ def index_blocks(order, batch_size, steps, steps_per_call, skip=0):
         yield block
 
 
+class ArrayPasses:
+    """The batches of array data, epoch by epoch, as Keras orders them.
+
+    Without ``steps_per_epoch`` every epoch is one pass over the data, in a new order when shuffling. With
+    it, an epoch reads ``steps_per_epoch`` batches and the next epoch goes on where it stopped; a new pass
+    (reshuffled) begins once the data has been read to its end, and an epoch that reaches the end early is
+    cut short there (e.g. 20 samples, batch_size=5, steps_per_epoch=3: batches 0-2 | 3 | 0-2).
+
+    Example:
+    >>> import numpy as np
+    >>> passes = ArrayPasses(20, 5, steps_per_epoch=2, shuffle=False)
+    >>> rng = np.random.default_rng(0)
+    >>> epochs = []
+    >>> for _ in range(3):
+    ...     epochs.append(passes.epoch(rng)[1:]); _ = passes.end_epoch()
+    >>> epochs
+    [(0, 2), (2, 4), (0, 2)]
+    """
+
+    def __init__(self, num_samples, batch_size, steps_per_epoch, shuffle):
+        self.num_samples = num_samples
+        self.batch_size = batch_size
+        self.steps = -(-num_samples // batch_size)
+        self.steps_per_epoch = None if steps_per_epoch is None else int(steps_per_epoch)
+        self.shuffle = shuffle
+        self._order = None  # the current pass's sample order (None: the next epoch starts a new pass)
+        self._done = 0      # batches of the current pass read by the epochs before
+        self._stop = 0
+
+    def continuing(self):
+        """Batches of the current pass read so far when the next epoch goes on with it, else None."""
+        return None if self._order is None else self._done
+
+    def epoch(self, rng, pass_offset=0):
+        """``(order, first, stop)``: this epoch runs the batches ``first <= i < stop`` of the pass whose
+        sample order is ``order`` (drawn from ``rng`` when a new pass begins, which then starts at batch
+        ``pass_offset``: resuming a pass an interrupted run had begun)."""
+        if self._order is None:
+            self._order = rng.permutation(self.num_samples) if self.shuffle else np.arange(self.num_samples)
+            self._done = pass_offset
+        first = self._done
+        stop = self.steps if self.steps_per_epoch is None else min(self.steps, first + self.steps_per_epoch)
+        self._stop = stop
+        return self._order, first, stop
+
+    def end_epoch(self):
+        """After the epoch: the next one goes on with this pass, or (read to its end) starts a new one.
+        Returns ``continuing()``."""
+        self._done = self._stop
+        if self.steps_per_epoch is None or self._done >= self.steps:
+            self._order, self._done = None, 0
+        return self.continuing()
+
+
 def should_validate(epoch, freq):
     """Whether ``validation_freq`` (an int period or a list of epochs, 1-based) asks for validation now."""
     if isinstance(freq, int):

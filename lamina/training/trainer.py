@@ -7,6 +7,7 @@ PyTorch runs eager autograd; JAX runs jit-compiled pure steps, several per call.
 """
 
 import math
+import warnings
 
 import numpy as np
 
@@ -17,6 +18,14 @@ from lamina.training import custom_steps, data_adapters, iterable_loop, loop_uti
 from lamina.training.compiled import Compiled
 from lamina.training.keras2_methods import Keras2Methods, apply_worker_args
 from lamina.utils.traceback_utils import filter_traceback
+
+
+def _warn_short_epoch(epoch, ran, steps_per_epoch, steps):
+    warnings.warn(
+        f"fit: epoch {epoch + 1} runs {ran} of steps_per_epoch={steps_per_epoch} steps: the data ({steps} "
+        "batches) was read to its end, and the next epoch starts a new pass over it (as in Keras, an epoch "
+        "goes on where the previous one stopped). Use steps_per_epoch <= the number of batches, or leave it "
+        "unset for one pass per epoch.", stacklevel=4)  # the user's fit call
 
 
 class Trainer(Compiled, Keras2Methods):
@@ -205,6 +214,11 @@ class Trainer(Compiled, Keras2Methods):
         # The host generator that shuffles; a resuming callback (BackupAndRestore) may reposition it.
         position = self._train_loop = resume.LoopPosition(
             np.random.default_rng(distribution_loop.agree_on_seed(loop_utils.host_seed())))
+        if data.is_array:
+            passes = loop_utils.ArrayPasses(data.num_samples, data.batch_size, steps_per_epoch,
+                                            bool(shuffle) and shuffle != "batch")
+        else:
+            data.set_shuffle(position.rng if shuffle else None)  # a PyDataset's batch order (as Keras)
         self.stop_training = False
         self._in_fit = True
         needs_batch_logs = cbs.needs_batch_logs("on_train_batch_end")
@@ -216,22 +230,29 @@ class Trainer(Compiled, Keras2Methods):
         try:
             for epoch in range(position.first_epoch(initial_epoch), epochs):
                 self.reset_metrics()
-                skip = position.begin_epoch(self, epoch)  # > 0 only when resuming inside this epoch
+                continuing = passes.continuing() if data.is_array else data.pass_position(steps_per_epoch)
+                # skip > 0 only when resuming inside this epoch; pass_offset: batches of the data's current
+                # pass read by earlier epochs (steps_per_epoch: an epoch goes on where the last one stopped)
+                pass_offset, skip = position.begin_epoch(self, epoch, continuing)
                 cbs.on_epoch_begin(epoch)
                 if not data.is_array:
                     if not iterable_loop.run_epoch(self, train_fn, data, cbs, per_call, steps_per_epoch, "train",
-                                                   needs_batch_logs, skip=skip):
+                                                   needs_batch_logs, skip=skip, pass_offset=pass_offset):
                         break  # the source is exhausted (warned): no empty epoch in the history
+                    position.end_epoch(data.pass_position(steps_per_epoch))
                 else:
-                    order = position.epoch_order(data.num_samples, shuffle and shuffle != "batch")
+                    order, first, stop = passes.epoch(position.rng, pass_offset)
+                    if steps_per_epoch is not None and stop - first < steps_per_epoch:
+                        _warn_short_epoch(epoch, stop - first, steps_per_epoch, passes.steps)
                     step = skip
-                    for block in loop_utils.index_blocks(order, data.batch_size, steps, per_call, skip=skip):
+                    for block in loop_utils.index_blocks(order, data.batch_size, stop, per_call, skip=first + skip):
                         cbs.on_train_batch_begin(step)
                         train_fn(placed, block)
                         step += len(block)
                         cbs.on_train_batch_end(step - 1, self._current_logs() if needs_batch_logs else None)
                         if self.stop_training:
                             break
+                    position.end_epoch(passes.end_epoch())
                 train_fn.sync()
                 epoch_logs = self._current_logs(aggregate=True)
                 if val is not None and loop_utils.should_validate(epoch, validation_freq):

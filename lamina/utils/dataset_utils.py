@@ -98,6 +98,9 @@ class ArrayDataset(BatchDataset):
 class TimeseriesDataset(PyDataset):
     """Windows over a time series, produced by ``timeseries_dataset_from_array``."""
 
+    # A stand-in for Keras's tf.data.Dataset, whose batch order fit keeps (its own shuffle= shuffles it).
+    _lamina_keeps_batch_order = True
+
     def __init__(self, data, targets, starts, sequence_length, sampling_rate, batch_size):
         super().__init__()
         self.data, self.targets, self.starts = data, targets, starts

@@ -156,6 +156,9 @@ class BatchDataset(PyDataset):
 
     class_names = None
     file_paths = None
+    # A stand-in for Keras's tf.data.Dataset, whose batch order fit keeps (shuffle= is for arrays and
+    # PyDatasets); the dataset shuffles itself when made with shuffle=True.
+    _lamina_keeps_batch_order = True
 
     def map(self, fn):
         """A dataset whose batches are ``fn(*batch)`` (``fn(batch)`` when a batch is not a tuple), e.g.

@@ -103,6 +103,28 @@ class SymbolicScope(StatelessScope):
     """Scope active while lamina traces a function for shapes only; writes are dropped."""
 
 
+def in_symbolic_scope():
+    """True while lamina traces a function for shapes only (the innermost scope is a ``SymbolicScope``)."""
+    return isinstance(current_scope(), SymbolicScope)
+
+
+class suspended:
+    """No scope is open in this thread inside this context: Variables read and assign their storage.
+
+    For host-side state that must advance whatever is being traced around it (the global SeedGenerator's
+    counter, from which objects constructed inside a traced call draw their seeds)."""
+
+    def __enter__(self):
+        stack = _stack()
+        self._saved = stack[:]
+        stack.clear()
+        return self
+
+    def __exit__(self, *exc):
+        _stack()[:] = self._saved
+        return False
+
+
 # ---- autocast: inside a mixed-precision layer's call, float weights read as its compute dtype ----
 
 def autocast_dtype():

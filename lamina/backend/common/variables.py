@@ -61,7 +61,11 @@ class VariableBase:
                 )
             shape = tuple(int(d) for d in shape)
             dtype = standardize_dtype(dtype)
-            value = self._run_initializer(initializer, shape, dtype)
+            # Outside any scope: an initial value is made once, for real, even when the Variable is created
+            # inside a traced call (a sublayer built during symbolic shape inference), where scopes would
+            # give the initializer's seed state a placeholder value and drop its advance.
+            with scopes.suspended():
+                value = self._run_initializer(initializer, shape, dtype)
         else:
             value = initializer
             if dtype is None and not hasattr(value, "dtype"):

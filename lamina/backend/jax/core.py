@@ -44,6 +44,13 @@ INITIALIZING = threading.local()  # set while a Variable's initializer runs
 
 class Variable(VariableBase):
 
+    def __init__(self, *args, **kwargs):
+        # A Variable holds a concrete array even when it is created while a function is being traced: a layer
+        # built lazily inside a traced call (a sublayer made in ``build`` during symbolic shape inference, or
+        # in the first step of a compiled function) would otherwise keep a tracer as its storage.
+        with jax.ensure_compile_time_eval():
+            super().__init__(*args, **kwargs)
+
     def _initialize(self, value):
         self._array = value
 

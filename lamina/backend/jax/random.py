@@ -36,8 +36,16 @@ def _drawn(draw, shape, seed, host=None):
         except (TypeError, jax.errors.ConcretizationTypeError):
             return draw(shape)
         rng = np.random.default_rng([int(numbers[0]) & 0xFFFFFFFF, int(numbers[-1]) & 0xFFFFFFFF])
-        return jax.device_put(host(rng, shape))  # a transfer; jnp.asarray would compile a program here
+        return _on_device(host(rng, shape))  # a transfer; jnp.asarray would compile a program here
     return draw(shape)
+
+
+def _on_device(host_array):
+    """``host_array`` as a concrete JAX array, even while a function is being traced (a layer built inside a
+    traced call, e.g. a sublayer made in ``build`` during symbolic shape inference): there ``jax.device_put``
+    alone would give a tracer, which a seed drawn to an int, or a state assigned to a Variable, cannot be."""
+    with jax.ensure_compile_time_eval():
+        return jax.device_put(host_array)
 
 
 def _np_dtype(dtype):
@@ -139,7 +147,7 @@ def advance_seed(state):
     if isinstance(state, jax.core.Tracer):
         return state, state + jnp.asarray([0, 1], state.dtype)
     host = np.asarray(state)
-    return state, jax.device_put(host + np.asarray([0, 1], host.dtype))
+    return state, _on_device(host + np.asarray([0, 1], host.dtype))
 
 
 def seed_engine(seed):

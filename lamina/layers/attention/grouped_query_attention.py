@@ -8,6 +8,7 @@ from lamina.layers.attention.multi_head_attention import _CallWithAllInputs
 from lamina.layers.core.einsum_dense import EinsumDense
 from lamina.layers.core.simple import Dropout
 from lamina.layers.layer import Layer, _shapes_to_keras_tensors
+from lamina.quantizers import layer_support as quant
 
 
 class GroupedQueryAttention(_CallWithAllInputs, Layer):
@@ -79,7 +80,8 @@ class GroupedQueryAttention(_CallWithAllInputs, Layer):
             kernel_initializer=_core.clone_initializer(self.kernel_initializer),
             bias_initializer=_core.clone_initializer(self.bias_initializer),
             kernel_regularizer=self.kernel_regularizer, bias_regularizer=self.bias_regularizer,
-            kernel_constraint=self.kernel_constraint, bias_constraint=self.bias_constraint, dtype=self.dtype)
+            kernel_constraint=self.kernel_constraint, bias_constraint=self.bias_constraint,
+            dtype=quant.sublayer_dtype(self))
 
     def build(self, query_shape, value_shape, key_shape=None):
         query_shape, value_shape = tuple(query_shape), tuple(value_shape)
@@ -136,6 +138,9 @@ class GroupedQueryAttention(_CallWithAllInputs, Layer):
     def get_config(self):
         return {
             **super().get_config(),
+            # a DTypePolicyMap when sublayers were quantized (model.quantize), so loading rebuilds them quantized
+            "dtype": quant.composite_dtype_entry(
+                self, [self._query_dense, self._key_dense, self._value_dense, self._output_dense]),
             "head_dim": self.head_dim,
             "num_query_heads": self.num_query_heads,
             "num_key_value_heads": self.num_key_value_heads,

@@ -7,6 +7,7 @@ from lamina.layers.attention import _core
 from lamina.layers.core.einsum_dense import EinsumDense
 from lamina.layers.core.simple import Dropout
 from lamina.layers.layer import Layer, _shapes_to_keras_tensors
+from lamina.quantizers import layer_support as quant
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
@@ -162,7 +163,8 @@ class MultiHeadAttention(_CallWithAllInputs, Layer):
             kernel_initializer=_core.clone_initializer(self._kernel_initializer),
             bias_initializer=_core.clone_initializer(self._bias_initializer),
             kernel_regularizer=self._kernel_regularizer, bias_regularizer=self._bias_regularizer,
-            kernel_constraint=self._kernel_constraint, bias_constraint=self._bias_constraint, dtype=self.dtype)
+            kernel_constraint=self._kernel_constraint, bias_constraint=self._bias_constraint,
+            dtype=quant.sublayer_dtype(self))
 
     def _out_dims(self, query_shape):
         if self._output_shape is None:
@@ -291,6 +293,9 @@ class MultiHeadAttention(_CallWithAllInputs, Layer):
     def get_config(self):
         return {
             **super().get_config(),
+            # a DTypePolicyMap when sublayers were quantized (model.quantize), so loading rebuilds them quantized
+            "dtype": quant.composite_dtype_entry(
+                self, [self._query_dense, self._key_dense, self._value_dense, self._output_dense]),
             "num_heads": self._num_heads,
             "key_dim": self._key_dim,
             "value_dim": self._value_dim,

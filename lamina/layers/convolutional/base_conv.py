@@ -24,12 +24,12 @@ class BaseConv(Layer):
                  dilation_rate=1, groups=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None, dtype=None, **kwargs):
-        policy = dtype
-        dtype, self.quantization_mode = quant.split_dtype_policy(dtype)
-        if self.quantization_mode and not self.supports_quantization:
-            raise ValueError(f"{type(self).__name__} cannot be quantized (only Conv1D/2D/3D can), but received "
-                             f"dtype={policy!r}.")
+        quantization_config = kwargs.pop("quantization_config", None)
         super().__init__(activity_regularizer=activity_regularizer, dtype=dtype, **kwargs)
+        if self._dtype_policy.quantization_mode and not self.supports_quantization:
+            raise ValueError(f"{type(self).__name__} cannot be quantized (only Conv1D/2D/3D can), but received "
+                             f"dtype={self._dtype_policy.name!r}.")
+        quant.init_quantization(self, quantization_config, ("int8",) if self.supports_quantization else ())
         who = self._who_name()
         self.rank = rank
         self.filters = None if filters is None else check_positive_int(who, "filters", filters)
@@ -84,6 +84,7 @@ class BaseConv(Layer):
                 f"{who}: the number of input channels ({in_channels}) must be divisible by groups={self.groups}; "
                 f"received input shape {tuple(input_shape)}."
             )
+        quant.resolve_build_policy(self)
         out_channels = self._build_kernels(in_channels)
         self.bias = None
         if self.use_bias:
@@ -107,20 +108,21 @@ class BaseConv(Layer):
             return quantizers.dequantize(self.kernel.value, self.kernel_scale.value, self.compute_dtype)
         return self.kernel.value
 
-    def quantize(self, mode):
+    def quantize(self, mode=None, type_check=True, config=None):
         """Replace the float kernel by an int8 ``kernel`` and a per-output-channel float ``kernel_scale``.
 
-        ``mode="int8"``, weight-only: the kernel is dequantized at call time and the convolution runs
-        in float. Conv1D/2D/3D only. Inference only.
+        ``mode="int8"`` (or an ``Int8QuantizationConfig``), weight-only: the kernel is dequantized at call
+        time and the convolution runs in float. Conv1D/2D/3D only (Keras 3 does not quantize
+        convolutions; int4 is not offered). Inference only.
         """
         if not self.supports_quantization:
             raise ValueError(f"{self._who_name()} cannot be quantized: int8 quantization supports Conv1D, "
                              "Conv2D and Conv3D among the convolutions.")
-        quant.check_quantize(self, mode)
+        config = quant.begin_quantize(self, mode, config)
         axes = tuple(range(len(self.kernel.shape) - 1))
-        quant.quantize_weight(self, "kernel", axis=axes, scale_name="kernel_scale",
-                              scale_shape=(self.kernel.shape[-1],))
-        self.quantization_mode = mode
+        quant.quantize_int8_weight(self, "kernel", axis=axes, scale_name="kernel_scale",
+                                   scale_shape=(self.kernel.shape[-1],), quantizer=config.weight_quantizer)
+        quant.finish_quantize(self, config)
 
     def call(self, inputs):
         x = self._convolve(inputs)
@@ -162,6 +164,9 @@ class BaseConv(Layer):
             "bias_initializer": initializers.serialize(self.bias_initializer),
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
             "bias_constraint": constraints.serialize(self.bias_constraint),
+            # always present, as Keras 3 (None when unset), so a saved model keeps it
+            "activity_regularizer": regularizers.serialize(self._activity_regularizer),
+            **quant.config_entries(self),
         }
         if self.filters is not None:
             config["filters"] = self.filters

@@ -2,8 +2,11 @@
 
 import re
 
+import numpy as np
+
 from lamina import activations, constraints, initializers, ops, quantizers, regularizers
 from lamina.layers.layer import Layer
+from lamina.quantizers import einsum_layout, int4_layers
 from lamina.quantizers import layer_support as quant
 
 _PLAIN = re.compile(r"^([a-zA-Z]+),([a-zA-Z]+)->([a-zA-Z]+)$")
@@ -95,6 +98,8 @@ class EinsumDense(Layer):
         bias_axes: letters of the output axes that get a bias (default: no bias).
         kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
         activity_regularizer, kernel_constraint, bias_constraint: as ``Dense``.
+        quantization_config: the ``lamina.quantizers.QuantizationConfig`` of a quantized layer
+            (set by ``quantize``; read back from a saved config).
 
     Example:
     >>> import lamina
@@ -108,9 +113,9 @@ class EinsumDense(Layer):
     def __init__(self, equation, output_shape, activation=None, bias_axes=None,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
                  bias_regularizer=None, activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
-                 dtype=None, **kwargs):
-        dtype, self.quantization_mode = quant.split_dtype_policy(dtype)
+                 dtype=None, quantization_config=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, dtype=dtype, **kwargs)
+        quant.init_quantization(self, quantization_config, ("int8", "int4"))
         who = f"Layer '{self.name}' (EinsumDense)"
         _split_equation(who, equation)
         if not isinstance(output_shape, int) and not (
@@ -140,8 +145,14 @@ class EinsumDense(Layer):
         kernel_shape, bias_shape, full = analyze_einsum(who, self.equation, self.bias_axes, input_shape,
                                                         self.partial_output_shape)
         self.full_output_shape = full
-        if self.quantization_mode:
+        self._input_ndim = len(input_shape)
+        self._kernel_shape = tuple(kernel_shape)
+        quant.resolve_build_policy(self)
+        if self.quantization_mode == "int8":
             self.kernel = quant.add_int8_weight(self, "kernel", kernel_shape)
+        elif self.quantization_mode == "int4":  # (rows, ceil(columns / 2)), rows = contracted dimensions
+            rows, columns = self._int4_matrix_shape()
+            self.kernel = quant.add_int8_weight(self, "kernel", (rows, (columns + 1) // 2))
         else:
             self.kernel = self.add_weight(name="kernel", shape=kernel_shape, initializer=self.kernel_initializer,
                                           regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
@@ -149,11 +160,32 @@ class EinsumDense(Layer):
         if bias_shape is not None:
             self.bias = self.add_weight(name="bias", shape=bias_shape, initializer=self.bias_initializer,
                                         regularizer=self.bias_regularizer, constraint=self.bias_constraint)
-        if self.quantization_mode:
-            axes = self._contracted_axes()[1]
-            self.kernel_scale = quant.add_scale_weight(
-                self, "kernel_scale", tuple(1 if i in axes else d for i, d in enumerate(kernel_shape)))
+        if self.quantization_mode == "int8":
+            self.kernel_scale = quant.add_scale_weight(self, "kernel_scale", self._scale_file_shape())
+        elif self.quantization_mode == "int4":
+            int4_layers.add_int4_extras(self, "kernel", *self._int4_matrix_shape())
+        self.inputs_quantizer = quant.inputs_quantizer(self)
         self.built = True
+
+    def _scale_file_shape(self):
+        return einsum_layout.file_shape(self.equation, self._input_ndim, self._kernel_shape)
+
+    def _int4_matrix_shape(self):
+        """(rows, columns) of the kernel seen as a matrix: contracted dimensions x the others (Keras's)."""
+        axes = self._contracted_axes()[1]
+        rows = columns = 1
+        for i, d in enumerate(self._kernel_shape):
+            if i in axes:
+                rows *= d
+            else:
+                columns *= d
+        return rows, columns
+
+    def _float_kernel(self):
+        """The int4 kernel dequantized to its einsum shape."""
+        columns = self._int4_matrix_shape()[1]
+        matrix = int4_layers.dequantize_int4(self, self.kernel.value, columns, dtype=self.compute_dtype)
+        return ops.reshape(matrix, self._kernel_shape)
 
     def _contracted_axes(self):
         """(input axes, kernel axes) whose letters do not reach the output: one int8 scale per rest."""
@@ -165,8 +197,13 @@ class EinsumDense(Layer):
     def call(self, inputs):
         if self.quantization_mode:
             quant.check_not_training(self)
-            x = quantizers.int8_einsum(self.equation, inputs, self.kernel.value, self.kernel_scale.value,
-                                       self._contracted_axes()[0])
+            if self.quantization_mode == "int4":
+                x = self._int4_call(inputs)
+            else:
+                scale = einsum_layout.to_kernel_layout(self.kernel_scale.value, self.equation, self._input_ndim,
+                                                       self._kernel_shape)
+                x = quantizers.int8_einsum(self.equation, inputs, self.kernel.value, scale,
+                                           self._contracted_axes()[0], self.inputs_quantizer)
         else:
             x = ops.einsum(self.equation, inputs, self.kernel.value)
         if self.bias is not None:
@@ -179,16 +216,56 @@ class EinsumDense(Layer):
         who = f"Layer '{self.name}' (EinsumDense)"
         return analyze_einsum(who, self.equation, self.bias_axes, input_shape, self.partial_output_shape)[2]
 
-    def quantize(self, mode):
-        """Replace the float kernel by an int8 ``kernel`` and a float ``kernel_scale`` (one scale per
-        kernel slice along the contracted axes). ``mode="int8"``: inputs are then quantized at call
-        time (see ``lamina.quantizers.int8_einsum``). Inference only.
+    def _int4_call(self, inputs):
+        kernel = self._float_kernel()
+        if self.inputs_quantizer is None or self._int4_block_size is not None:
+            return ops.einsum(self.equation, inputs, kernel)
+        # Per-channel int4 with quantized inputs: the einsum of the int values, divided by the input scale.
+        unit = ops.ones(tuple(1 if i in self._contracted_axes()[1] else d for i, d in enumerate(self._kernel_shape)))
+        return quantizers.int8_einsum(self.equation, inputs, kernel, unit, self._contracted_axes()[0],
+                                      self.inputs_quantizer)
+
+    def quantize(self, mode=None, type_check=True, config=None):
+        """Replace the float kernel by a quantized one (as Keras 3's ``EinsumDense.quantize``).
+
+        ``mode="int8"``: an int8 ``kernel`` and a float ``kernel_scale`` (one scale per kernel slice
+        along the contracted axes, stored in Keras's output-aligned layout); inputs are then quantized
+        at call time (see ``lamina.quantizers.int8_einsum``) unless the config's
+        ``activation_quantizer`` is None. ``mode="int4"``: the kernel reshaped to ``(rows, columns)``
+        (rows = contracted dimensions) and packed to ``(rows, ceil(columns / 2))``, with per-column
+        scales or, in groups of ``block_size`` rows (default 128), scales and zero points
+        ``(groups, columns)``. Inference only.
         """
-        quant.check_quantize(self, mode)
+        config = quant.begin_quantize(self, mode, config)
         axes = self._contracted_axes()[1]
-        shape = tuple(1 if i in axes else d for i, d in enumerate(self.kernel.shape))
-        quant.quantize_weight(self, "kernel", axis=axes, scale_name="kernel_scale", scale_shape=shape)
-        self.quantization_mode = mode
+        if config.mode == "int8":
+            shape = tuple(1 if i in axes else d for i, d in enumerate(self.kernel.shape))
+            quant.quantize_int8_weight(self, "kernel", axis=axes, scale_name="kernel_scale", scale_shape=shape,
+                                       quantizer=config.weight_quantizer)
+            stored = einsum_layout.to_file_layout(self.kernel_scale.numpy(), self.equation, self._input_ndim,
+                                                  self._kernel_shape)
+            if stored.shape != tuple(self.kernel_scale.shape):
+                quant.replace_weight(self, "kernel_scale", stored, "float32")
+        else:
+            block = quantizers.block_size_of(config)
+            matrix = ops.reshape(self.kernel.value, self._int4_matrix_shape())
+            packed, scale, zero = int4_layers.quantize_int4(matrix, block, config.weight_quantizer)
+            quant.replace_weight(self, "kernel", packed, "int8")
+            self._int4_block_size = block
+            int4_layers.set_int4_extras(self, "kernel", scale, zero, self._int4_matrix_shape()[0])
+        quant.finish_quantize(self, config)
+        self.inputs_quantizer = quant.inputs_quantizer(self)
+
+    def load_own_variables(self, store):
+        # Files of lamina before it used Keras's layout hold an int8 kernel_scale laid out like the kernel.
+        if self.quantization_mode == "int8":
+            key = str(1 if self.bias is None else 2)
+            ours = einsum_layout.kernel_layout_shape(self.equation, self._input_ndim, self._kernel_shape)
+            if key in store.keys() and ours != tuple(self.kernel_scale.shape) and \
+                    tuple(getattr(store[key], "shape", ())) == ours:
+                store = {**{k: store[k] for k in store.keys()}, key: einsum_layout.to_file_layout(
+                    np.asarray(store[key]), self.equation, self._input_ndim, self._kernel_shape)}
+        super().load_own_variables(store)
 
     def get_config(self):
         return {
@@ -205,4 +282,5 @@ class EinsumDense(Layer):
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
             "kernel_constraint": constraints.serialize(self.kernel_constraint),
             "bias_constraint": constraints.serialize(self.bias_constraint),
+            **quant.config_entries(self),
         }

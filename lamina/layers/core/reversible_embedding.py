@@ -3,6 +3,8 @@
 from lamina import backend, ops
 from lamina.layers.core.dense import check_positive_int
 from lamina.layers.core.embedding import Embedding
+from lamina.quantizers import layer_support as quant
+from lamina.quantizers import reversible
 
 
 class ReversibleEmbedding(Embedding):
@@ -70,10 +72,13 @@ class ReversibleEmbedding(Embedding):
 
     def build(self, input_shape=None):
         super().build(input_shape)
-        if not self.tie_weights:
+        if not self.tie_weights and self.quantization_mode:
+            reversible.build_reverse(self)
+        elif not self.tie_weights:
             self.reverse_embeddings = self.add_weight(name="reverse_embeddings",
                                                       shape=(self.output_dim, self.input_dim),
                                                       initializer=self.embeddings_initializer, trainable=True)
+        self.inputs_quantizer = reversible.inputs_quantizer(self)
         self.built = True
 
     def _check_reverse_input(self, shape):
@@ -86,11 +91,16 @@ class ReversibleEmbedding(Embedding):
         if not reverse:
             return super().call(inputs)
         self._check_reverse_input(tuple(ops.shape(inputs)))
+        if self.quantization_mode:
+            quant.check_not_training(self)
+            return self._soft_cap(reversible.reverse_logits(self, inputs))
         kernel = ops.transpose(self.embeddings.value) if self.tie_weights else self.reverse_embeddings.value
         if self.reverse_dtype is not None:
             inputs = ops.cast(inputs, self.reverse_dtype)
             kernel = ops.cast(kernel, self.reverse_dtype)
-        logits = ops.matmul(inputs, kernel)
+        return self._soft_cap(ops.matmul(inputs, kernel))
+
+    def _soft_cap(self, logits):
         if self.logit_soft_cap is not None:
             logits = ops.multiply(ops.tanh(ops.divide(logits, self.logit_soft_cap)), self.logit_soft_cap)
         return logits
@@ -111,9 +121,21 @@ class ReversibleEmbedding(Embedding):
         dtype = (self.reverse_dtype or self.compute_dtype) if reverse else self.compute_dtype
         return backend.KerasTensor(self.compute_output_shape(tuple(inputs.shape), reverse=reverse), dtype)
 
-    def quantize(self, mode):
-        raise NotImplementedError(f"Layer '{self.name}' (ReversibleEmbedding) does not support quantize("
-                                  f"{mode!r}) in lamina yet; quantize an Embedding, or keep this layer in float.")
+    def quantize(self, mode=None, type_check=True, config=None):
+        """Quantize the embeddings as ``Embedding.quantize`` does, and the reverse projection with them.
+
+        Tied weights reuse the quantized table; untied ``reverse_embeddings`` get one scale per
+        vocabulary entry (int8, or int4 packed along ``output_dim``, per entry or in groups of
+        ``block_size``). The reverse call then quantizes its inputs per row unless the config's
+        ``activation_quantizer`` is None (see ``lamina.quantizers.reversible``). Inference only.
+        """
+        super().quantize(mode, type_check=type_check, config=config)
+        self.inputs_quantizer = reversible.inputs_quantizer(self)
+
+    def _quantize_weights(self, config):
+        super()._quantize_weights(config)
+        if not self.tie_weights:
+            reversible.quantize_reverse(self, config, self._int4_block_size)
 
     def get_config(self):
         return {**super().get_config(), "tie_weights": self.tie_weights, "reverse_dtype": self.reverse_dtype,

@@ -2,7 +2,7 @@
 
 import math
 
-from lamina import activations, backend, ops
+from lamina import activations, backend, ops, tree
 from lamina import random as lrandom
 from lamina.layers.layer import Layer
 
@@ -234,10 +234,12 @@ class Lambda(Layer):
         from lamina.layers.layer import _shapes_to_keras_tensors
 
         first = args[0]
+        flat = [t for t in tree.flatten(first) if hasattr(t, "shape")]  # a list of inputs (Keras 2's VAE sampling)
         if callable(self._output_shape):
-            shape = self._output_shape(tuple(first.shape))
+            shapes = tuple(first.shape) if hasattr(first, "shape") else [tuple(t.shape) for t in flat]
+            shape = self._output_shape(shapes)
         else:
-            shape = (first.shape[0],) + tuple(self._output_shape)
+            shape = (flat[0].shape[0],) + tuple(self._output_shape)
         return _shapes_to_keras_tensors(shape, self.compute_dtype)
 
     def compute_mask(self, inputs, previous_mask=None):

@@ -16,6 +16,20 @@ def check_axes(who, axis, ndim):
     return tuple(sorted(set(out)))
 
 
+def _check_renorm_clipping(who, clipping):
+    """``renorm_clipping`` as Keras accepts it: None or a dict of ``rmin``/``rmax``/``dmax`` (``{}`` for None)."""
+    clipping = {} if clipping is None else clipping
+    if not isinstance(clipping, dict) or set(clipping) - {"rmax", "rmin", "dmax"}:
+        raise ValueError(f"{who}: renorm_clipping must be a dict with optional keys 'rmax', 'rmin', 'dmax', "
+                         f"but received renorm_clipping={clipping!r}.")
+    rmax, rmin, dmax = clipping.get("rmax"), clipping.get("rmin"), clipping.get("dmax")
+    if rmax is not None and rmin is not None and rmax < rmin:
+        raise ValueError(f"{who}: renorm_clipping needs rmax >= rmin, but received rmax={rmax}, rmin={rmin}.")
+    if dmax is not None and dmax < 0:
+        raise ValueError(f"{who}: renorm_clipping needs dmax >= 0, but received dmax={dmax}.")
+    return clipping
+
+
 class BatchNormalization(Layer):
     """Normalize the inputs per feature (``axis``) to zero mean and unit variance, then scale and shift.
 
@@ -37,6 +51,15 @@ class BatchNormalization(Layer):
         synchronized: with PyTorch data-parallel processes (``torchrun``), compute the batch statistics over
             all processes' batches (an all-reduce per layer and step), as one process would on the global batch.
             On JAX the statistics are over the global batch in any case; with one process it has no effect.
+        renorm: use Batch Renormalization (Ioffe 2017, as Keras 3): in training the normalized batch is
+            corrected to ``x_hat * r + d`` with ``r = batch_std / renorm_std`` and
+            ``d = (batch_mean - renorm_mean) / renorm_std`` (no gradient through ``r``, ``d``), where
+            ``renorm_mean``/``renorm_stddev`` are moving averages with ``renorm_momentum``; it adds the
+            non-trainable weights ``moving_stddev``, ``renorm_mean`` and ``renorm_stddev``, and
+            ``moving_variance`` becomes ``moving_stddev ** 2 - epsilon``. Inference is unchanged.
+        renorm_clipping: with ``renorm``, a dict with optional keys ``"rmin"``, ``"rmax"``, ``"dmax"``
+            clipping ``r`` to ``[rmin, rmax]`` and ``d`` to ``[-dmax, dmax]`` (missing: no clipping).
+        renorm_momentum: the momentum of ``renorm_mean``/``renorm_stddev`` (default 0.99).
 
     Call arguments:
         inputs: the input tensor.
@@ -57,7 +80,7 @@ class BatchNormalization(Layer):
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", moving_mean_initializer="zeros", moving_variance_initializer="ones",
                  beta_regularizer=None, gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
-                 synchronized=False, **kwargs):
+                 synchronized=False, renorm=False, renorm_clipping=None, renorm_momentum=0.99, **kwargs):
         super().__init__(**kwargs)
         who = f"Layer '{self.name}' (BatchNormalization)"
         if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0 <= momentum <= 1:
@@ -76,6 +99,15 @@ class BatchNormalization(Layer):
         self.beta_constraint = constraints.get(beta_constraint)
         self.gamma_constraint = constraints.get(gamma_constraint)
         self.supports_masking = True
+        self.renorm = bool(renorm)
+        if self.renorm:
+            renorm_clipping = _check_renorm_clipping(who, renorm_clipping)
+        if isinstance(renorm_momentum, bool) or not isinstance(renorm_momentum, (int, float)) or \
+                not 0 <= renorm_momentum <= 1:
+            raise ValueError(f"{who}: renorm_momentum must be a float in [0, 1], but received "
+                             f"renorm_momentum={renorm_momentum!r}.")
+        self.renorm_clipping = renorm_clipping
+        self.renorm_momentum = float(renorm_momentum)
 
     def build(self, input_shape):
         ndim = len(input_shape)
@@ -97,6 +129,18 @@ class BatchNormalization(Layer):
                                            trainable=False)
         self.moving_variance = self.add_weight(name="moving_variance", shape=shape,
                                                initializer=self.moving_variance_initializer, trainable=False)
+        if self.renorm:  # Keras's names and order; the stddevs start at sqrt(the variance initializer's values)
+            var_init = self.moving_variance_initializer
+
+            def stddev_init(shape, dtype=None):
+                return ops.sqrt(var_init(shape, dtype=dtype))
+
+            self.moving_stddev = self.add_weight(name="moving_stddev", shape=shape, initializer=stddev_init,
+                                                 trainable=False)
+            self.renorm_mean = self.add_weight(name="renorm_mean", shape=shape,
+                                               initializer=self.moving_mean_initializer, trainable=False)
+            self.renorm_stddev = self.add_weight(name="renorm_stddev", shape=shape, initializer=stddev_init,
+                                                 trainable=False)
         self.input_spec = InputSpec(ndim=ndim, axes={a: input_shape[a] for a in self._axes})
         self.built = True
 
@@ -138,8 +182,9 @@ class BatchNormalization(Layer):
             mask is None else None
         if synced is not None:
             mean, var = ops.reshape(synced[0], self._param_shape), ops.reshape(synced[1], self._param_shape)
-            self._update_moving(mean, var)
-        elif training and self.trainable and mask is None and len(self._axes) == 1:
+            if not self.renorm:
+                self._update_moving(mean, var)
+        elif training and self.trainable and mask is None and len(self._axes) == 1 and not self.renorm:
             fused = backend.nn.fused_batch_norm(x, None if self.gamma is None else self.gamma.value,
                                                 None if self.beta is None else self.beta.value,
                                                 self._axes[0], self.epsilon)
@@ -149,19 +194,56 @@ class BatchNormalization(Layer):
                 return ops.cast(out, ops.dtype(inputs))
         if synced is None and training and self.trainable:
             mean, var = self._moments(x, mask)
-            self._update_moving(mean, var)
+            if not self.renorm:
+                self._update_moving(mean, var)
         elif synced is None:
             mean, var = self.moving_mean.value, self.moving_variance.value
+        gamma = None if self.gamma is None else self.gamma.value
+        beta = None if self.beta is None else self.beta.value
+        if self.renorm and training and self.trainable:
+            gamma, beta = self._renorm(mean, var, gamma, beta)
         # x * inv + (beta - mean * inv): the per-feature terms are computed on the small vectors, so
         # the full-size tensor sees one multiply and one add (its gradient too).
         inv = ops.rsqrt(var + self.epsilon)
-        if self.gamma is not None:
-            inv = inv * self.gamma.value
+        if gamma is not None:
+            inv = inv * gamma
         shift = -mean * inv
-        if self.beta is not None:
-            shift = shift + self.beta.value
+        if beta is not None:
+            shift = shift + beta
         out = x * self._b(inv) + self._b(shift)
         return ops.cast(out, ops.dtype(inputs))
+
+    def _renorm(self, mean, var, gamma, beta):
+        """Batch Renormalization: return the corrected ``(gamma, beta)`` and update the renorm and moving
+        statistics (``moving_variance`` from ``moving_stddev``)."""
+        eps = self.epsilon
+        stddev = ops.sqrt(var + eps)
+        renorm_mean = self.renorm_mean.value
+        renorm_stddev = ops.maximum(self.renorm_stddev.value, eps ** 0.5)  # no division by ~0 early on
+        r = stddev / renorm_stddev
+        d = (mean - renorm_mean) / renorm_stddev
+        clip = self.renorm_clipping or {}
+        if clip.get("rmin") is not None:
+            r = ops.maximum(r, clip["rmin"])
+        if clip.get("rmax") is not None:
+            r = ops.minimum(r, clip["rmax"])
+        if clip.get("dmax") is not None:
+            d = ops.clip(d, -clip["dmax"], clip["dmax"])
+        r, d = ops.stop_gradient(r), ops.stop_gradient(d)
+        # (x_hat * r + d) * gamma + beta = x_hat * (r * gamma) + (d * gamma + beta)
+        new_gamma = r if gamma is None else r * gamma
+        new_beta = d if gamma is None else d * gamma
+        if beta is not None:
+            new_beta = new_beta + beta
+        m, rm = self.momentum, self.renorm_momentum
+        sm, ss = ops.stop_gradient(mean), ops.stop_gradient(stddev)
+        self.renorm_mean.assign(self.renorm_mean.value * rm + sm * (1.0 - rm))
+        self.renorm_stddev.assign(self.renorm_stddev.value * rm + ss * (1.0 - rm))
+        self.moving_mean.assign(self.moving_mean.value * m + sm * (1.0 - m))
+        moving_stddev = self.moving_stddev.value * m + ss * (1.0 - m)
+        self.moving_stddev.assign(moving_stddev)
+        self.moving_variance.assign(ops.relu(moving_stddev * moving_stddev - eps))
+        return new_gamma, new_beta
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
@@ -179,4 +261,5 @@ class BatchNormalization(Layer):
             "beta_constraint": constraints.serialize(self.beta_constraint),
             "gamma_constraint": constraints.serialize(self.gamma_constraint),
             "synchronized": self.synchronized,
+            "renorm": self.renorm, "renorm_clipping": self.renorm_clipping, "renorm_momentum": self.renorm_momentum,
         }

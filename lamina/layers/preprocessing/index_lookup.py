@@ -23,6 +23,21 @@ from lamina.layers.preprocessing import _utils as u
 LOOKUP_MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
 
 
+
+def tokens_by_frequency(counts):
+    """The tokens of ``counts`` (a ``collections.Counter``) in the order of an adapted vocabulary, Keras's:
+    by decreasing count, and tokens of equal count from high to low (strings in reverse code-point order,
+    which is also their UTF-8 byte order; numbers by decreasing value).
+
+    Example:
+    >>> import collections
+    >>> tokens_by_frequency(collections.Counter(["a", "c", "d", "d", "z", "b"]))
+    ['d', 'z', 'c', 'b', 'a']
+    >>> tokens_by_frequency(collections.Counter([12, 1138, 42, 42, 1000, 36]))
+    [42, 1138, 1000, 36, 12]
+    """
+    return [t for t, _ in sorted(counts.items(), key=lambda kv: (kv[1], kv[0]), reverse=True)]
+
 class IndexLookup(Layer):
     """Base class of the lookup layers (see the module docstring); use ``StringLookup``/``IntegerLookup``."""
 
@@ -158,7 +173,8 @@ class IndexLookup(Layer):
                              "adapt(data) before using the layer.")
 
     def adapt(self, data, batch_size=None, steps=None):
-        """Build the vocabulary from ``data``: tokens by decreasing frequency (ties by token order)."""
+        """Build the vocabulary from ``data``: tokens by decreasing frequency, ties by decreasing token (as
+        Keras: strings in reverse code-point order, integers from high to low)."""
         counts, doc_freq, num_docs = collections.Counter(), collections.Counter(), 0
         for batch in u.iterate_batches(self, data, steps):
             arr = self._tokens_array(batch)
@@ -170,8 +186,7 @@ class IndexLookup(Layer):
                 num_docs += len(rows)
         for special in (self.mask_token, self.oov_token):
             counts.pop(special, None)
-        ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-        tokens = [t for t, _ in ordered]
+        tokens = tokens_by_frequency(counts)
         if self.max_tokens is not None:
             tokens = tokens[:self.max_tokens - self._vocab_start()]
         idf = None

@@ -97,6 +97,26 @@ class Normalization(Layer):
                              f"{self._keep_axis} of the input (expected a scalar or shape {stat_shape}).") from None
         return arr.astype(self.compute_dtype)
 
+    def _stat(self, which):
+        if not self.built:
+            return None
+        if self.input_mean is None:
+            value = ops.reshape(getattr(self, f"adapt_{which}"), self._broadcast_shape)
+            return ops.cast(value, self.compute_dtype)
+        return ops.convert_to_tensor(getattr(self, f"_const_{which}"))
+
+    @property
+    def mean(self):
+        """The mean used, shaped to broadcast against the inputs (e.g. ``(1, features)``), as Keras's
+        ``layer.mean``: the adapted values (current after ``adapt`` or loading), or the ``mean`` argument.
+        None before the layer is built."""
+        return self._stat("mean")
+
+    @property
+    def variance(self):
+        """The variance used, shaped like ``mean`` (None before the layer is built)."""
+        return self._stat("variance")
+
     def adapt(self, data, batch_size=None, steps=None):
         """Compute the mean and variance of ``data`` (an array, a tensor or an iterable of batches)."""
         count, mean, m2 = 0, None, None

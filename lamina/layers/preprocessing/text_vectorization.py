@@ -25,6 +25,7 @@ from lamina import backend, ops
 from lamina.layers.layer import Layer
 from lamina.layers.preprocessing import _utils as u
 from lamina.layers.preprocessing._string_inputs import symbolic_call
+from lamina.layers.preprocessing.index_lookup import tokens_by_frequency
 from lamina.layers.preprocessing.lookups import StringLookup
 from lamina.saving.serialization import get_registered_object
 
@@ -71,10 +72,10 @@ class TextVectorization(Layer):
     >>> import numpy as np, lamina
     >>> layer = lamina.layers.TextVectorization(output_sequence_length=4)
     >>> layer.adapt(["The cat sat.", "The dog sat!", "the cat"])
-    >>> layer.get_vocabulary()
-    ['', '[UNK]', 'the', 'cat', 'sat', 'dog']
+    >>> layer.get_vocabulary()  # by frequency; "sat" and "cat" (twice each) from high to low, as Keras
+    ['', '[UNK]', 'the', 'sat', 'cat', 'dog']
     >>> lamina.ops.convert_to_numpy(layer(["The bird sat", "cat"])).tolist()
-    [[2, 1, 4, 0], [3, 0, 0, 0]]
+    [[2, 1, 3, 0], [4, 0, 0, 0]]
     >>> text = lamina.Input(shape=(1,), dtype="string")
     >>> model = lamina.Model(text, lamina.layers.Embedding(6, 2)(layer(text)))
     >>> model.predict(np.array([["the dog"], ["a cat sat"]]), verbose=0).shape
@@ -160,7 +161,7 @@ class TextVectorization(Layer):
     def adapt(self, data, batch_size=None, steps=None):
         """Build the vocabulary from ``data``: a list/array of strings or an iterable of batches (for a
         dataset of ``(text, label)`` batches the texts are used). Tokens are ordered by decreasing
-        frequency, ties by string order; ``max_tokens`` keeps the most frequent."""
+        frequency, ties by decreasing string order (as Keras); ``max_tokens`` keeps the most frequent."""
         counts, doc_freq, num_docs = collections.Counter(), collections.Counter(), 0
         tf_idf = self.output_mode == "tf_idf"
         for batch in u.iterate_batches(self, data, steps):
@@ -176,7 +177,7 @@ class TextVectorization(Layer):
                 num_docs += len(docs[start:start + _ADAPT_CHUNK])
         counts.pop("", None)
         counts.pop("[UNK]", None)
-        tokens = [t for t, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+        tokens = tokens_by_frequency(counts)
         if self.max_tokens is not None:
             tokens = tokens[:self.max_tokens - (2 if self.output_mode == "int" else 1)]
         idf = None

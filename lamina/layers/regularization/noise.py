@@ -232,4 +232,6 @@ class ActivityRegularization(Layer):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "l1": self.l1, "l2": self.l2}
+        config = {**super().get_config(), "l1": self.l1, "l2": self.l2}
+        config.pop("activity_regularizer", None)  # l1 and l2 make it (Keras's __init__ refuses both)
+        return config

@@ -55,8 +55,11 @@ class _Spatial(Layer):
 
     def get_config(self):
         pairs = [list(p) for p in getattr(self, self._arg)]
-        return {**super().get_config(), self._arg: pairs[0] if self.rank == 1 else pairs,
-                "data_format": self.data_format}
+        config = {**super().get_config(), self._arg: pairs[0] if self.rank == 1 else pairs,
+                  "data_format": self.data_format}
+        if self.rank == 1 and self._arg == "cropping" and self.data_format == "channels_last":
+            del config["data_format"]  # Keras's Cropping1D takes no data_format (lamina's default is its layout)
+        return config
 
 
 class _Cropping(_Spatial):

@@ -1,6 +1,6 @@
 """Shared plumbing of SimpleRNN, LSTM and GRU (the RNN layers that own one Keras cell)."""
 
-from lamina import activations, ops
+from lamina import activations, ops, regularizers
 from lamina.layers.rnn.base_cell import split_kwargs
 from lamina.layers.rnn.rnn import RNN, engine_rnn
 
@@ -52,5 +52,6 @@ class CellOwningRNN(RNN):
         cell_config = self.cell.get_config()
         for k in ("name", "trainable", "dtype"):
             cell_config.pop(k, None)
-        config = {**super().get_config(), **cell_config}
-        return config
+        # activity_regularizer always present, as Keras 3 (None when unset)
+        return {**super().get_config(), **cell_config,
+                "activity_regularizer": regularizers.serialize(self._activity_regularizer)}

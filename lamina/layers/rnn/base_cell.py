@@ -115,6 +115,26 @@ class BaseRNNCell(Layer):
 
         return projected, step
 
+    def _timestep(self, input_like, training=None):
+        """A step on unprojected inputs ``(batch, features)`` shaped like ``input_like``, for a cell run one
+        timestep at a time after other cells (``StackedRNNCells``): its dropout masks are drawn here, once per
+        sequence and outside the time loop, as ``_sequence_step`` draws them."""
+        dp = self._mask(self.dropout, input_like, training)
+        rec_like = ops.zeros((ops.shape(input_like)[0], self.units), dtype=self.compute_dtype)
+        rec_mask = self._mask(self.recurrent_dropout, rec_like, training)
+        weights = self._step_weights()
+        kernel, b = self.kernel.value, self._input_bias()
+
+        def step(x_t, states):
+            if dp is not None:
+                x_t = ops.multiply(x_t, dp)
+            projected = ops.matmul(x_t, kernel)
+            if b is not None:
+                projected = ops.add(projected, b)
+            return self._step(projected, list(states), weights, rec_mask)
+
+        return step
+
     def _step_weights(self):
         return {"recurrent_kernel": self.recurrent_kernel.value,
                 "bias": None if self.bias is None else self.bias.value}
@@ -158,8 +178,18 @@ class BaseRNNCell(Layer):
 CELL_ARGS = ("units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
              "recurrent_initializer", "bias_initializer", "kernel_regularizer", "recurrent_regularizer",
              "bias_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout",
-             "recurrent_dropout", "seed", "unit_forget_bias", "reset_after")
+             "recurrent_dropout", "seed", "unit_forget_bias", "reset_after", "implementation")
 RNN_ARGS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll", "zero_output_for_mask")
+
+
+def check_implementation(cell, implementation):
+    """Keras's ``implementation`` (1: per-gate products, 2: one fused product) of LSTM/GRU cells: accepted
+    and kept as ``cell.implementation`` (1 with recurrent dropout, as Keras), not in the config; the math is
+    the same either way (lamina chooses its kernels itself)."""
+    if isinstance(implementation, bool) or implementation not in (0, 1, 2):
+        raise ValueError(f"Layer '{cell.name}' ({type(cell).__name__}) expected `implementation` 1 or 2, "
+                         f"but received implementation={implementation!r}.")
+    return 1 if cell.recurrent_dropout else int(implementation)
 
 
 def split_kwargs(kwargs):

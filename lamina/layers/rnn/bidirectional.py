@@ -7,6 +7,10 @@ from lamina.layers.layer import Layer, _shapes_to_keras_tensors
 _MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
 
+def _removeprefix(name, prefix):
+    return name[len(prefix):] if name.startswith(prefix) else name
+
+
 class Bidirectional(Wrapper):
     """Bidirectional wrapper for recurrent layers.
 
@@ -28,11 +32,11 @@ class Bidirectional(Wrapper):
     >>> layer = lamina.layers.Bidirectional(lamina.layers.LSTM(4, return_sequences=True))
     >>> lamina.ops.shape(layer(lamina.ops.ones((2, 3, 5))))
     (2, 3, 8)
+    >>> layer.name.startswith("bidirectional"), layer.forward_layer.name.startswith("forward_lstm")
+    (True, True)
     """
 
     def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs):
-        if "name" not in kwargs and isinstance(layer, Layer):
-            kwargs["name"] = f"bidirectional_{layer.name}"
         Layer.__init__(self, **kwargs)  # a Wrapper (as Keras's) with its own checks and sublayers
         who = f"Layer '{self.name}' (Bidirectional)"
         if not isinstance(layer, Layer) or not hasattr(layer, "go_backwards") or not hasattr(layer, "cell"):
@@ -40,13 +44,14 @@ class Bidirectional(Wrapper):
         if merge_mode not in _MERGE_MODES:
             raise ValueError(f"{who}: merge_mode must be one of {list(_MERGE_MODES)}, "
                              f"but received merge_mode={merge_mode!r}.")
-        self._layer_name = layer.name
+        # Keras's names: "forward_lstm" / "backward_lstm" (a prefix already there is not repeated, so a
+        # config written by get_config - whose "layer" is the forward layer - names them the same again)
         config = layer.get_config()
-        config["name"] = f"forward_{layer.name}"
+        config["name"] = "forward_" + _removeprefix(layer.name, "forward_")
         self.forward_layer = type(layer).from_config(config)
         if backward_layer is None:
             config = layer.get_config()
-            config["name"] = f"backward_{layer.name}"
+            config["name"] = "backward_" + _removeprefix(layer.name, "backward_")
             config["go_backwards"] = not layer.go_backwards
             self.backward_layer = type(layer).from_config(config)
         else:
@@ -142,9 +147,7 @@ class Bidirectional(Wrapper):
         from lamina.saving.serialization import serialize_object
 
         config = {**Layer.get_config(self), "merge_mode": self.merge_mode}
-        layer_config = serialize_object(self.forward_layer)
-        layer_config["config"]["name"] = self._layer_name
-        config["layer"] = layer_config
+        config["layer"] = serialize_object(self.forward_layer)  # as Keras: the forward layer, named forward_...
         config["backward_layer"] = serialize_object(self.backward_layer)
         return config
 

@@ -259,7 +259,9 @@ class ConvLSTM(RNN):
         cell_config = self.cell.get_config()
         for k in ("name", "trainable", "dtype"):
             cell_config.pop(k, None)
-        return {**super().get_config(), **cell_config}
+        # activity_regularizer always present, as Keras 3 (None when unset)
+        return {**super().get_config(), **cell_config,
+                "activity_regularizer": regularizers.serialize(self._activity_regularizer)}
 
 
 def _doc(rank, spatial):

@@ -2,7 +2,7 @@
 
 from lamina import ops
 from lamina.layers.rnn._layer_helpers import CellOwningRNN
-from lamina.layers.rnn.base_cell import BaseRNNCell
+from lamina.layers.rnn.base_cell import BaseRNNCell, check_implementation
 from lamina.layers.rnn.rnn import engine_rnn
 
 
@@ -20,7 +20,7 @@ class GRUCell(BaseRNNCell):
             True); the bias is then ``(2, 3 * units)`` (input and recurrent
             biases), else ``(3 * units,)``.
         activation, recurrent_activation, use_bias, the initializers,
-        regularizers and constraints, dropout, recurrent_dropout, seed: as ``LSTMCell``.
+        regularizers and constraints, dropout, recurrent_dropout, seed, implementation: as ``LSTMCell``.
 
     Example:
     >>> import lamina
@@ -34,9 +34,10 @@ class GRUCell(BaseRNNCell):
 
     _gates = 3
 
-    def __init__(self, units, reset_after=True, **kwargs):
+    def __init__(self, units, reset_after=True, implementation=2, **kwargs):
         super().__init__(units, **kwargs)
         self.reset_after = bool(reset_after)
+        self.implementation = check_implementation(self, implementation)
 
     def _bias_shape(self):
         return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
@@ -82,7 +83,7 @@ class GRU(CellOwningRNN):
         units: positive int, the size of the output.
         reset_after, activation, recurrent_activation, use_bias, the
         initializers, regularizers and constraints, dropout, recurrent_dropout,
-        seed: as ``GRUCell``; activity_regularizer as ``Layer``.
+        seed, implementation: as ``GRUCell``; activity_regularizer as ``Layer``.
         return_sequences, return_state, go_backwards, stateful, unroll: as ``RNN``.
 
     Call arguments:

@@ -2,7 +2,7 @@
 
 from lamina import initializers, ops
 from lamina.layers.rnn._layer_helpers import CellOwningRNN
-from lamina.layers.rnn.base_cell import BaseRNNCell
+from lamina.layers.rnn.base_cell import BaseRNNCell, check_implementation
 from lamina.layers.rnn.rnn import engine_rnn
 
 
@@ -23,6 +23,8 @@ class LSTMCell(BaseRNNCell):
         kernel_regularizer, recurrent_regularizer, bias_regularizer,
         kernel_constraint, recurrent_constraint, bias_constraint,
         dropout, recurrent_dropout, seed: as ``SimpleRNNCell``.
+        implementation: 1 or 2, Keras's choice of kernel layout; accepted for compatibility and
+            not saved (as Keras 3). lamina's math is the same for both.
 
     Example:
     >>> import lamina
@@ -34,9 +36,10 @@ class LSTMCell(BaseRNNCell):
 
     _gates = 4
 
-    def __init__(self, units, unit_forget_bias=True, **kwargs):
+    def __init__(self, units, unit_forget_bias=True, implementation=2, **kwargs):
         super().__init__(units, **kwargs)
         self.unit_forget_bias = bool(unit_forget_bias)
+        self.implementation = check_implementation(self, implementation)
 
     @property
     def state_size(self):
@@ -82,7 +85,7 @@ class LSTM(CellOwningRNN):
         units: positive int, the size of the output.
         activation, recurrent_activation, use_bias, unit_forget_bias, the
         initializers, regularizers and constraints, dropout, recurrent_dropout,
-        seed: as ``LSTMCell``; activity_regularizer as ``Layer``.
+        seed, implementation: as ``LSTMCell``; activity_regularizer as ``Layer``.
         return_sequences, return_state, go_backwards, stateful, unroll: as ``RNN``.
 
     Call arguments:

@@ -1,6 +1,7 @@
 """``RNN``: runs a recurrent cell over the time axis (the base of SimpleRNN, LSTM and GRU)."""
 
 import importlib
+import inspect
 
 from lamina import backend, ops
 from lamina.layers.layer import Layer
@@ -29,6 +30,25 @@ def _as_list(x):
 
 def _state_sizes(cell):
     return _as_list(cell.state_size)
+
+
+def _takes_training(cell):
+    """Whether ``cell.call`` has a ``training`` argument (as Keras, a cell whose ``call(inputs, states)`` has
+    none is called without it)."""
+    flag = getattr(cell, "_has_training_arg", None)
+    if flag is None:
+        try:
+            flag = "training" in inspect.signature(cell.call).parameters
+        except (TypeError, ValueError):
+            flag = False
+    return bool(flag)
+
+
+def call_cell(cell, inputs, states, training=None):
+    """One timestep of ``cell``: ``cell.call(inputs, states)``, with ``training`` when its call takes it."""
+    if _takes_training(cell):
+        return cell.call(inputs, states, training=training)
+    return cell.call(inputs, states)
 
 
 class RNN(Layer):
@@ -246,7 +266,7 @@ class RNN(Layer):
                 cell = self.cell
 
                 def step(x_t, states):
-                    out, new = cell.call(x_t, list(states))
+                    out, new = call_cell(cell, x_t, list(states), training)
                     return out, _as_list(new)
             last, outputs, states = engine_rnn().rnn(
                 step, projected, initial_state, mask=mask, go_backwards=self.go_backwards,
@@ -321,13 +341,38 @@ class StackedRNNCells(Layer):
             shape = shape[:-1] + (size,)
         self.built = True
 
+    def _sequence_step(self, sequences, training=None):
+        """``(sequences, step)`` for ``RNN``'s time loop. The cells' dropout masks are drawn here, once per
+        sequence, before the loop (drawn inside it, on JAX, the seed's update would escape the scan)."""
+        batch, like = ops.shape(sequences)[0], sequences[:, 0]
+        steps, sizes = [], []
+        for cell in self.cells:
+            make = getattr(cell, "_timestep", None)
+            if make is not None:
+                steps.append(make(like, training))
+            else:
+                steps.append(lambda x_t, states, cell=cell: call_cell(cell, x_t, states, training))
+            sizes.append(len(_state_sizes(cell)))
+            out = getattr(cell, "output_size", None) or _state_sizes(cell)[0]
+            like = ops.zeros((batch, out), dtype=sequences.dtype)
+
+        def step(x_t, states):
+            new_states, i = [], 0
+            for cell_step, n in zip(steps, sizes):
+                x_t, cell_new = cell_step(x_t, list(states[i:i + n]))
+                i += n
+                new_states += _as_list(cell_new)
+            return x_t, new_states
+
+        return sequences, step
+
     def call(self, inputs, states, training=None):
         new_states, i = [], 0
         for cell in self.cells:
             n = len(_state_sizes(cell))
             cell_states = list(states[i:i + n])
             i += n
-            inputs, cell_new = cell.call(inputs, cell_states, training=training)
+            inputs, cell_new = call_cell(cell, inputs, cell_states, training)
             new_states += _as_list(cell_new)
         return inputs, new_states
 

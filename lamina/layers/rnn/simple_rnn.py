@@ -1,5 +1,7 @@
 """``SimpleRNN`` and ``SimpleRNNCell``: ``h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)``."""
 
+import warnings
+
 from lamina import ops
 from lamina.layers.rnn._layer_helpers import CellOwningRNN
 from lamina.layers.rnn.base_cell import BaseRNNCell
@@ -66,3 +68,10 @@ class SimpleRNN(CellOwningRNN):
     """
 
     cell_class = SimpleRNNCell
+
+    def __init__(self, units, **kwargs):
+        if "implementation" in kwargs:  # Keras 2 accepted it on SimpleRNN (and ignored it); Keras 3 refuses it
+            kwargs.pop("implementation")
+            warnings.warn("SimpleRNN: the `implementation` argument (Keras 2) has no effect and is ignored; "
+                          "remove it.", DeprecationWarning, stacklevel=2)
+        super().__init__(units, **kwargs)

@@ -29,6 +29,7 @@ class IterableData:
     is_array = False
     batch_size = None
     source_name = "iterable"
+    _skips_by_index = False  # whether a new pass can start after N batches without reading them
 
     def __init__(self, source, who="fit", class_weight=None):
         self.source = source
@@ -40,6 +41,7 @@ class IterableData:
         self._seen = 0             # batches read from the current iterator (known-length sources)
         self._signature = None
         self._sample = None
+        self._shuffle_rng = None   # shuffles the batch order of each pass (sources read by index only)
         self.ran_out = False
 
     # -- what subclasses provide ---------------------------------------------------------------
@@ -79,14 +81,43 @@ class IterableData:
             )
         return self.num_batches
 
-    def _take_iterator(self):
-        self._index = 0
-        self._seen = 0
+    def set_shuffle(self, rng):
+        """Shuffle the order of the batches of each pass with the NumPy generator ``rng`` (None: keep the
+        source's order). Only a source read by index (a PyDataset) can; the others keep their order, as in
+        Keras (a generator, or a DataLoader, which shuffles itself)."""
+        self._shuffle_rng = rng
+
+    def pass_position(self, steps):
+        """Batches of the current pass read so far when the next epoch (``steps``: the user's steps_per_epoch)
+        goes on with it; None when it starts a new pass, or when a resumed run could reach that point only by
+        reading every batch before it from a source of unknown length (it then restarts the source, as a new
+        pass)."""
+        if steps is None or self._current is None:
+            return None
+        if self.num_batches is None and not self._skips_by_index:
+            return None
+        return self._seen
+
+    def _positioned_iterator(self, skip):
+        """A new pass over the source, without its first ``skip`` batches (read and dropped here; a source
+        read by index does not read them)."""
         if self._pending is not None:
             first, rest = self._pending
             self._pending = None
-            return itertools.chain([first], rest)
-        return self._new_iterator()
+            it = itertools.chain([first], rest)
+        else:
+            it = self._new_iterator()
+        dropped = sum(1 for _ in itertools.islice(it, skip))
+        return it, dropped
+
+    def _take_iterator(self, skip=0):
+        it, dropped = self._positioned_iterator(skip)
+        self._index = self._seen = dropped
+        return it
+
+    def _source_index(self):
+        """The index that names the batch being converted in messages (a PyDataset's own, when shuffled)."""
+        return self._index
 
     def _convert(self, raw):
         plain = B.split_plain(raw)
@@ -94,13 +125,14 @@ class IterableData:
             x, y, sw = plain
             sig = tuple(None if s is None else _ARRAY_SIGNATURE for s in plain)
         else:
-            x, y, sw = B.split_batch(raw, self._index, self.source_name)
+            x, y, sw = B.split_batch(raw, self._source_index(), self.source_name)
             sig = B.signature((x, y, sw))
         if self._signature is None:
             self._signature = sig
         elif sig != self._signature:
             raise ValueError(
-                f"{self.who}: batch {self._index} from the {self.source_name} has the form {B.describe(sig)} "
+                f"{self.who}: batch {self._source_index()} from the {self.source_name} has the form "
+                f"{B.describe(sig)} "
                 f"with {sig}, but the first batch had {B.describe(self._signature)} with {self._signature}; "
                 "every batch must have the same structure."
             )
@@ -108,7 +140,8 @@ class IterableData:
             from lamina.training.loop_utils import class_weights_to_sample_weights
 
             if y is None:
-                raise ValueError(f"{self.who}: class_weight needs targets, but batch {self._index} has no y.")
+                raise ValueError(f"{self.who}: class_weight needs targets, but batch {self._source_index()} has "
+                                 "no y.")
             sw = class_weights_to_sample_weights(y, self.class_weight, sw)
         return x, y, sw
 
@@ -143,16 +176,24 @@ class IterableData:
         self._sample = ArrayData(x, y, sw, batch_size=max(n, 1), who=self.who)
         return self._sample
 
-    def epoch_batches(self, steps=None):
-        """Yield the host batches of one epoch (``steps``: the user's steps_per_epoch, or None)."""
+    def epoch_batches(self, steps=None, skip=0, pass_offset=0):
+        """Yield the host batches of one epoch (``steps``: the user's steps_per_epoch, or None).
+
+        ``skip``: leave out the epoch's first ``skip`` batches; ``pass_offset``: the epoch begins that many
+        batches into a new pass (both when resuming an interrupted run: exact when the source gives the same
+        batches in the same order again, e.g. a PyDataset, shuffled or not)."""
         n = self.num_batches
         if steps is None:
-            it, limit = self._take_iterator(), n
+            it, limit = self._take_iterator(pass_offset + skip), n
         else:
             if self._current is None:
-                self._current = self._take_iterator()
+                self._current = self._take_iterator(pass_offset + skip)
+            elif skip:
+                dropped = sum(1 for _ in itertools.islice(self._current, skip))
+                self._index += dropped
+                self._seen += dropped
             it, limit = self._current, steps
-        done = 0
+        done = skip
         while limit is None or done < limit:
             if steps is not None and n is not None and self._seen >= n:
                 self._warn_ran_out(done, steps)
@@ -250,9 +291,11 @@ class PyDatasetData(IterableData):
     """A ``lamina.utils.PyDataset``: batches by index, fetched ahead by worker threads or processes."""
 
     source_name = "PyDataset"
+    _skips_by_index = True
 
     def __init__(self, source, who="fit", class_weight=None):
         super().__init__(source, who, class_weight)
+        self._order = None  # the current pass's batch order when shuffled
         self.fetcher = OrderedFetcher(source, source.workers, source.use_multiprocessing, source.max_queue_size)
 
     @property
@@ -265,13 +308,35 @@ class PyDatasetData(IterableData):
         return self.source.num_batches is None
 
     def _new_iterator(self):
+        return self._positioned_iterator(0)[0]
+
+    def _positioned_iterator(self, skip):
+        # A new pass: its batch order is drawn here (shuffled as Keras shuffles a finite PyDataset at every
+        # pass); the first ``skip`` batches are left out without being fetched.
         n = self.num_batches
-        return self.fetcher.fetch(itertools.count() if n is None else range(n))
+        self._order = None
+        if n is None:
+            return self.fetcher.fetch(itertools.count(skip)), skip
+        order = list(range(n))
+        if self._shuffle_rng is not None:
+            order = self._order = self._shuffle_rng.permutation(n).tolist()
+        skip = min(skip, n)
+        return self.fetcher.fetch(order[skip:]), skip
+
+    def _source_index(self):
+        order = self._order
+        return order[self._index] if order is not None and self._index < len(order) else self._index
 
     def _peek_raw(self):
         if self.num_batches == 0:
             raise self._empty_error()
         return self.source[0]
+
+    def set_shuffle(self, rng):
+        # As Keras: fit(shuffle=True) shuffles the batch order of a PyDataset at every pass, but not of a
+        # tf.data dataset; lamina's stand-ins for those (directory and timeseries datasets, split_dataset's)
+        # keep their order, also when a model's string layers map them.
+        super().set_shuffle(None if _keeps_batch_order(self.source) else rng)
 
     def on_epoch_begin(self):
         self.source.on_epoch_begin()
@@ -281,3 +346,14 @@ class PyDatasetData(IterableData):
 
     def close(self):
         self.fetcher.close()
+
+
+def _keeps_batch_order(dataset):
+    """Whether ``dataset``, or the dataset it maps (its ``source``), stands for a tf.data dataset."""
+    for _ in range(32):  # a chain of mapped datasets
+        if getattr(dataset, "_lamina_keeps_batch_order", False):
+            return True
+        dataset = getattr(dataset, "source", None)
+        if dataset is None:
+            return False
+    return False
