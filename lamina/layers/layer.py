@@ -10,7 +10,7 @@ from lamina.backend.common.keras_tensor import KerasTensor, any_symbolic
 from lamina.backend.common.masking import get_keras_mask, set_keras_mask
 from lamina.backend.common.name_scope import scoped
 from lamina.layers.call_context import TrainingContext, current_training
-from lamina.layers import remat
+from lamina.layers import _init_args, remat
 from lamina.layers.input_spec import check_input
 from lamina.layers.layer_weights import LayerWeights
 from lamina.ops.node import Node
@@ -72,6 +72,7 @@ class Layer(LayerWeights, Operation):
         object.__setattr__(obj, "_own_variables", [])
         object.__setattr__(obj, "_tracked", [])
         object.__setattr__(obj, "_init_called", False)
+        _init_args.capture(obj, cls, args, kwargs)  # for the default get_config (see _init_args)
         return obj
 
     def __init__(self, *, activity_regularizer=None, trainable=True, dtype=None, autocast=True,
@@ -352,6 +353,7 @@ class Layer(LayerWeights, Operation):
 
     # ---- config --------------------------------------------------------------
 
+    @_init_args.default_config
     def get_config(self):
         """Return the constructor arguments as a JSON-serializable dict."""
         config = {"name": self.name, "trainable": self.trainable,

@@ -110,28 +110,29 @@ def _as_lists(struct):
     return struct
 
 
-def _histories(struct):
-    """Every ``[layer name, node index, tensor index]`` in ``struct`` (part of a Functional config)."""
-    found = []
+def keras_io_indices(config):
+    """A model config from a file lamina wrote before it counted, as Keras 3 does, a nested Functional
+    model's nodes from 1 in ``input_layers``/``output_layers``, converted to that count (a copy)."""
+    if isinstance(config, list):
+        return [keras_io_indices(c) for c in config]
+    if not isinstance(config, dict):
+        return config
+    out = {k: keras_io_indices(v) for k, v in config.items()}
+    inner = out.get("config")
+    if isinstance(inner, dict) and isinstance(inner.get("layers"), list) and "output_layers" in inner:
+        nested = {e.get("name") for e in inner["layers"]
+                  if isinstance(e, dict) and isinstance(e.get("config"), dict) and "output_layers" in e["config"]}
 
-    def visit(x):
-        if isinstance(x, dict):
-            if x.get("class_name") == _KT and isinstance(x.get("config"), dict):
-                history = x["config"].get("keras_history")
-                if _is_history(history):
-                    found.append(history)
-                return
-            for v in x.values():
-                visit(v)
-        elif isinstance(x, list):
-            if _is_history(x):
-                found.append(x)
-            else:
-                for v in x:
-                    visit(v)
+        def shift(struct):
+            if _is_history(struct):
+                return [struct[0], struct[1] + 1, struct[2]] if struct[0] in nested else struct
+            if isinstance(struct, dict):
+                return {k: shift(v) for k, v in struct.items()}
+            return [shift(v) for v in struct] if isinstance(struct, list) else struct
 
-    visit(struct)
-    return found
+        out["config"] = dict(inner, input_layers=shift(inner.get("input_layers")),
+                             output_layers=shift(inner.get("output_layers")))
+    return out
 
 
 def _is_history(x):
@@ -209,12 +210,8 @@ def functional_from_config(config, custom_objects=None):
             missing = sorted({n for n, _ in pending})
             raise ValueError(f"The model config cannot be rebuilt: the inputs of layer(s) {missing} are never produced.")
 
-    # In input_layers/output_layers Keras counts a nested Functional model's nodes from 1 (see _io_history);
-    # files lamina wrote before it followed Keras there count from 0.
-    io_zero = {h[0] for key in ("input_layers", "output_layers") for h in _histories(config[key]) if h[1] == 0}
-
-    def pick(h):
-        shift = 1 if isinstance(created.get(h[0]), Functional) and h[0] not in io_zero else 0
+    def pick(h):  # in input_layers/output_layers Keras counts a nested Functional model's nodes from 1
+        shift = 1 if isinstance(created.get(h[0]), Functional) else 0
         return outputs[(h[0], h[1] - shift)][h[2]]
 
     def build_struct(s):

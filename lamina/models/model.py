@@ -2,6 +2,7 @@
 
 from lamina import backend
 from lamina.backend.common.keras_tensor import KerasTensor
+from lamina.layers import _init_args
 from lamina.layers.layer import Layer
 from lamina.saving.model_methods import SavingMixin
 from lamina.training.trainer import Trainer
@@ -43,7 +44,7 @@ class Model(SavingMixin, Trainer, Layer):
                 # ``class MyModel(Model)`` (e.g. with its own train_step) built as ``MyModel(inputs, outputs)``: a
                 # graph model that keeps the subclass's methods (Keras's customizing-fit guides do this)
                 return super().__new__(_with_graph(cls))
-        return super().__new__(cls)
+        return super().__new__(cls, *args, **kwargs)  # Layer.__new__ records the arguments (see _init_args)
 
     def __init__(self, *args, **kwargs):
         if type(self) is Model and (args or "inputs" in kwargs):
@@ -110,8 +111,10 @@ class Model(SavingMixin, Trainer, Layer):
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
                       expand_nested=expand_nested, show_trainable=show_trainable)
 
+    @_init_args.default_config
     def get_config(self):
-        """The constructor arguments of a subclassed model (override to make it saveable)."""
+        """The constructor arguments of a subclassed model: by default those it was created with, when they are
+        basic values (see ``lamina.layers._init_args``); override it when they are not (layers, arrays...)."""
         return {"name": self.name, "trainable": self.trainable}
 
     @classmethod

@@ -90,7 +90,7 @@ def compile_from_config(model, config, custom_objects=None, source="the file"):
         except (ValueError, TypeError) as e:
             raise ValueError(f"Cannot restore the compile settings saved in {source}: {e} Pass the missing "
                              "objects in custom_objects=, or load with compile=False and compile yourself.") from None
-        spe = config.get("steps_per_execution", 1)
+        spe = config.get("steps_per_execution", "auto")  # lamina leaves its "auto" out (Keras takes numbers)
         model.compile(optimizer=opt, loss=loss, loss_weights=config.get("loss_weights"),
                       metrics=_single_output_metrics(model, mets), weighted_metrics=wmets,
                       run_eagerly=bool(config.get("run_eagerly", False)),

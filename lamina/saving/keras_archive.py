@@ -27,43 +27,26 @@ from lamina.saving.compile_config import compile_from_config, get_compile_config
 from lamina.saving.config_loading import check_and_adapt, model_from_file_config
 from lamina.saving.file_safety import (atomic_write, copy_member_to_tempfile, file_error, h5_errors, open_h5,
                                        open_zip, parse_json, read_member)
+from lamina.saving.keras_layout import keras_compile_config, keras_layout
 from lamina.saving.serialization import serialize_object
 
 CONFIG = "config.json"
+# metadata.json marks files whose Functional configs count a nested Functional model's nodes as Keras 3 does
+# (from 1 in input_layers/output_layers); earlier lamina files counted from 0 (see graph_config.keras_io_indices).
+NODE_INDICES = "keras"
 METADATA = "metadata.json"
 WEIGHTS = "model.weights.h5"
 MAX_WEIGHTS_BYTES = 1 << 40
 
 
-_KERAS_MODULES = {"models": "keras", "layers": "keras.layers", "optimizers": "keras.optimizers",
-                  "losses": "keras.losses", "metrics": "keras.metrics", "initializers": "keras.initializers",
-                  "regularizers": "keras.regularizers", "constraints": "keras.constraints"}
-
-
-def keras_modules(config):
-    """Name lamina's built-in classes by Keras's public modules (so Keras can read the file too)."""
-    if isinstance(config, list):
-        return [keras_modules(c) for c in config]
-    if not isinstance(config, dict):
-        return config
-    out = {k: keras_modules(v) for k, v in config.items()}
-    module = out.get("module")
-    if isinstance(module, str) and module.startswith("lamina.") and ">" not in str(out.get("registered_name")):
-        family = module.split(".")[1]
-        if family in _KERAS_MODULES:
-            out["module"] = _KERAS_MODULES[family]
-            out["registered_name"] = None
-    return out
-
-
 def model_config(model):
     """Return the config written to ``config.json``: the object config plus ``compile_config``."""
-    config = keras_modules(serialize_object(model))
+    config = keras_layout(serialize_object(model))
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"Cannot save model '{model.name}': it has no object config.")
     compile_config = get_compile_config(model)
     if compile_config is not None:
-        config["compile_config"] = keras_modules(compile_config)
+        config["compile_config"] = keras_compile_config(compile_config)
     return config
 
 
@@ -81,7 +64,8 @@ def _metadata_json():
 
     return json.dumps({"lamina_version": lamina.__version__,
                        "backend": lamina.config.backend(),
-                       "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")})
+                       "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
+                       "node_indices": NODE_INDICES})
 
 
 def save_keras(model, filepath, include_optimizer=True):
@@ -102,10 +86,16 @@ def save_keras(model, filepath, include_optimizer=True):
 
 
 def read_config(zf, filepath):
-    """Return the parsed ``config.json`` of an open archive."""
+    """Return the parsed ``config.json`` of an open archive (in Keras 3's node count, see ``NODE_INDICES``)."""
+    metadata = {}
     if METADATA in zf.namelist():
-        parse_json(filepath, METADATA, read_member(zf, filepath, METADATA, limit=1 << 20))
-    return parse_json(filepath, CONFIG, read_member(zf, filepath, CONFIG))
+        metadata = parse_json(filepath, METADATA, read_member(zf, filepath, METADATA, limit=1 << 20))
+    config = parse_json(filepath, CONFIG, read_member(zf, filepath, CONFIG))
+    if isinstance(metadata, dict) and "lamina_version" in metadata and "node_indices" not in metadata:
+        from lamina.models.graph_config import keras_io_indices
+
+        config = keras_io_indices(config)  # written by an earlier lamina
+    return config
 
 
 def load_keras(filepath, custom_objects=None, compile=True, safe_mode=True):

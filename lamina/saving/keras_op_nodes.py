@@ -97,6 +97,10 @@ def adapt_op_entry(entry):
     # The op's constructor arguments (``axis``...) become call keywords; its name and an unset dtype do not.
     bound = {k: v for k, v in config.items() if k != "name" and not (k == "dtype" and v is None)}
     signature = inspect.signature(getattr(ops, fn_name))
+    params = list(signature.parameters.values())
+    var_at = next((i for i, p in enumerate(params) if p.kind == p.VAR_POSITIONAL), None)
+    # Arguments before a *args (einsum's ``subscripts``) can only be passed positionally, ahead of the tensors.
+    leading = [p.name for p in params[:var_at]] if var_at is not None else []
     nodes = []
     for node in entry.get("inbound_nodes") or []:
         if not isinstance(node, dict) or not isinstance(node.get("args", []), list) or \
@@ -108,6 +112,8 @@ def adapt_op_entry(entry):
             raise ValueError(f"Op node '{node_name}' ({class_name}) sets {clash} both as op arguments and as call "
                              "arguments.")
         kwargs.update(bound)
+        if leading and all(name in kwargs for name in leading):
+            args = [kwargs.pop(name) for name in leading] + list(args)
         try:
             signature.bind(*args, **kwargs)
         except TypeError as e:

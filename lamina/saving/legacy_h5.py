@@ -84,6 +84,7 @@ def save_legacy(model, filepath, include_optimizer=True):
         with open_h5(tmp, filepath, "w") as f:
             f.attrs["keras_version"] = _fixed(_version())
             f.attrs["backend"] = _fixed(_backend())
+            f.attrs["lamina_node_indices"] = _fixed("keras")  # see keras_archive.NODE_INDICES
             f.attrs["model_config"] = _fixed(json.dumps({"class_name": config["class_name"], "config": config["config"],
                                                   **({"build_config": config["build_config"]}
                                                      if "build_config" in config else {})}))
@@ -195,6 +196,11 @@ def load_legacy(filepath, custom_objects=None, compile=True, safe_mode=True):
             raise file_error(filepath, "it has no 'model_config' attribute: it holds only weights (or is not a "
                              "Keras model file). Build the model in code and call model.load_weights() on it.")
         config = parse_json(filepath, "model_config", _attr_text(raw).encode("utf8"))
+        if _attr_text(f.attrs.get("keras_version", "")).startswith("lamina-") and \
+                "lamina_node_indices" not in f.attrs:
+            from lamina.models.graph_config import keras_io_indices
+
+            config = keras_io_indices(config)  # written by an earlier lamina (see keras_archive.NODE_INDICES)
         config = check_and_adapt(config, filepath, custom_objects, safe_mode)
         model = model_from_file_config(config, filepath, custom_objects, safe_mode)
         weights = f.get("model_weights")

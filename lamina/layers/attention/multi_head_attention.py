@@ -54,12 +54,15 @@ class _CallWithAllInputs:
         return super().__call__(*args, **kwargs)
 
     def get_build_config(self):
-        return self._build_shapes
+        # Keras 3's layout for a layer built from several shapes: {"shapes_dict": {"query_shape": ...}}
+        return None if self._build_shapes is None else {"shapes_dict": dict(self._build_shapes)}
 
     def build_from_config(self, config):
         if config and not self.built:
             if "input_shape" in config:
                 config = {"query_shape": config["input_shape"], "value_shape": config["input_shape"]}
+            elif isinstance(config.get("shapes_dict"), dict):
+                config = config["shapes_dict"]  # (earlier lamina files hold the shapes without "shapes_dict")
             self.build(**config)
             self.built = True
 
