@@ -114,7 +114,7 @@ def test_two_processes_hold_half_of_each_sharded_variable_and_train_like_one(tmp
         assert local["hidden/kernel"] == [6, 8] and local["head/kernel"] == [8, 4]
         assert local["hidden/bias"] == [16] and local["head/bias"] == [4]  # not in the layout map: whole
         adam = opt.startswith("adam")
-        assert local["adam/hidden_kernel_momentum" if adam else "rmsprop/hidden_kernel_velocity"] == [6, 8]
+        assert local["adam/hidden_kernel_momentum" if adam else "rm_sprop/hidden_kernel_velocity"] == [6, 8]
         assert one["local"]["hidden/kernel"] == [6, 16]
         # (b) the gathered weights equal the one-process run's (same seed, same global batches)
         assert two["shapes"] == [[6, 16], [16], [16, 4], [4]]
