@@ -357,29 +357,17 @@ class Compiled:
     def parameters(self, recurse=True):
         """PyTorch backend: the ``torch.nn.Parameter`` of every weight (trainable or not), as
         ``torch.nn.Module.parameters()`` - for a torch optimizer (``torch.optim.Adam(model.parameters())``)
-        in a hand-written PyTorch training loop."""
-        return iter([v.value for v in self._torch_variables("parameters")])
+        in a hand-written PyTorch training loop. Other backends raise AttributeError saying what to use."""
+        from lamina import backend
+
+        return iter(backend.engine.trainer.module_parameters(self.weights))
 
     def zero_grad(self, set_to_none=True):
         """PyTorch backend: clear the gradients of every weight, as ``torch.nn.Module.zero_grad()`` (the
         "customizing fit() with PyTorch" guide calls ``self.zero_grad()`` before ``loss.backward()``)."""
-        for v in self._torch_variables("zero_grad"):
-            param = v.value
-            if param.grad is not None:
-                if set_to_none:
-                    param.grad = None
-                else:
-                    param.grad.detach_()
-                    param.grad.zero_()
-
-    def _torch_variables(self, method):
         from lamina import backend
 
-        if backend.backend() != "torch":
-            raise AttributeError(f"{method}() is torch.nn.Module's method, available with the PyTorch backend; on "
-                                 f"{backend.backend()!r} compute gradients with lamina.ops.value_and_grad (or "
-                                 "jax.grad with stateless_call).")
-        return self.weights
+        backend.engine.trainer.module_zero_grad(self.weights, set_to_none)
 
     def get_metrics_result(self):
         """The current result of every metric in ``self.metrics``, as a dict of scalar tensors (what a

@@ -453,6 +453,21 @@ def jit_stateless_step(method):
     return jax.jit(method)
 
 
+def _no_module_methods(method):
+    return AttributeError(f"{method}() is torch.nn.Module's method, available with the PyTorch backend; on JAX "
+                          "compute gradients with lamina.ops.value_and_grad (or jax.grad with stateless_call).")
+
+
+def module_parameters(weights):
+    """``model.parameters()`` exists on the PyTorch backend only; here it says what to use instead."""
+    raise _no_module_methods("parameters")
+
+
+def module_zero_grad(weights, set_to_none=True):
+    """``model.zero_grad()`` exists on the PyTorch backend only; here it says what to use instead."""
+    raise _no_module_methods("zero_grad")
+
+
 def custom_step_runner(model, method, collect_state):
     """``method`` (a model's own train/test step) compiled after a first eager call (see custom_step.py)."""
     from lamina.backend.jax.custom_step import CustomStepRunner

@@ -311,6 +311,23 @@ def jit_stateless_step(method):
     return method
 
 
+def module_parameters(weights):
+    """``model.parameters()`` as torch.nn.Module's: the ``torch.nn.Parameter`` behind each weight."""
+    return [v.value for v in weights]
+
+
+def module_zero_grad(weights, set_to_none=True):
+    """``model.zero_grad()`` as torch.nn.Module's: drop (or zero in place) each weight's ``.grad``."""
+    for v in weights:
+        param = v.value
+        if param.grad is not None:
+            if set_to_none:
+                param.grad = None
+            else:
+                param.grad.detach_()
+                param.grad.zero_()
+
+
 def custom_step_runner(model, method, collect_state):
     """``method`` (a model's own train/test step), run eagerly (see custom_step.py)."""
     from lamina.backend.torch.custom_step import CustomStepRunner
