@@ -7,7 +7,7 @@ import numpy as np
 from lamina import backend
 from lamina.backend.common import scopes
 
-_GLOBAL = {"generator": None}
+_GLOBAL = {"generator": None, "draws": 0}
 
 
 class SeedGenerator:
@@ -59,6 +59,7 @@ class _GlobalSeedGenerator(SeedGenerator):
 
     def next(self):
         if not scopes.in_symbolic_scope():
+            _GLOBAL["draws"] += 1
             return super().next()
         with scopes.suspended():
             return super().next()
@@ -72,8 +73,30 @@ def global_seed_generator():
 
 
 def set_global_seed(seed):
-    """Replace the global SeedGenerator by one seeded with ``seed`` (see ``set_random_seed``)."""
-    _GLOBAL["generator"] = _GlobalSeedGenerator(seed)
+    """Reseed the global SeedGenerator with ``seed`` (see ``set_random_seed``). The generator stays the same
+    object, so compiled steps that carry its state (JAX) keep drawing from it."""
+    gen = _GLOBAL["generator"]
+    if gen is None:
+        _GLOBAL["generator"] = _GlobalSeedGenerator(seed)
+        return
+    if seed is None:
+        seed = _pyrandom.randint(1, 2**31 - 1)
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise ValueError(f"SeedGenerator expected an int seed or None, but received seed={seed!r}.")
+    gen.initial_seed = seed
+    with scopes.suspended():
+        gen.state.assign(backend.convert_to_tensor([seed, 0], "int64"))
+
+
+def global_seed_draws():
+    """How many seeds the global SeedGenerator has given (a compiled step compares it around its trace)."""
+    return _GLOBAL["draws"]
+
+
+def global_seed_state():
+    """The global SeedGenerator's state Variable: a compiled step carries it, so ``seed=None`` draws inside
+    it differ from call to call (JAX)."""
+    return global_seed_generator().state
 
 
 def draw_seed(seed):

@@ -154,6 +154,12 @@ class Trainer(Compiled, Keras2Methods):
             builder = {"train": engine.trainer.make_train_function,
                        "test": engine.trainer.make_test_function,
                        "predict": engine.trainer.make_predict_function}[kind]
+            if kind == "train" and not self.trainable_variables:
+                import warnings
+
+                warnings.warn(f"Model {self.name!r} has no "
+                              "trainable weights, so fit() updates none (only metrics and non-trainable state "
+                              "such as BatchNormalization statistics change).", UserWarning, stacklevel=3)
             fn = builder(self)
             self._step_functions[kind] = fn
         return fn

@@ -14,6 +14,7 @@ import numpy as np
 from lamina import tree
 from lamina.backend.common.scopes import StatelessScope
 from lamina.backend.jax.core import convert_to_tensor
+from lamina.random.random import global_seed_draws, global_seed_state
 
 _AUTO_STEPS = 16
 
@@ -157,7 +158,8 @@ class _StepFunction:
         shardings = self._shardings.get(name)
         if not shardings or not self.jit:
             return values
-        return [jax.lax.with_sharding_constraint(v, s) for v, s in zip(values, shardings)]
+        held = [jax.lax.with_sharding_constraint(v, s) for v, s in zip(values, shardings)]
+        return held + list(values[len(held):])  # the global seed state, carried once a layer draws from it
 
     def _shard_batches(self, batches):
         if self.placement is None:
@@ -178,7 +180,20 @@ class _StepFunction:
     def _compile(self, fn, donate):
         if not self.jit:
             return fn
-        return jax.jit(fn, donate_argnums=donate)
+
+        def traced(*args):
+            # A layer that draws with ``seed=None`` takes its seed from the global SeedGenerator, whose counter
+            # cannot advance inside a trace unless the step carries its state: from the next call on it does
+            # (a new argument structure: jit traces again), so the noise differs from call to call.
+            before = global_seed_draws()
+            out = fn(*args)
+            if global_seed_draws() != before:
+                state = global_seed_state()
+                if all(v is not state for v in self.ntv):
+                    self.ntv = list(self.ntv) + [state]
+            return out
+
+        return jax.jit(traced, donate_argnums=donate)
 
     def _scan(self, body, carry, batches):
         """``lax.scan`` over the steps of a block; a plain loop when eager (scan would trace every call)."""

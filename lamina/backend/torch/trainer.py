@@ -109,11 +109,13 @@ class TrainFunction(_StepFunction):
         if getattr(self._forward, "graphs", False):
             torch.compiler.cudagraph_mark_step_begin()  # the last step's graph outputs are no longer needed
         loss, y_pred, output_losses = self._forward(x, y, sw)
-        grads = torch.autograd.grad(model.optimizer.scale_loss(loss), self.params, allow_unused=True)
-        grads = [torch.zeros_like(p) if g is None else g for g, p in zip(grads, self.params)]
-        grads = self._reduce_gradients(grads)
+        if self.params:  # (a model with no trainable weights has nothing to differentiate: fit() warned)
+            grads = torch.autograd.grad(model.optimizer.scale_loss(loss), self.params, allow_unused=True)
+            grads = [torch.zeros_like(p) if g is None else g for g, p in zip(grads, self.params)]
+            grads = self._reduce_gradients(grads)
         with torch.no_grad():
-            model.optimizer.apply(grads, self.variables)
+            if self.params:
+                model.optimizer.apply(grads, self.variables)
             self._metrics(y, _detach(y_pred), sw, loss.detach(), _batch_size(x), _detach(output_losses))
 
     def _reduce_gradients(self, grads):
