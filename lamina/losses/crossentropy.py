@@ -9,6 +9,7 @@ raise a clear error before training starts.
 import warnings
 
 from lamina import config, ops
+from lamina.losses.functions import check_broadcastable
 from lamina.activations.activations import logits_of
 
 _FLOATS = ("float16", "bfloat16", "float32", "float64")
@@ -59,6 +60,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
     y_pred = _float(y_pred)
     y_pred, from_logits = _logits_of(y_pred, from_logits)
     y_true = ops.cast(y_true, ops.dtype(y_pred))
+    check_broadcastable("binary_crossentropy", y_true, y_pred)
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
     return ops.mean(ops.binary_crossentropy(y_true, y_pred, from_logits=from_logits), axis=axis)
@@ -180,6 +182,7 @@ def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha
     _check_smoothing(label_smoothing, "binary_focal_crossentropy")
     y_pred = _float(y_pred)
     y_true = ops.cast(y_true, ops.dtype(y_pred))
+    check_broadcastable("binary_focal_crossentropy", y_true, y_pred)
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
     if from_logits:

@@ -8,14 +8,29 @@ from lamina import config, ops
 from lamina.losses.loss import squeeze_or_expand_to_same_rank
 
 
-def _prepare(y_true, y_pred, same_rank=True):
+def _prepare(y_true, y_pred, same_rank=True, who=None):
     y_pred = ops.convert_to_tensor(y_pred)
     if ops.dtype(y_pred) not in ("float16", "bfloat16", "float32", "float64"):
         y_pred = ops.cast(y_pred, config.floatx())
     y_true = ops.cast(ops.convert_to_tensor(y_true), ops.dtype(y_pred))
     if same_rank:
         y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
+        if who is not None:
+            check_broadcastable(who, y_true, y_pred)
     return y_true, y_pred
+
+
+def check_broadcastable(who, y_true, y_pred):
+    """Raise a ValueError naming ``who`` when the shapes of targets and predictions cannot be combined element by
+    element (an engine would raise its own broadcasting error, naming neither the loss nor the tensors)."""
+    t, p = tuple(y_true.shape), tuple(y_pred.shape)
+    for a, b in zip(reversed(t), reversed(p)):
+        if a is not None and b is not None and a != b and a != 1 and b != 1:
+            raise ValueError(
+                f"{who}: y_true of shape {t} and y_pred of shape {p} do not match (they cannot be broadcast "
+                "together). y_true is the target given to fit/evaluate (or the loss), y_pred the model's output: "
+                "check the labels' shape against the model's last layer (e.g. one-hot labels need as many "
+                "units as classes; integer labels need a sparse_* loss).")
 
 
 def l2_normalize(x, axis=-1):
@@ -40,7 +55,7 @@ def mean_squared_error(y_true, y_pred):
     >>> ops.convert_to_numpy(losses.mean_squared_error([[0.0, 1.0], [1.0, 1.0]], [[1.0, 1.0], [1.0, 0.0]]))
     array([0.5, 0.5], dtype=float32)
     """
-    y_true, y_pred = _prepare(y_true, y_pred)
+    y_true, y_pred = _prepare(y_true, y_pred, who="mean_squared_error")
     return ops.mean(ops.square(y_true - y_pred), axis=-1)
 
 
@@ -52,7 +67,7 @@ def mean_absolute_error(y_true, y_pred):
     >>> ops.convert_to_numpy(losses.mean_absolute_error([[0.0, 2.0]], [[1.0, 1.0]]))
     array([1.], dtype=float32)
     """
-    y_true, y_pred = _prepare(y_true, y_pred)
+    y_true, y_pred = _prepare(y_true, y_pred, who="mean_absolute_error")
     return ops.mean(ops.abs(y_true - y_pred), axis=-1)
 
 
@@ -64,7 +79,7 @@ def mean_absolute_percentage_error(y_true, y_pred):
     >>> ops.convert_to_numpy(losses.mean_absolute_percentage_error([[2.0, 4.0]], [[1.0, 4.0]]))
     array([25.], dtype=float32)
     """
-    y_true, y_pred = _prepare(y_true, y_pred)
+    y_true, y_pred = _prepare(y_true, y_pred, who="mean_absolute_percentage_error")
     diff = ops.abs((y_true - y_pred) / ops.maximum(ops.abs(y_true), config.epsilon()))
     return 100.0 * ops.mean(diff, axis=-1)
 
@@ -77,7 +92,7 @@ def mean_squared_logarithmic_error(y_true, y_pred):
     >>> ops.convert_to_numpy(losses.mean_squared_logarithmic_error([[0.0]], [[1.718282]])).round(3)
     array([1.], dtype=float32)
     """
-    y_true, y_pred = _prepare(y_true, y_pred)
+    y_true, y_pred = _prepare(y_true, y_pred, who="mean_squared_logarithmic_error")
     eps = config.epsilon()
     first = ops.log(ops.maximum(y_pred, eps) + 1.0)
     second = ops.log(ops.maximum(y_true, eps) + 1.0)
@@ -94,7 +109,7 @@ def cosine_similarity(y_true, y_pred, axis=-1):
     >>> ops.convert_to_numpy(losses.cosine_similarity([[0.0, 1.0], [1.0, 1.0]], [[1.0, 0.0], [1.0, 1.0]])).round(3)
     array([-0., -1.], dtype=float32)
     """
-    y_true, y_pred = _prepare(y_true, y_pred)
+    y_true, y_pred = _prepare(y_true, y_pred, who="cosine_similarity")
     return -ops.sum(l2_normalize(y_true, axis) * l2_normalize(y_pred, axis), axis=axis)
 
 
@@ -106,7 +121,7 @@ def huber(y_true, y_pred, delta=1.0):
     >>> ops.convert_to_numpy(losses.huber([[0.0, 0.0]], [[0.5, 3.0]])).round(3)
     array([1.312], dtype=float32)
     """
-    y_true, y_pred = _prepare(y_true, y_pred)
+    y_true, y_pred = _prepare(y_true, y_pred, who="huber")
     delta = ops.cast(delta, ops.dtype(y_pred))
     err = ops.abs(y_pred - y_true)
     return ops.mean(ops.where(err <= delta, 0.5 * ops.square(err), delta * err - 0.5 * ops.square(delta)),
@@ -121,7 +136,7 @@ def log_cosh(y_true, y_pred):
     >>> ops.convert_to_numpy(losses.log_cosh([[0.0, 0.0]], [[1.0, 0.0]])).round(3)
     array([0.217], dtype=float32)
     """
-    y_true, y_pred = _prepare(y_true, y_pred)
+    y_true, y_pred = _prepare(y_true, y_pred, who="log_cosh")
     x = y_pred - y_true
     return ops.mean(x + ops.softplus(-2.0 * x) - ops.cast(0.6931471805599453, ops.dtype(x)), axis=-1)
 
@@ -140,7 +155,7 @@ def hinge(y_true, y_pred):
     >>> ops.convert_to_numpy(losses.hinge([[1.0, 0.0]], [[0.5, -2.0]])).round(3)
     array([0.25], dtype=float32)
     """
-    y_true, y_pred = _prepare(y_true, y_pred)
+    y_true, y_pred = _prepare(y_true, y_pred, who="hinge")
     y_true = _hinge_labels(y_true)
     return ops.mean(ops.maximum(1.0 - y_true * y_pred, 0.0), axis=-1)
 
@@ -153,7 +168,7 @@ def squared_hinge(y_true, y_pred):
     >>> ops.convert_to_numpy(losses.squared_hinge([[1.0, 0.0]], [[0.5, -2.0]])).round(3)
     array([0.125], dtype=float32)
     """
-    y_true, y_pred = _prepare(y_true, y_pred)
+    y_true, y_pred = _prepare(y_true, y_pred, who="squared_hinge")
     y_true = _hinge_labels(y_true)
     return ops.mean(ops.square(ops.maximum(1.0 - y_true * y_pred, 0.0)), axis=-1)
 
@@ -166,7 +181,7 @@ def categorical_hinge(y_true, y_pred):
     >>> ops.convert_to_numpy(losses.categorical_hinge([[0.0, 1.0]], [[0.6, 0.4]])).round(3)
     array([1.2], dtype=float32)
     """
-    y_true, y_pred = _prepare(y_true, y_pred)
+    y_true, y_pred = _prepare(y_true, y_pred, who="categorical_hinge")
     pos = ops.sum(y_true * y_pred, axis=-1)
     neg = ops.max((1.0 - y_true) * y_pred, axis=-1)
     return ops.maximum(neg - pos + 1.0, 0.0)
@@ -180,7 +195,7 @@ def kl_divergence(y_true, y_pred):
     >>> ops.convert_to_numpy(losses.kl_divergence([[0.5, 0.5]], [[0.25, 0.75]])).round(3)
     array([0.144], dtype=float32)
     """
-    y_true, y_pred = _prepare(y_true, y_pred)
+    y_true, y_pred = _prepare(y_true, y_pred, who="kl_divergence")
     eps = config.epsilon()
     y_true = ops.clip(y_true, eps, 1.0)
     y_pred = ops.clip(y_pred, eps, 1.0)
@@ -195,7 +210,7 @@ def poisson(y_true, y_pred):
     >>> ops.convert_to_numpy(losses.poisson([[1.0, 0.0]], [[1.0, 1.0]])).round(3)
     array([1.], dtype=float32)
     """
-    y_true, y_pred = _prepare(y_true, y_pred)
+    y_true, y_pred = _prepare(y_true, y_pred, who="poisson")
     return ops.mean(y_pred - y_true * ops.log(y_pred + 1e-7), axis=-1)
 
 

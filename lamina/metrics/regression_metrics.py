@@ -145,7 +145,7 @@ def pearson_correlation(y_true, y_pred, axis=-1):
     >>> ops.convert_to_numpy(metrics.pearson_correlation([[1.0, 2.0, 3.0]], [[2.0, 4.0, 7.0]])).round(3)
     array([0.993], dtype=float32)
     """
-    y_true, y_pred = lf._prepare(y_true, y_pred)
+    y_true, y_pred = lf._prepare(y_true, y_pred, who="pearson_correlation")
     return ops.mean(_standardize(y_true, axis) * _standardize(y_pred, axis), axis=axis)
 
 
@@ -159,7 +159,7 @@ def concordance_correlation(y_true, y_pred, axis=-1):
     >>> ops.convert_to_numpy(metrics.concordance_correlation([[1.0, 2.0, 3.0]], [[1.0, 2.0, 3.0]])).round(3)
     array([1.], dtype=float32)
     """
-    y_true, y_pred = lf._prepare(y_true, y_pred)
+    y_true, y_pred = lf._prepare(y_true, y_pred, who="concordance_correlation")
     mt = ops.mean(y_true, axis=axis, keepdims=True)
     mp = ops.mean(y_pred, axis=axis, keepdims=True)
     cov = ops.mean((y_true - mt) * (y_pred - mp), axis=axis)
