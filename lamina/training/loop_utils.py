@@ -44,11 +44,12 @@ def capped_steps(steps, who, warn=True):
 
 
 def host_seed():
-    """An int seed for host-side shuffling, drawn from lamina's global seed state."""
+    """An int seed for host-side shuffling, drawn from lamina's global SeedGenerator: it advances the generator,
+    so successive ``fit`` calls shuffle differently (as in Keras), and ``set_random_seed`` repeats them all."""
     from lamina.random.random import global_seed_generator
 
-    state = backend.convert_to_numpy(global_seed_generator().state.value)
-    return int(state[0])
+    seed, counter = (int(v) for v in backend.convert_to_numpy(global_seed_generator().next()))
+    return int(np.random.SeedSequence([seed % 2**63, counter]).generate_state(1)[0])
 
 
 def index_blocks(order, batch_size, steps, steps_per_call, skip=0):
