@@ -138,12 +138,15 @@ def test_model_errors():
         model.get_layer("nope")
 
 
-def test_summary_sequential_layout():
+def test_summary_sequential_layout(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")  # Keras's default width depends on the terminal's
     model = lamina.Sequential([lamina.Input((100,)), layers.Dense(64, activation="relu"),
                                layers.Dense(10, activation="softmax")], name="sequential")
-    lines = []
-    model.summary(print_fn=lines.append)
-    text = "\n".join(lines)
+    calls = []
+    model.summary(print_fn=calls.append)
+    assert len(calls) == 1 and calls[0].endswith("\n")  # as Keras: the whole text in one call
+    text = calls[0]
+    lines = text.splitlines()
     assert lines[0] == 'Model: "sequential"'
     assert lines[1] == "┏" + "━" * 33 + "┳" + "━" * 24 + "┳" + "━" * 15 + "┓"
     assert lines[2] == "┃ Layer (type)                    ┃ Output Shape           ┃       Param # ┃"
@@ -154,13 +157,15 @@ def test_summary_sequential_layout():
     assert "dense_1 (Dense)" in text
 
 
-def test_summary_functional_has_connected_to_column():
+def test_summary_functional_has_connected_to_column(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
     a = lamina.Input((3,), name="a")
     b = lamina.Input((3,), name="b")
     shared = layers.Dense(2, name="shared")
     model = lamina.Model([a, b], [shared(a), shared(b)], name="two_towers")
-    lines = []
-    model.summary(print_fn=lines.append)
+    calls = []
+    model.summary(print_fn=calls.append)
+    lines = "".join(calls).splitlines()
     assert "Connected to" in lines[2]
     row = next(l for l in lines if "shared (Dense)" in l)
     assert "a[0][0], b[0][0]" in row and "8" in row

@@ -105,11 +105,23 @@ class Model(SavingMixin, Trainer, Layer):
 
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None):
-        """Print a table of the layers, their output shapes and parameter counts (Keras's layout)."""
+        """Print a table of the layers, their output shapes and parameter counts, as Keras 3 does.
+
+        Args:
+            line_length: the table's width (default: 88 characters, 108 with a "Connected to" column, 12
+                more with ``show_trainable``; at most the terminal's width less 4).
+            positions: where each column ends, as fractions of ``line_length``.
+            print_fn: called once with the whole summary (a string ending with a newline); by default it is
+                printed.
+            expand_nested: also list the layers of nested models, indented under them.
+            show_trainable: add a "Trainable" column (Y/N, or - for a layer without weights).
+            layer_range: two regular expressions: list the layers from the first whose name matches the
+                first to the last whose name matches the second.
+        """
         from lamina.models.summary import print_summary
 
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
-                      expand_nested=expand_nested, show_trainable=show_trainable)
+                      expand_nested=expand_nested, show_trainable=show_trainable, layer_range=layer_range)
 
     @_init_args.default_config
     def get_config(self):
