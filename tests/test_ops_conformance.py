@@ -172,12 +172,12 @@ NUMPY_CASES = [
     Case("max", F, axis=1), Case("max", I, id="max_int"), Case("min", F, axis=0, keepdims=True), Case("amax", F), Case("amin", I),
     Case("prod", F, axis=1, grad=True, rtol=1e-4), Case("prod", IP, axis=0, id="prod_int", dtype="int32"),
     Case("var", F, axis=1, grad=True, rtol=1e-4), Case("std", F, grad=True, rtol=1e-4), Case("var", I, id="var_int", dtype="float32"),
-    Case("all", B, axis=1), Case("any", B, axis=0), Case("argmax", F, axis=1), Case("argmin", I),
-    Case("argmax", F, axis=0, keepdims=True, id="argmax_keepdims"),
+    Case("all", B, axis=1), Case("any", B, axis=0), Case("argmax", F, axis=1, dtype="int32"), Case("argmin", I, dtype="int32"),
+    Case("argmax", F, axis=0, keepdims=True, id="argmax_keepdims", dtype="int32"),
     Case("cumsum", F, axis=1, grad=True, rtol=1e-4), Case("cumsum", I, id="cumsum_int", dtype="int32"),
     Case("cumprod", FP, axis=0, grad=True, rtol=1e-4),
     Case("logsumexp", F, axis=1, ref=lambda x, axis: scipy.special.logsumexp(x, axis=axis), grad=True),
-    Case("count_nonzero", I, axis=0), Case("count_nonzero", I, id="count_nonzero_all"),
+    Case("count_nonzero", I, axis=0, dtype="int32"), Case("count_nonzero", I, id="count_nonzero_all", dtype="int32"),
     Case("nansum", NAN), Case("nansum", NAN, axis=1, id="nansum_axis"), Case("nanmean", NAN, axis=0),
     Case("nanmax", NAN, axis=1), Case("nanmin", NAN),
     Case("ptp", F, axis=1), Case("ptp", I, id="ptp_int"),
@@ -191,15 +191,15 @@ NUMPY_CASES = [
     Case("quantile", F, 0.3, method="midpoint", id="quantile_midpoint"),
     Case("percentile", I, 40, axis=0, id="percentile_int", dtype="float32"),
     Case("corrcoef", F, rtol=1e-4, atol=1e-5),
-    Case("bincount", np.array([0, 1, 1, 4], "int32"), dtype="int64"),
-    Case("bincount", np.array([0, 1, 1], "int32"), minlength=5, id="bincount_minlength", dtype="int64"),
+    Case("bincount", np.array([0, 1, 1, 4], "int32"), dtype="int32"),
+    Case("bincount", np.array([0, 1, 1], "int32"), minlength=5, id="bincount_minlength", dtype="int32"),
     Case("bincount", np.array([0, 1, 1], "int32"), weights=np.array([0.5, 1.0, 2.0], "float32"), id="bincount_weights",
          dtype="float32"),
     Case("diff", I, axis=1), Case("diff", F, n=2, axis=0, id="diff_n2"),
-    Case("searchsorted", np.array([1, 3, 5, 7], "int32"), np.array([0, 3, 4, 9], "int32")),
+    Case("searchsorted", np.array([1, 3, 5, 7], "int32"), np.array([0, 3, 4, 9], "int32"), dtype="int32"),
     Case("searchsorted", np.array([1.0, 3.0, 5.0], "float32"), np.array([3.0, 6.0], "float32"), side="right",
-         id="searchsorted_right"),
-    Case("digitize", F, np.array([-1.0, 0.0, 1.0], "float32")),
+         id="searchsorted_right", dtype="int32"),
+    Case("digitize", F, np.array([-1.0, 0.0, 1.0], "float32"), dtype="int32"),
     Case("trapezoid", F, grad=True), Case("trapezoid", F, dx=0.5, axis=0, id="trapezoid_dx"),
     Case("trapezoid", F, x=np.array([0.0, 1.0, 3.0, 4.0], "float32"), id="trapezoid_x"),
     # linear algebra in numpy
@@ -229,7 +229,7 @@ NUMPY_CASES = [
     Case("take", F, np.array(1, "int32"), axis=1, id="take_scalar_index"),
     Case("take", I, np.array(-2, "int32"), id="take_flat_scalar_index"),
     Case("take_along_axis", F, np.argsort(F, 1).astype("int32"), axis=1),
-    Case("sort", F, axis=0), Case("argsort", I, ref=lambda x: np.argsort(x, kind="stable")),
+    Case("sort", F, axis=0), Case("argsort", I, ref=lambda x: np.argsort(x, kind="stable"), dtype="int32"),
     Case("tril", F), Case("triu", I, k=1), Case("diag", ROW), Case("diag", F, k=1, id="diag_extract"),
     Case("diagonal", F), Case("diagflat", I[:2, :2]), Case("copy", F),
     Case("select", [F > 1, F < -1], [F, -F], 0.0, ref=np.select),
@@ -430,12 +430,12 @@ def test_multi_output_and_index_ops():
     np.testing.assert_array_equal(_to_numpy(ops.unique(x, size=5, fill_value=0)), [1, 2, 3, 0, 0])
     for g, w in zip(ops.nonzero(I), np.nonzero(I)):
         np.testing.assert_array_equal(_to_numpy(g), w)
-        assert ops.dtype(g) == "int64"
+        assert ops.dtype(g) == "int32"  # indices are int32, as Keras's
     values, indices = ops.top_k(F, 2)
     wv, wi = _np_top_k(F, 2)
     np.testing.assert_allclose(_to_numpy(values), wv)
     np.testing.assert_array_equal(_to_numpy(indices), wi)
-    assert ops.dtype(values) == "float32" and ops.dtype(indices) == "int64"
+    assert ops.dtype(values) == "float32" and ops.dtype(indices) == "int32"
     targets = np.array([0, 1, 3], "int32")
     for k in (1, 2, 3):
         np.testing.assert_array_equal(_to_numpy(ops.in_top_k(targets, F, k)), _np_in_top_k(targets, F, k))
@@ -600,8 +600,8 @@ SYMBOLIC = [
     (lambda x: ops.mean(x, axis=1), (None,), "float32"),
     (lambda x: ops.sum(x, axis=0, keepdims=True), (1, 3), "float32"),
     (lambda x: ops.matmul(x, np.ones((3, 5), "float32")), (None, 5), "float32"),
-    (lambda x: ops.argmax(x, axis=-1), (None,), "int64"),
-    (lambda x: ops.top_k(x, 2)[1], (None, 2), "int64"),
+    (lambda x: ops.argmax(x, axis=-1), (None,), "int32"),
+    (lambda x: ops.top_k(x, 2)[1], (None, 2), "int32"),
     (lambda x: ops.expand_dims(x, 1), (None, 1, 3), "float32"),
     (lambda x: ops.reshape(x, (-1, 1, 3)), (None, 1, 3), "float32"),
     (lambda x: ops.concatenate([x, x], axis=1), (None, 6), "float32"),

@@ -104,6 +104,8 @@ def unravel_index(indices, shape):
     for size in reversed(tuple(shape)):
         out.append(jnp.remainder(indices, size))
         indices = jnp.floor_divide(indices, size)
+    if out and out[0].dtype == jnp.int64:  # integer indices in, int32 out (as Keras)
+        out = [o.astype(jnp.int32) for o in out]
     return tuple(reversed(out))
 
 

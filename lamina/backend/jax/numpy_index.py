@@ -42,7 +42,7 @@ def take_along_axis(x, indices, axis=None):
 
 
 def nonzero(x):
-    return tuple(i.astype(jnp.int64) for i in jnp.nonzero(convert_to_tensor(x)))
+    return tuple(i.astype(jnp.int32) for i in jnp.nonzero(convert_to_tensor(x)))
 
 
 def select(condlist, choicelist, default=0):

@@ -22,10 +22,21 @@ __all__ = [
 
 # ---- reductions -------------------------------------------------------------
 
+_TO_INT32 = (jnp.bool_, jnp.int8, jnp.int16)
+_TO_UINT32 = (jnp.uint8, jnp.uint16)
+
+
+def _accumulate(x):
+    """Sums and products of booleans and 8/16-bit integers accumulate in (u)int32 (as Keras), not overflowing."""
+    if x.dtype in _TO_INT32:
+        return x.astype(jnp.int32)
+    if x.dtype in _TO_UINT32:
+        return x.astype(jnp.uint32)
+    return x
+
+
 def sum(x, axis=None, keepdims=False):  # noqa: A001
-    x = convert_to_tensor(x)
-    if x.dtype == jnp.bool_:
-        x = x.astype(jnp.int32)
+    x = _accumulate(convert_to_tensor(x))
     return jnp.sum(x, axis=_axis(axis), keepdims=keepdims, dtype=x.dtype)
 
 
@@ -47,6 +58,8 @@ amin = min
 
 def prod(x, axis=None, keepdims=False, dtype=None):
     x = convert_to_tensor(x, dtype)
+    if dtype is None:
+        x = _accumulate(x)
     return jnp.prod(x, axis=_axis(axis), keepdims=keepdims, dtype=x.dtype)
 
 
@@ -67,11 +80,11 @@ def any(x, axis=None, keepdims=False):  # noqa: A001
 
 
 def argmax(x, axis=None, keepdims=False):
-    return jnp.argmax(convert_to_tensor(x), axis=axis, keepdims=keepdims).astype(jnp.int64)
+    return jnp.argmax(convert_to_tensor(x), axis=axis, keepdims=keepdims).astype(jnp.int32)
 
 
 def argmin(x, axis=None, keepdims=False):
-    return jnp.argmin(convert_to_tensor(x), axis=axis, keepdims=keepdims).astype(jnp.int64)
+    return jnp.argmin(convert_to_tensor(x), axis=axis, keepdims=keepdims).astype(jnp.int32)
 
 
 def logsumexp(x, axis=None, keepdims=False):
@@ -79,7 +92,7 @@ def logsumexp(x, axis=None, keepdims=False):
 
 
 def count_nonzero(x, axis=None):
-    return jnp.count_nonzero(convert_to_tensor(x), axis=_axis(axis)).astype(jnp.int64)
+    return jnp.count_nonzero(convert_to_tensor(x), axis=_axis(axis)).astype(jnp.int32)
 
 
 # ---- NaN-ignoring reductions and statistics ---------------------------------
@@ -143,7 +156,7 @@ def bincount(x, weights=None, minlength=0, sparse=False):
         if not jnp.issubdtype(weights.dtype, jnp.floating):
             weights = weights.astype(jnp.int64)
         return jnp.bincount(x, weights=weights, length=length)
-    return jnp.bincount(x, length=length).astype(jnp.int64)
+    return jnp.bincount(x, length=length).astype(jnp.int32)
 
 
 # ---- cumulative operations, differences and integration ---------------------
@@ -194,19 +207,19 @@ def sort(x, axis=-1):
 
 
 def argsort(x, axis=-1):
-    return jnp.argsort(convert_to_tensor(x), axis=axis, stable=True).astype(jnp.int64)
+    return jnp.argsort(convert_to_tensor(x), axis=axis, stable=True).astype(jnp.int32)
 
 
 def searchsorted(sorted_sequence, values, side="left"):
     sorted_sequence, values = _pair(sorted_sequence, values)
     if sorted_sequence.ndim != 1:
         raise ValueError(f"searchsorted: `sorted_sequence` must be 1-D, but received shape {tuple(sorted_sequence.shape)}.")
-    return jnp.searchsorted(sorted_sequence, values, side=side).astype(jnp.int64)
+    return jnp.searchsorted(sorted_sequence, values, side=side).astype(jnp.int32)
 
 
 def digitize(x, bins):
     x, bins = _pair(x, bins)
-    return jnp.searchsorted(bins, x, side="right").astype(jnp.int64)
+    return jnp.searchsorted(bins, x, side="right").astype(jnp.int32)
 
 
 def unique(x, sorted=True, return_inverse=False, return_counts=False, axis=None, size=None, fill_value=None):  # noqa: A002
@@ -223,7 +236,7 @@ def unique(x, sorted=True, return_inverse=False, return_counts=False, axis=None,
 
 def top_k(x, k, sorted=True):  # noqa: A002
     values, indices = jax.lax.top_k(convert_to_tensor(x), k)
-    return values, indices.astype(jnp.int64)
+    return values, indices.astype(jnp.int32)
 
 
 def in_top_k(targets, predictions, k):

@@ -178,6 +178,8 @@ def unravel_index(indices, shape):
     for size in reversed(tuple(shape)):
         out.append(torch.remainder(indices, size))
         indices = torch.div(indices, size, rounding_mode="floor")
+    if out and out[0].dtype == torch.int64:  # integer indices in, int32 out (as Keras)
+        out = [o.to(torch.int32) for o in out]
     return tuple(reversed(out))
 
 

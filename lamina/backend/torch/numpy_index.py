@@ -54,7 +54,7 @@ def take_along_axis(x, indices, axis=None):
 
 def nonzero(x):
     x = convert_to_tensor(x)
-    return tuple(torch.nonzero(x, as_tuple=True))
+    return tuple(i.to(torch.int32) for i in torch.nonzero(x, as_tuple=True))
 
 
 def select(condlist, choicelist, default=0):

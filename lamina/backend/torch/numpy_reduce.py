@@ -20,10 +20,16 @@ __all__ = [
 
 # ---- reductions -------------------------------------------------------------
 
+_SMALL_INTS = (torch.bool, torch.int8, torch.int16, torch.uint8, torch.uint16)
+
+
+def _accumulate(x):
+    """Sums and products of booleans and 8/16-bit integers accumulate in int32 (as Keras), not overflowing."""
+    return x.to(torch.int32) if x.dtype in _SMALL_INTS else x
+
+
 def sum(x, axis=None, keepdims=False):  # noqa: A001
-    x = convert_to_tensor(x)
-    if x.dtype == torch.bool:
-        x = x.to(torch.int32)
+    x = _accumulate(convert_to_tensor(x))
     if axis is None:
         out = torch.sum(x, dtype=x.dtype)
         return out.reshape((1,) * x.ndim) if keepdims else out
@@ -64,6 +70,8 @@ amin = min
 
 def prod(x, axis=None, keepdims=False, dtype=None):
     x = convert_to_tensor(x, dtype)
+    if dtype is None:
+        x = _accumulate(x)
     if axis is None:
         out = torch.prod(x, dtype=x.dtype)
         return out.reshape((1,) * x.ndim) if keepdims else out
@@ -98,18 +106,25 @@ def any(x, axis=None, keepdims=False):  # noqa: A001
     return torch.any(x, dim=_axis(axis), keepdim=keepdims)
 
 
+def _index_dtype(indices):
+    """Indices and counts are int32, as Keras's ops return them on every backend (torch computes int64)."""
+    return indices.to(torch.int32)
+
+
 def argmax(x, axis=None, keepdims=False):
     x = convert_to_tensor(x)
     if axis is None:
-        return torch.argmax(x.reshape(-1)) if not keepdims else torch.argmax(x.reshape(-1)).reshape((1,) * x.ndim)
-    return torch.argmax(x, dim=axis, keepdim=keepdims)
+        out = torch.argmax(x.reshape(-1))
+        return _index_dtype(out if not keepdims else out.reshape((1,) * x.ndim))
+    return _index_dtype(torch.argmax(x, dim=axis, keepdim=keepdims))
 
 
 def argmin(x, axis=None, keepdims=False):
     x = convert_to_tensor(x)
     if axis is None:
-        return torch.argmin(x.reshape(-1)) if not keepdims else torch.argmin(x.reshape(-1)).reshape((1,) * x.ndim)
-    return torch.argmin(x, dim=axis, keepdim=keepdims)
+        out = torch.argmin(x.reshape(-1))
+        return _index_dtype(out if not keepdims else out.reshape((1,) * x.ndim))
+    return _index_dtype(torch.argmin(x, dim=axis, keepdim=keepdims))
 
 
 def logsumexp(x, axis=None, keepdims=False):
@@ -120,7 +135,7 @@ def logsumexp(x, axis=None, keepdims=False):
 
 
 def count_nonzero(x, axis=None):
-    return torch.count_nonzero(convert_to_tensor(x), dim=_axis(axis))
+    return _index_dtype(torch.count_nonzero(convert_to_tensor(x), dim=_axis(axis)))
 
 
 # ---- NaN-ignoring reductions and statistics ---------------------------------
@@ -222,7 +237,8 @@ def bincount(x, weights=None, minlength=0, sparse=False):
         weights = convert_to_tensor(weights)
         if not weights.is_floating_point():
             weights = weights.to(torch.int64)
-    return torch.bincount(x, weights=weights, minlength=minlength)
+        return torch.bincount(x, weights=weights, minlength=minlength)
+    return _index_dtype(torch.bincount(x, minlength=minlength))
 
 
 # ---- cumulative operations, differences and integration ---------------------
@@ -291,19 +307,19 @@ def argsort(x, axis=-1):
     x = convert_to_tensor(x)
     if axis is None:
         x, axis = x.reshape(-1), 0
-    return torch.argsort(x, dim=axis, stable=True)
+    return _index_dtype(torch.argsort(x, dim=axis, stable=True))
 
 
 def searchsorted(sorted_sequence, values, side="left"):
     sorted_sequence, values = _pair(sorted_sequence, values)
     if sorted_sequence.ndim != 1:
         raise ValueError(f"searchsorted: `sorted_sequence` must be 1-D, but received shape {tuple(sorted_sequence.shape)}.")
-    return torch.searchsorted(sorted_sequence.contiguous(), values.contiguous(), side=side)
+    return torch.searchsorted(sorted_sequence.contiguous(), values.contiguous(), side=side, out_int32=True)
 
 
 def digitize(x, bins):
     x, bins = _pair(x, bins)
-    return torch.bucketize(x, bins, right=True)
+    return torch.bucketize(x, bins, right=True, out_int32=True)
 
 
 def unique(x, sorted=True, return_inverse=False, return_counts=False, axis=None, size=None, fill_value=None):  # noqa: A002
@@ -332,7 +348,7 @@ def unique(x, sorted=True, return_inverse=False, return_counts=False, axis=None,
 def top_k(x, k, sorted=True):  # noqa: A002
     x = convert_to_tensor(x)
     values, indices = torch.topk(x, k, dim=-1, largest=True, sorted=sorted)
-    return values, indices
+    return values, _index_dtype(indices)
 
 
 def in_top_k(targets, predictions, k):
