@@ -52,29 +52,43 @@ def _conv(x, kernel, df, n, groups, strides, dilation, padding):
                                     dimension_numbers=_dims(n, df), feature_group_count=groups)
 
 
-def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+def _add_bias(out, bias, data_format):
+    """``out + bias`` on the channel axis (``bias``: None, or the output channels' bias), with lamina's
+    ``add`` (its dtype promotion). XLA fuses the add into the convolution's consumer; the PyTorch engine
+    passes the bias to torch's conv instead."""
+    if bias is None:
+        return out
+    from lamina.backend.jax.numpy import add
+
+    bias = convert_to_tensor(bias)
+    if data_format == "channels_first" and bias.ndim == 1:
+        bias = bias.reshape((-1,) + (1,) * (out.ndim - 2))
+    return add(out, bias)
+
+
+def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1, bias=None):
     x, kernel, df, n, groups, strides, dilation, padding = _prep(
         "conv", inputs, kernel, data_format, strides, padding, dilation_rate)
-    return _conv(x, kernel, df, n, groups, strides, dilation, padding)
+    return _add_bias(_conv(x, kernel, df, n, groups, strides, dilation, padding), bias, df)
 
 
-def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1, bias=None):
     x, kernel, df, n, _, strides, dilation, padding = _prep(
         "depthwise_conv", inputs, kernel, data_format, strides, padding, dilation_rate, depthwise=True)
     c = kernel.shape[-2]
     w = kernel.reshape(tuple(kernel.shape[:n]) + (1, c * kernel.shape[-1]))
-    return _conv(x, w, df, n, c, strides, dilation, padding)
+    return _add_bias(_conv(x, w, df, n, c, strides, dilation, padding), bias, df)
 
 
 def separable_conv(inputs, depthwise_kernel, pointwise_kernel, strides=1, padding="valid", data_format=None,
-                   dilation_rate=1):
+                   dilation_rate=1, bias=None):
     df = cu.standardize_data_format(data_format, "separable_conv")
     out = depthwise_conv(inputs, depthwise_kernel, strides, padding, df, dilation_rate)
-    return conv(out, pointwise_kernel, 1, "valid", df, 1)
+    return conv(out, pointwise_kernel, 1, "valid", df, 1, bias=bias)
 
 
 def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None, data_format=None,
-                   dilation_rate=1):
+                   dilation_rate=1, bias=None):
     x, kernel, df, n, _, strides, dilation, padding = _prep(
         "conv_transpose", inputs, kernel, data_format, strides, padding, dilation_rate, transpose=True)
     if output_padding is not None:
@@ -85,8 +99,9 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
     # The convolution of the stride-dilated input with the spatially flipped kernel; Keras's kernel is
     # (spatial..., out, in), i.e. "OI" in lax's terms.
     flipped = jnp.flip(kernel, axis=tuple(range(n)))
-    return lax.conv_general_dilated(x, flipped, window_strides=(1,) * n, padding=pads, lhs_dilation=strides,
-                                    rhs_dilation=dilation, dimension_numbers=_dims(n, df, kernel="OI"))
+    out = lax.conv_general_dilated(x, flipped, window_strides=(1,) * n, padding=pads, lhs_dilation=strides,
+                                   rhs_dilation=dilation, dimension_numbers=_dims(n, df, kernel="OI"))
+    return _add_bias(out, bias, df)
 
 
 def _window(df, n, pool_size, strides, pads):

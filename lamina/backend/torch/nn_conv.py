@@ -44,7 +44,12 @@ def _from_cf(x, data_format):
 
 
 def _kernel_cf(kernel, dtype):
-    """Keras kernel ``spatial... + (a, b)`` -> torch's ``(b, a) + spatial...``."""
+    """Keras kernel ``spatial... + (a, b)`` -> torch's ``(b, a) + spatial...`` (a view).
+
+    torch copies this view into its own layout at each call. That copy is not cached for inference: a cache
+    keyed on the variable's ``_version`` would go stale, as torch's fused optimizer kernels (``_fused_adam_``,
+    which lamina's Adam runs) update weights in place without bumping it.
+    """
     kernel = convert_to_tensor(kernel).to(dtype)
     n = kernel.ndim - 2
     return kernel.permute(n + 1, n, *range(n))
@@ -71,40 +76,69 @@ def _prep(who, inputs, kernel, data_format, strides, padding, dilation_rate, **f
     return x, data_format, n, groups, strides, dilation, padding, kshape[:n]
 
 
-def _conv_cf(x_cf, w_cf, n, strides, padding, dilation, groups, kernel_size):
+def _fusable_bias(bias, dtype, channels):
+    """``bias`` as torch's conv takes it (1-D, the output's dtype and length), or None when it is not one."""
+    if bias is None:
+        return None
+    bias = convert_to_tensor(bias)
+    if bias.ndim == 1 and bias.dtype == dtype and bias.shape[0] == channels:
+        return bias
+    return None
+
+
+def _add_bias(out, bias, data_format):
+    """``out + bias`` on the channel axis, with lamina's ``add`` (its dtype promotion): the unfused path."""
+    from lamina.backend.torch.numpy import add
+
+    bias = convert_to_tensor(bias)
+    if data_format == "channels_first" and bias.ndim == 1:
+        bias = bias.reshape((-1,) + (1,) * (out.ndim - 2))
+    return add(out, bias)
+
+
+def _conv_cf(x_cf, w_cf, n, strides, padding, dilation, groups, kernel_size, bias=None):
     if padding == "same":
         x_cf, pad = _pad_same(x_cf, kernel_size, strides, dilation)
     else:
         pad = 0
-    return _CONV[n](x_cf, w_cf, stride=strides, padding=pad, dilation=dilation, groups=groups)
+    return _CONV[n](x_cf, w_cf, bias, stride=strides, padding=pad, dilation=dilation, groups=groups)
 
 
-def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+def _biased_conv(x, w_cf, df, n, strides, padding, dilation, groups, ks, bias):
+    """The convolution of ``x`` (``df`` layout) with the torch-layout kernel, plus ``bias`` (output channels):
+    fused into torch's conv (one kernel, as ``torch.nn.Conv2d``) when it is a 1-D bias of the output's
+    dtype, else added afterwards."""
+    fused = _fusable_bias(bias, x.dtype, w_cf.shape[0])
+    out = _from_cf(_conv_cf(_to_cf(x, df), w_cf, n, strides, padding, dilation, groups, ks, fused), df)
+    if bias is not None and fused is None:
+        out = _add_bias(out, bias, df)
+    return out
+
+
+def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1, bias=None):
     x, df, n, groups, strides, dilation, padding, ks = _prep(
         "conv", inputs, kernel, data_format, strides, padding, dilation_rate)
-    out = _conv_cf(_to_cf(x, df), _kernel_cf(kernel, x.dtype), n, strides, padding, dilation, groups, ks)
-    return _from_cf(out, df)
+    return _biased_conv(x, _kernel_cf(kernel, x.dtype), df, n, strides, padding, dilation, groups, ks, bias)
 
 
-def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1, bias=None):
     x, df, n, _, strides, dilation, padding, ks = _prep(
         "depthwise_conv", inputs, kernel, data_format, strides, padding, dilation_rate, depthwise=True)
     kernel = convert_to_tensor(kernel).to(x.dtype)
     c = kernel.shape[-2]
     w = kernel.reshape(*ks, 1, c * kernel.shape[-1])
-    out = _conv_cf(_to_cf(x, df), _kernel_cf(w, x.dtype), n, strides, padding, dilation, c, ks)
-    return _from_cf(out, df)
+    return _biased_conv(x, _kernel_cf(w, x.dtype), df, n, strides, padding, dilation, c, ks, bias)
 
 
 def separable_conv(inputs, depthwise_kernel, pointwise_kernel, strides=1, padding="valid", data_format=None,
-                   dilation_rate=1):
+                   dilation_rate=1, bias=None):
     df = cu.standardize_data_format(data_format, "separable_conv")
     out = depthwise_conv(inputs, depthwise_kernel, strides, padding, df, dilation_rate)
-    return conv(out, pointwise_kernel, 1, "valid", df, 1)
+    return conv(out, pointwise_kernel, 1, "valid", df, 1, bias=bias)
 
 
 def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None, data_format=None,
-                   dilation_rate=1):
+                   dilation_rate=1, bias=None):
     x, df, n, _, strides, dilation, padding, ks = _prep(
         "conv_transpose", inputs, kernel, data_format, strides, padding, dilation_rate, transpose=True)
     out_pad = None if output_padding is None else _out_pad_tuple(output_padding, n)
@@ -119,13 +153,19 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
     w = _kernel_cf(kernel, x.dtype)
     x_cf = _to_cf(x, df)
     ops_pad = [a - b for a, b in crops]
+    fused = None
     if all(a >= 0 for a, _ in crops) and all(0 <= p < max(s, d) for p, s, d in zip(ops_pad, strides, dilation)):
-        out = _CONV_T[n](x_cf, w, stride=strides, padding=tuple(a for a, _ in crops),
+        fused = _fusable_bias(bias, x.dtype, w.shape[1])
+        out = _CONV_T[n](x_cf, w, fused, stride=strides, padding=tuple(a for a, _ in crops),
                          output_padding=tuple(ops_pad), dilation=dilation)
     else:
+        # Cropped (or zero-extended) afterwards: the bias is added after that, to the appended zeros too.
         out = _CONV_T[n](x_cf, w, stride=strides, dilation=dilation)
         out = F.pad(out, [-p for a, b in reversed(crops) for p in (a, b)])
-    return _from_cf(out, df)
+    out = _from_cf(out, df)
+    if bias is not None and fused is None:
+        out = _add_bias(out, bias, df)
+    return out
 
 
 def _out_pad_tuple(output_padding, n):

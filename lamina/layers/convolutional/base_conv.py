@@ -1,6 +1,6 @@
 """``BaseConv``: what every convolution layer shares (arguments, bias, activation, shapes, config)."""
 
-from lamina import activations, backend, constraints, initializers, ops, quantizers, regularizers
+from lamina import activations, constraints, initializers, quantizers, regularizers
 from lamina.backend.common import conv_utils as cu
 from lamina.layers.core.dense import check_positive_int
 from lamina.layers.input_spec import InputSpec
@@ -12,7 +12,8 @@ class BaseConv(Layer):
     """Base of the convolution layers: validates and stores the shared arguments.
 
     Subclasses set ``_who`` (the class name used in messages), and implement ``_build_kernels(in_channels)``
-    (returning the number of output channels), ``_convolve(inputs)`` and ``_spatial_output(lengths)``.
+    (returning the number of output channels), ``_convolve(inputs, bias=None)`` (the convolution plus
+    ``bias``, a 1-D tensor over the output channels, or None) and ``_spatial_output(lengths)``.
     """
 
     _padding_choices = ("valid", "same")
@@ -125,12 +126,9 @@ class BaseConv(Layer):
         quant.finish_quantize(self, config)
 
     def call(self, inputs):
-        x = self._convolve(inputs)
-        if self.bias is not None:
-            bias = self.bias.value
-            if self.data_format == "channels_first":
-                bias = ops.reshape(bias, (1, -1) + (1,) * self.rank)
-            x = backend.numpy.add(x, bias)
+        # The bias goes to the engine's convolution, which adds it on the channel axis (PyTorch fuses it into
+        # the conv kernel, as torch.nn.Conv2d; JAX adds it and XLA fuses the add).
+        x = self._convolve(inputs, None if self.bias is None else self.bias.value)
         if self.activation is not activations.linear:
             x = self.activation(x)
         return x

@@ -41,7 +41,7 @@ class Conv(BaseConv):
                                        self.kernel_initializer, self.kernel_regularizer, self.kernel_constraint)
         return self.filters
 
-    def _convolve(self, inputs):
+    def _convolve(self, inputs, bias=None):
         padding = self.padding
         if padding == "causal":
             pad = [(0, 0)] * 3
@@ -50,7 +50,7 @@ class Conv(BaseConv):
             inputs, padding = ops.pad(inputs, pad), "valid"
         # The engine's op itself: call sees engine tensors only (shapes come from compute_output_shape).
         return backend.nn.conv(inputs, self._kernel_value(), strides=self.strides, padding=padding,
-                               data_format=self.data_format, dilation_rate=self.dilation_rate)
+                               data_format=self.data_format, dilation_rate=self.dilation_rate, bias=bias)
 
     def get_config(self):
         return {**super().get_config(), "groups": self.groups, **self._kernel_config()}

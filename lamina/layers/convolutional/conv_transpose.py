@@ -1,6 +1,6 @@
 """Conv1DTranspose, Conv2DTranspose, Conv3DTranspose: transposed convolutions, kernel ``kernel_size + (filters, in)``."""
 
-from lamina import ops
+from lamina import backend
 from lamina.backend.common import conv_utils as cu
 from lamina.layers.convolutional.base_conv import BaseConv
 
@@ -58,10 +58,10 @@ class ConvTranspose(BaseConv):
                                        self.kernel_initializer, self.kernel_regularizer, self.kernel_constraint)
         return self.filters
 
-    def _convolve(self, inputs):
-        return ops.conv_transpose(inputs, self.kernel.value, strides=self.strides, padding=self.padding,
-                                  output_padding=self.output_padding, data_format=self.data_format,
-                                  dilation_rate=self.dilation_rate)
+    def _convolve(self, inputs, bias=None):
+        return backend.nn.conv_transpose(inputs, self.kernel.value, strides=self.strides, padding=self.padding,
+                                         output_padding=self.output_padding, data_format=self.data_format,
+                                         dilation_rate=self.dilation_rate, bias=bias)
 
     def _spatial_output(self, lengths):
         op = self.output_padding or (None,) * self.rank

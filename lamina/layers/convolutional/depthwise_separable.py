@@ -1,6 +1,6 @@
 """DepthwiseConv1D/2D and SeparableConv1D/2D (Keras's weight names and shapes)."""
 
-from lamina import constraints, initializers, ops, regularizers
+from lamina import backend, constraints, initializers, regularizers
 from lamina.layers.convolutional.base_conv import BaseConv
 from lamina.layers.core.dense import check_positive_int
 
@@ -26,9 +26,9 @@ class DepthwiseConv(BaseConv):
     def _output_channels(self, in_channels):
         return None if in_channels is None else in_channels * self.depth_multiplier
 
-    def _convolve(self, inputs):
-        return ops.depthwise_conv(inputs, self.kernel.value, strides=self.strides, padding=self.padding,
-                                  data_format=self.data_format, dilation_rate=self.dilation_rate)
+    def _convolve(self, inputs, bias=None):
+        return backend.nn.depthwise_conv(inputs, self.kernel.value, strides=self.strides, padding=self.padding,
+                                         data_format=self.data_format, dilation_rate=self.dilation_rate, bias=bias)
 
     def get_config(self):
         return {**super().get_config(), "depth_multiplier": self.depth_multiplier,
@@ -108,10 +108,10 @@ class SeparableConv(BaseConv):
             self.pointwise_initializer, self.pointwise_regularizer, self.pointwise_constraint)
         return self.filters
 
-    def _convolve(self, inputs):
-        return ops.separable_conv(inputs, self.depthwise_kernel.value, self.pointwise_kernel.value,
-                                  strides=self.strides, padding=self.padding, data_format=self.data_format,
-                                  dilation_rate=self.dilation_rate)
+    def _convolve(self, inputs, bias=None):
+        return backend.nn.separable_conv(inputs, self.depthwise_kernel.value, self.pointwise_kernel.value,
+                                         strides=self.strides, padding=self.padding, data_format=self.data_format,
+                                         dilation_rate=self.dilation_rate, bias=bias)
 
     def get_config(self):
         return {**super().get_config(), "depth_multiplier": self.depth_multiplier,
