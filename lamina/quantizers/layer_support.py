@@ -93,9 +93,12 @@ def policy_name(layer, dtype):
 
 def sublayer_dtype(layer):
     """The ``dtype`` a composite layer (MultiHeadAttention...) gives the sublayers it creates: its
-    ``DTypePolicyMap`` when it has one (each sublayer then takes its path's entry), else its dtype."""
+    ``DTypePolicyMap`` when it has one (each sublayer then takes its path's entry), else its policy (so a
+    ``mixed_float16`` attention layer computes in float16 in its projections, as Keras's)."""
     policy = layer._dtype_policy
-    return policy if isinstance(policy, dtype_policies.DTypePolicyMap) else layer.dtype
+    if isinstance(policy, dtype_policies.DTypePolicyMap) or getattr(policy, "quantization_mode", None) is None:
+        return policy
+    return layer.dtype
 
 
 def composite_dtype_entry(layer, sublayers):

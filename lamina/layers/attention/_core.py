@@ -18,6 +18,18 @@ def check_dropout(who, value):
     return float(value)
 
 
+def check_sliding_window(who, value):
+    """None (full attention) or a positive int: the band half-width plus one."""
+    return None if value is None else check_positive_int(who, "sliding_window", value)
+
+
+def sliding_window_mask(t, s, window):
+    """Boolean ``(T, S)`` band, True where ``|query position - key position| < window``."""
+    rows = ops.expand_dims(ops.arange(t, dtype="int32"), 1)
+    cols = ops.expand_dims(ops.arange(s, dtype="int32"), 0)
+    return ops.less(ops.abs(ops.subtract(rows, cols)), window)
+
+
 def clone_initializer(initializer):
     """A fresh copy, so sub-layers seeded alike do not start with identical weights."""
     return initializer.clone() if hasattr(initializer, "clone") else initializer
@@ -43,8 +55,14 @@ def _large_negative(dtype):
     return -3e4 if dtype in ("float16", "bfloat16") else -1e9
 
 
-def merge_masks(who, query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask):
-    """Keras's attention mask ``(batch, T, S)`` (True = attend) from the optional masks, or None."""
+def merge_masks(who, query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask,
+                sliding_window=None, window_lengths=None):
+    """Keras's attention mask ``(batch, T, S)`` (True = attend) from the optional masks, or None.
+
+    ``sliding_window`` adds the symmetric band mask over ``window_lengths`` = ``(T, S)``: a ``(T, S)``
+    tensor that broadcasts against the others from the right (default: ``(1, T, S)`` over axis 1 of query
+    and value).
+    """
     auto = None
     if any(m is not None for m in (query_mask, value_mask, key_mask)) or use_causal_mask:
         if len(query.shape) != 3 or len(value.shape) != 3:
@@ -63,6 +81,12 @@ def merge_masks(who, query, value, query_mask, value_mask, key_mask, attention_m
         causal = ops.expand_dims(ops.greater_equal(ops.expand_dims(ops.arange(t), 1),
                                                    ops.expand_dims(ops.arange(s), 0)), 0)
         auto = causal if auto is None else ops.logical_and(auto, causal)
+    if sliding_window is not None:
+        t, s = window_lengths if window_lengths is not None else (ops.shape(query)[1], ops.shape(value)[1])
+        band = sliding_window_mask(t, s, sliding_window)
+        if window_lengths is None:
+            band = ops.expand_dims(band, 0)
+        auto = band if auto is None else ops.logical_and(auto, band)
     if attention_mask is not None:
         attention_mask = ops.cast(attention_mask, "bool")
         auto = attention_mask if auto is None else ops.logical_and(attention_mask, auto)

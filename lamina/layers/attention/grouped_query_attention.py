@@ -2,7 +2,7 @@
 
 import math
 
-from lamina import config, constraints, initializers, regularizers
+from lamina import config, constraints, initializers, ops, regularizers
 from lamina.layers.attention import _core
 from lamina.layers.attention.multi_head_attention import _CallWithAllInputs
 from lamina.layers.core.einsum_dense import EinsumDense
@@ -21,9 +21,12 @@ class GroupedQueryAttention(_CallWithAllInputs, Layer):
         head_dim: size of each attention head.
         num_query_heads: number of query heads.
         num_key_value_heads: number of key and value heads (must divide ``num_query_heads``).
-        dropout, use_bias, flash_attention, kernel_initializer, bias_initializer, kernel_regularizer,
-        bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint, seed:
+        dropout, use_bias, sliding_window, flash_attention, kernel_initializer, bias_initializer,
+        kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint, seed:
             as ``MultiHeadAttention``.
+        use_gate: add a sub-layer ``gate`` (kernel ``(dim, num_query_heads, head_dim)``, a sigmoid) whose
+            output, computed from the query, multiplies each query head's attention output before the
+            output projection; it is created after ``key`` (Keras's weight order).
 
     Call arguments: as ``MultiHeadAttention`` (3D inputs ``(batch, seq, features)``); the returned
     scores are ``(batch, num_query_heads, T, S)``.
@@ -39,9 +42,9 @@ class GroupedQueryAttention(_CallWithAllInputs, Layer):
     """
 
     def __init__(self, head_dim, num_query_heads, num_key_value_heads, dropout=0.0, use_bias=True,
-                 flash_attention=None, kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, seed=None, **kwargs):
+                 sliding_window=None, flash_attention=None, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, use_gate=False, seed=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         who = self._who()
         self.supports_masking = True
@@ -54,6 +57,8 @@ class GroupedQueryAttention(_CallWithAllInputs, Layer):
         self.num_repeats = self.num_query_heads // self.num_key_value_heads
         self.dropout = _core.check_dropout(who, dropout)
         self.use_bias = bool(use_bias)
+        self.use_gate = bool(use_gate)
+        self.sliding_window = _core.check_sliding_window(who, sliding_window)
         if flash_attention not in (None, True, False):
             raise ValueError(f"{who} expected flash_attention to be None, True or False, but received "
                              f"flash_attention={flash_attention!r}.")
@@ -70,13 +75,15 @@ class GroupedQueryAttention(_CallWithAllInputs, Layer):
         self._inverse_sqrt_head_dim = 1.0 / math.sqrt(float(self.head_dim))
         self._dropout_layer = Dropout(rate=self.dropout, seed=seed, dtype=self.dtype)
         self._query_dense = self._key_dense = self._value_dense = self._output_dense = None
+        self._gate_dense = None
 
     def _who(self):
         return f"Layer '{self.name}' (GroupedQueryAttention)"
 
-    def _dense(self, equation, output_shape, bias_axes, name):
+    def _dense(self, equation, output_shape, bias_axes, name, activation=None):
         return EinsumDense(
             equation, output_shape=output_shape, bias_axes=bias_axes if self.use_bias else None, name=name,
+            activation=activation,
             kernel_initializer=_core.clone_initializer(self.kernel_initializer),
             bias_initializer=_core.clone_initializer(self.bias_initializer),
             kernel_regularizer=self.kernel_regularizer, bias_regularizer=self.bias_regularizer,
@@ -95,6 +102,9 @@ class GroupedQueryAttention(_CallWithAllInputs, Layer):
         self._query_dense.build(query_shape)
         self._key_dense = self._dense("bkm,mvh->bkvh", (None, hkv, d), "vh", "key")
         self._key_dense.build(key_shape)
+        if self.use_gate:  # built between key and value, as Keras does (the order of layer.weights)
+            self._gate_dense = self._dense("bqm,muh->bquh", (None, hq, d), "uh", "gate", activation="sigmoid")
+            self._gate_dense.build(query_shape)
         self._value_dense = self._dense("bkm,mvh->bkvh", (None, hkv, d), "vh", "value")
         self._value_dense.build(value_shape)
         self._output_dense = self._dense("bquh,uhm->bqm", (None, query_shape[-1]), "m", "attention_output")
@@ -110,12 +120,15 @@ class GroupedQueryAttention(_CallWithAllInputs, Layer):
         if key is None:
             key = value
         mask = _core.merge_masks(self._who(), query, value, query_mask, value_mask, key_mask, attention_mask,
-                                 use_causal_mask)
+                                 use_causal_mask, self.sliding_window)
+        gate = self._gate_dense(query) if self.use_gate else None
         q = self._query_dense(query)
         k = self._key_dense(key)
         v = self._value_dense(value)
         out, scores = _core.attend(self._who(), q, k, v, mask, self._inverse_sqrt_head_dim, self._dropout_layer,
                                    self.dropout, training, return_attention_scores, self._flash_attention)
+        if gate is not None:
+            out = ops.multiply(out, gate)
         out = self._output_dense(out)
         return (out, scores) if return_attention_scores else out
 
@@ -140,11 +153,14 @@ class GroupedQueryAttention(_CallWithAllInputs, Layer):
             **super().get_config(),
             # a DTypePolicyMap when sublayers were quantized (model.quantize), so loading rebuilds them quantized
             "dtype": quant.composite_dtype_entry(
-                self, [self._query_dense, self._key_dense, self._value_dense, self._output_dense]),
+                self, [self._query_dense, self._key_dense, self._gate_dense, self._value_dense,
+                       self._output_dense]),
             "head_dim": self.head_dim,
             "num_query_heads": self.num_query_heads,
             "num_key_value_heads": self.num_key_value_heads,
             "use_bias": self.use_bias,
+            "use_gate": self.use_gate,
+            "sliding_window": self.sliding_window,
             "dropout": self.dropout,
             "flash_attention": self._flash_attention,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),

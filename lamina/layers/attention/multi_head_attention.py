@@ -78,9 +78,16 @@ class MultiHeadAttention(_CallWithAllInputs, Layer):
         use_bias: whether the projections have biases.
         output_shape: the size(s) of the output's last axes (default: the query's last dimension).
         attention_axes: axes of the input attention runs over (default: all but batch and features).
+        sliding_window: None (full attention) or a positive int ``w``: each query position attends only
+            to key positions less than ``w`` away along the attention axis (a symmetric band, combined
+            with every other mask; with ``use_causal_mask=True`` it is the causal sliding window).
+            Needs a single attention axis.
         flash_attention: None (engine's choice), True (demand a flash kernel) or False.
         kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
-        activity_regularizer, kernel_constraint, bias_constraint: for the four projections.
+        activity_regularizer, kernel_constraint, bias_constraint: for the projections.
+        use_gate: add a sub-layer ``gate`` (a projection of the query to ``(num_heads, value_dim)``
+            with a sigmoid) whose output multiplies each head's attention output before the output
+            projection (gated attention, Qiu et al., 2025).
         seed: seed for the dropout.
 
     Call arguments:
@@ -90,7 +97,9 @@ class MultiHeadAttention(_CallWithAllInputs, Layer):
         Functional model they come from Keras masking).
 
     Weights: sub-layers ``query`` (kernel ``(dim, num_heads, key_dim)``, bias ``(num_heads, key_dim)``),
-    ``key``, ``value`` and ``attention_output`` (kernel ``(num_heads, value_dim, out)``, bias ``(out,)``).
+    ``key``, ``value`` and ``attention_output`` (kernel ``(num_heads, value_dim, out)``, bias ``(out,)``);
+    with ``use_gate``, also ``gate`` (kernel ``(dim, num_heads, value_dim)``, bias ``(num_heads, value_dim)``),
+    created after ``key`` (Keras's weight order: query, key, gate, value, attention_output).
 
     Example:
     >>> import lamina
@@ -102,9 +111,10 @@ class MultiHeadAttention(_CallWithAllInputs, Layer):
     """
 
     def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True, output_shape=None,
-                 attention_axes=None, flash_attention=None, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, seed=None, **kwargs):
+                 attention_axes=None, sliding_window=None, flash_attention=None,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
+                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
+                 use_gate=False, seed=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         who = self._who()
         self.supports_masking = True
@@ -127,6 +137,8 @@ class MultiHeadAttention(_CallWithAllInputs, Layer):
                                  f"received attention_axes={attention_axes!r}.")
             attention_axes = axes
         self._attention_axes = attention_axes
+        self._sliding_window = _core.check_sliding_window(who, sliding_window)
+        self._use_gate = bool(use_gate)
         if flash_attention not in (None, True, False):
             raise ValueError(f"{who} expected flash_attention to be None, True or False, but received "
                              f"flash_attention={flash_attention!r}.")
@@ -143,6 +155,7 @@ class MultiHeadAttention(_CallWithAllInputs, Layer):
         self._inverse_sqrt_key_dim = 1.0 / math.sqrt(float(self._key_dim))
         self._dropout_layer = Dropout(rate=self._dropout, seed=seed, dtype=self.dtype)
         self._query_dense = self._key_dense = self._value_dense = self._output_dense = None
+        self._gate_dense = None  # (no public property: Keras saves it under "_gate_dense")
         self._attn_axes = None
 
     def _who(self):
@@ -155,14 +168,17 @@ class MultiHeadAttention(_CallWithAllInputs, Layer):
     use_bias = property(lambda self: self._use_bias)
     output_shape = property(lambda self: self._output_shape)
     attention_axes = property(lambda self: self._attention_axes)
+    sliding_window = property(lambda self: self._sliding_window)
+    use_gate = property(lambda self: self._use_gate)
     query_dense = property(lambda self: self._query_dense)
     key_dense = property(lambda self: self._key_dense)
     value_dense = property(lambda self: self._value_dense)
     output_dense = property(lambda self: self._output_dense)
 
-    def _dense(self, equation, output_shape, bias_axes, name):
+    def _dense(self, equation, output_shape, bias_axes, name, activation=None):
         return EinsumDense(
             equation, output_shape=output_shape, bias_axes=bias_axes if self._use_bias else None, name=name,
+            activation=activation,
             kernel_initializer=_core.clone_initializer(self._kernel_initializer),
             bias_initializer=_core.clone_initializer(self._bias_initializer),
             kernel_regularizer=self._kernel_regularizer, bias_regularizer=self._bias_regularizer,
@@ -193,6 +209,10 @@ class MultiHeadAttention(_CallWithAllInputs, Layer):
             raise ValueError(f"{who} expected query, key and value of the same rank, but received shapes "
                              f"{query_shape}, {key_shape} and {value_shape}.")
         self._attn_axes = tuple(sorted(axes))
+        if self._sliding_window is not None and len(self._attn_axes) != 1:
+            raise ValueError(f"{who}: sliding_window needs attention over a single axis, but the attention axes "
+                             f"are {self._attn_axes} for inputs of rank {rank}. Hint: pass attention_axes=<one "
+                             "axis> or sliding_window=None.")
         n = self._num_heads
         eq, bias = projection_equation(rank - 1, 1, 2)
         heads = [None] * (rank - 2)
@@ -200,6 +220,9 @@ class MultiHeadAttention(_CallWithAllInputs, Layer):
         self._query_dense.build(query_shape)
         self._key_dense = self._dense(eq, heads + [n, self._key_dim], bias, "key")
         self._key_dense.build(key_shape)
+        if self._use_gate:  # built between key and value, as Keras does (the order of layer.weights)
+            self._gate_dense = self._dense(eq, heads + [n, self._value_dim], bias, "gate", activation="sigmoid")
+            self._gate_dense.build(query_shape)
         self._value_dense = self._dense(eq, heads + [n, self._value_dim], bias, "value")
         self._value_dense.build(value_shape)
         out_dims = self._out_dims(query_shape)
@@ -229,12 +252,19 @@ class MultiHeadAttention(_CallWithAllInputs, Layer):
         if attention_mask is not None:
             attention_mask = ops.convert_to_tensor(attention_mask)
         self._check_attention_mask(attention_mask, query, value)
+        window_lengths = None
+        if self._sliding_window is not None and len(query.shape) != 3:
+            axis = self._attn_axes[0]
+            window_lengths = (ops.shape(query)[axis], ops.shape(value)[axis])
         mask = _core.merge_masks(self._who(), query, value, query_mask, value_mask, key_mask, attention_mask,
-                                 use_causal_mask)
+                                 use_causal_mask, self._sliding_window, window_lengths)
+        gate = self._gate_dense(query) if self._use_gate else None
         q = self._query_dense(query)
         k = self._key_dense(key)
         v = self._value_dense(value)
         out, scores = self._compute_attention(q, k, v, mask, training, return_attention_scores)
+        if gate is not None:
+            out = ops.multiply(out, gate)
         out = self._output_dense(out)
         return (out, scores) if return_attention_scores else out
 
@@ -298,15 +328,18 @@ class MultiHeadAttention(_CallWithAllInputs, Layer):
             **super().get_config(),
             # a DTypePolicyMap when sublayers were quantized (model.quantize), so loading rebuilds them quantized
             "dtype": quant.composite_dtype_entry(
-                self, [self._query_dense, self._key_dense, self._value_dense, self._output_dense]),
+                self, [self._query_dense, self._key_dense, self._gate_dense, self._value_dense,
+                       self._output_dense]),
             "num_heads": self._num_heads,
             "key_dim": self._key_dim,
             "value_dim": self._value_dim,
             "dropout": self._dropout,
             "use_bias": self._use_bias,
+            "use_gate": self._use_gate,
             "output_shape": list(self._output_shape) if isinstance(self._output_shape, tuple) else
             self._output_shape,
             "attention_axes": list(self._attention_axes) if self._attention_axes is not None else None,
+            "sliding_window": self._sliding_window,
             "flash_attention": self._flash_attention,
             "kernel_initializer": initializers.serialize(self._kernel_initializer),
             "bias_initializer": initializers.serialize(self._bias_initializer),
