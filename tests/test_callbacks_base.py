@@ -116,4 +116,4 @@ def test_progbar_logger_verbose_2_line(capsys):
     assert capsys.readouterr().out == ""
     bar.update(5, values={"loss": 0.123456, "acc": 0.5}, finalize=True)
     out = capsys.readouterr().out
-    assert out.startswith("5/5 - ") and out.endswith(" - acc: 0.5000 - loss: 0.1235\n")
+    assert out.startswith("5/5 - ") and out.endswith(" - loss: 0.1235 - acc: 0.5000\n")  # in the order given, as Keras

@@ -297,7 +297,7 @@ def test_model_checkpoint_on_rank_0_saves_the_whole_sharded_weights(tmp_path):
     assert saved == ["m1.keras", "m2.keras", "w1-3.weights.h5", "w2-1.weights.h5", "w2-4.weights.h5"]
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     # rank 0 alone printed (and wrote) each save
-    assert run.stdout.count("saving model to") == 5, run.stdout[-2000:]
+    assert run.stdout.count("finished saving model to") == 5, run.stdout[-2000:]
     for rank in (0, 1):  # every process saw the same whole weights
         for key in ("e1", "e2", "e1b3", "e2b1", "e2b4"):
             for a, b in zip(_seen(tmp_path, 0, key), _seen(tmp_path, rank, key)):

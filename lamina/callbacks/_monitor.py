@@ -50,13 +50,14 @@ def resolve_mode(mode, monitor, model, who):
     return direction
 
 
-def monitor_value(logs, monitor, what):
-    """The monitored value from ``logs`` or None, with Keras's warning when it is missing."""
+def monitor_value(logs, monitor, what, end=""):
+    """The monitored value from ``logs`` or None, with Keras's warning when it is missing (``end``: what
+    Keras's message ends with after the list of metrics)."""
     logs = logs or {}
     value = logs.get(monitor)
     if value is None:
         warnings.warn(f"{what} conditioned on metric `{monitor}` which is not available. "
-                      f"Available metrics are: {','.join(list(logs.keys()))}", stacklevel=3)
+                      f"Available metrics are: {','.join(list(logs.keys()))}{end}", stacklevel=3)
         return None
     return value
 

@@ -64,6 +64,22 @@ class Callback:
         """Restore what ``get_state`` returned (called when a run resumes from a backup)."""
 
 
+def _keras_logs(logs):
+    """What each callback receives, as Keras's ``CallbackList`` passes it (``pythonify_logs``): a new dict
+    with the keys sorted (nested dicts flattened into it), shared by the callbacks of one hook, so a key a
+    callback adds (``learning_rate``) is seen by those after it (``History``, the progress bar) but not by the
+    loop. None (batch logs no callback asked for) stays None."""
+    if logs is None:
+        return None
+    out = {}
+    for key, value in sorted(logs.items()):
+        if isinstance(value, dict):
+            out.update(_keras_logs(value))
+        else:
+            out[key] = value
+    return out
+
+
 _BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_test_batch_begin", "on_test_batch_end",
                 "on_predict_batch_begin", "on_predict_batch_end", "on_batch_begin", "on_batch_end")
 
@@ -118,6 +134,7 @@ class CallbackList:
         return False
 
     def _call(self, hook, *args):
+        args = args[:-1] + (_keras_logs(args[-1]),)
         for cb in self.callbacks:
             getattr(cb, hook)(*args)
 
@@ -125,6 +142,7 @@ class CallbackList:
         # A callback that backs up the others' state (BackupAndRestore) runs after them at the start
         # of training (it restores them after they reset themselves) and at the end of an epoch (it
         # saves what they did in it); every other hook keeps the list's order.
+        args = args[:-1] + (_keras_logs(args[-1]),)
         for cb in [c for c in self.callbacks if not getattr(c, "_runs_last", False)] + \
                 [c for c in self.callbacks if getattr(c, "_runs_last", False)]:
             getattr(cb, hook)(*args)
@@ -139,11 +157,13 @@ class CallbackList:
     def on_predict_end(self, logs=None): self._call("on_predict_end", logs)
 
     def on_train_batch_begin(self, batch, logs=None):
+        logs = _keras_logs(logs)
         for cb in self.callbacks:
             cb.on_train_batch_begin(batch, logs)
             cb.on_batch_begin(batch, logs)
 
     def on_train_batch_end(self, batch, logs=None):
+        logs = _keras_logs(logs)
         for cb in self.callbacks:
             cb.on_train_batch_end(batch, logs)
             cb.on_batch_end(batch, logs)
@@ -292,6 +312,10 @@ class ProgbarLogger(Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         if self.progbar is not None and self.verbose:
+            if self.verbose == 1 and self.model is not None:
+                # Keras's live bar lists the training metrics (learnt from the batches' logs) before what
+                # only the epoch's logs have (val_ metrics, then what callbacks added: learning_rate).
+                self.progbar.register(getattr(self.model, "_epoch_train_keys", None) or ())
             self.progbar.update(self.progbar.seen, values=logs, finalize=True)
 
     def on_test_begin(self, logs=None):

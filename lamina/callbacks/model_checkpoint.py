@@ -87,10 +87,10 @@ class ModelCheckpoint(Callback):
         self._batches_seen_since_last_saving = int(state["batches_since_save"])
 
     def _set_monitor_op(self):
+        # self.best stays None until a value is monitored (as Keras: the first one is an improvement, and the
+        # message says "improved from None")
         mode = _monitor.resolve_mode(self.mode, self.monitor, self.model, "ModelCheckpoint")
         self.monitor_op = np.less if mode == "min" else np.greater
-        if self.best is None:
-            self.best = np.inf if mode == "min" else -np.inf
 
     def on_train_begin(self, logs=None):
         if self.save_best_only and self.monitor_op is None:
@@ -143,27 +143,38 @@ class ModelCheckpoint(Callback):
                           f"existing directory: {filepath}")
         if dirname:
             os.makedirs(dirname, exist_ok=True)
+        if self._should_save(filepath, epoch, logs):
+            self._write(filepath)
+            if self.verbose > 0:
+                io_utils.print_msg(f"\nEpoch {epoch + 1}: finished saving model to {filepath}")
+
+    def _should_save(self, filepath, epoch, logs):
+        """Keras's ``_should_save_model``, with its messages."""
         if not self.save_best_only:
             if self.verbose > 0:
                 io_utils.print_msg(f"\nEpoch {epoch + 1}: saving model to {filepath}")
-            self._write(filepath)
-            return
+            return True
         if self.monitor_op is None:
             self._set_monitor_op()
         current = logs.get(self.monitor)
-        if current is None:
-            warnings.warn(f"Can save best model only with {self.monitor} available, skipping. "
-                          f"Available metrics are: {','.join(logs.keys())}", stacklevel=3)
-            return
+        if current is None:  # as Keras: saved anyway
+            warnings.warn(f"Can save best model only with {self.monitor} available.", stacklevel=4)
+            return True
+        if np.ndim(current) > 0:
+            warnings.warn("Can save best model only when `monitor` is a scalar value. Received: "
+                          f"{current}. Falling back to `save_best_only=False`.", stacklevel=4)
+            return True
         current = _monitor.to_float(current)
-        if self.monitor_op(current, self.best):
+        best_str = "None" if self.best is None else f"{self.best:.5f}"
+        if self.best is None or self.monitor_op(current, self.best):
             if self.verbose > 0:
-                io_utils.print_msg(f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to "
+                io_utils.print_msg(f"\nEpoch {epoch + 1}: {self.monitor} improved from {best_str} to "
                                    f"{current:.5f}, saving model to {filepath}")
             self.best = current
-            self._write(filepath)
-        elif self.verbose > 0:
-            io_utils.print_msg(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {self.best:.5f}")
+            return True
+        if self.verbose > 0:
+            io_utils.print_msg(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {best_str}")
+        return False
 
     def _get_file_path(self, epoch, batch, logs):
         try:

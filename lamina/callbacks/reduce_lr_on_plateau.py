@@ -102,7 +102,7 @@ class ReduceLROnPlateau(Callback):
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
         logs["learning_rate"] = _current_lr(self.model)
-        current = _monitor.monitor_value(logs, self.monitor, "Learning rate reduction is")
+        current = _monitor.monitor_value(logs, self.monitor, "Learning rate reduction is", end=".")
         if current is None:
             return
         current = _monitor.to_float(current)

@@ -42,9 +42,14 @@ def _per_output(spec, names, what):
 
 
 class CompiledLoss:
-    """The model's total loss: the weighted sum of one loss per output."""
+    """The model's total loss: the weighted sum of one loss per output.
 
-    def __init__(self, loss, loss_weights, output_names):
+    ``losses``/``weights`` are aligned with the flat outputs; ``order`` lists the outputs that have a loss in
+    Keras's order of the per-output losses: the order of the ``loss`` dict's keys for a model with dict
+    outputs, else the order of the flat outputs. The losses are computed and summed, and the "<output>_loss"
+    values reported, in that order (as Keras's ``CompileLoss``)."""
+
+    def __init__(self, loss, loss_weights, output_names, dict_outputs=False):
         from lamina import losses as losses_mod
 
         self.output_names = output_names
@@ -53,6 +58,11 @@ class CompiledLoss:
             else [1.0] * len(entries)
         self.losses = [_as_loss(losses_mod.get(e), losses_mod) if e is not None else None for e in entries]
         self.weights = [1.0 if w is None else float(w) for w in weights]
+        present = [i for i, fn in enumerate(self.losses) if fn is not None]
+        if dict_outputs and isinstance(loss, dict) and len(output_names) > 1:
+            self.order = [output_names.index(k) for k in loss if self.losses[output_names.index(k)] is not None]
+        else:
+            self.order = present
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         flat_true = tree.flatten(y_true) if isinstance(y_true, (list, tuple, dict)) else [y_true]
@@ -65,9 +75,9 @@ class CompiledLoss:
             )
         total = None
         self.last_values = []
-        for fn, w, yt, yp, sw in zip(self.losses, self.weights, flat_true, flat_pred, flat_sw):
-            if fn is None:
-                continue
+        for i in self.order:
+            fn, w, yt, yp = self.losses[i], self.weights[i], flat_true[i], flat_pred[i]
+            sw = flat_sw[i] if i < len(flat_sw) else None
             value = fn(yt, yp, sample_weight=sw)
             self.last_values.append(value)
             value = value * w if w != 1.0 else value
@@ -75,9 +85,10 @@ class CompiledLoss:
         return total
 
     def output_loss_names(self):
-        """Keras's per-output loss keys (``"<output>_loss"``), only for models with several outputs."""
-        named = [name for fn, name in zip(self.losses, self.output_names) if fn is not None]
-        if len(self.output_names) < 2 or not all(named):
+        """Keras's per-output loss keys (``"<output>_loss"``, in ``order``), only when several outputs have a
+        loss (as Keras: one loss of a multi-output model reports no per-output loss)."""
+        named = [self.output_names[i] if i < len(self.output_names) else None for i in self.order]
+        if len(named) < 2 or not all(named):
             return []
         return [f"{name}_loss" for name in named]
 
@@ -120,6 +131,9 @@ class CompiledMetrics:
                 for m in (entry if isinstance(entry, (list, tuple)) else [entry]):
                     loss = self._compiled_loss.losses[i] if self._compiled_loss and i < len(self._compiled_loss.losses) else None
                     metric = _resolve_metric(m, loss, flat_true[i], flat_pred[i], metrics_mod)
+                    # Keras's own name of the metric (its log key without the output prefix or a suffix that
+                    # makes it unique): what Keras's evaluate() matches to order the values it returns
+                    metric._compile_name = metric.name
                     prefix = f"{self.output_names[i]}_" if multi and self.output_names and self.output_names[i] else ""
                     name = prefix + metric.name
                     if weighted and name in taken:   # as Keras: "weighted_" only when the name is taken
@@ -131,6 +145,10 @@ class CompiledMetrics:
                     taken.add(name)
                     self.metrics.append((i, metric, weighted))
         self.built = True
+
+    def compile_names(self):
+        """Keras's names of the compiled metrics (``CompileMetrics.metrics``), in order."""
+        return [getattr(m, "_compile_name", m.name) for _, m, _ in self.metrics]
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         flat_true = tree.flatten(y_true) if isinstance(y_true, (list, tuple, dict)) else [y_true]

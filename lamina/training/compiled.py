@@ -51,8 +51,16 @@ class Compiled:
             self.optimizer = optimizers.LossScaleOptimizer(self.optimizer)
         names = _output_names(self)
         self.loss = loss
-        self.compiled_loss = CompiledLoss(loss, loss_weights, names) if loss is not None else None
-        self.compiled_metrics = CompiledMetrics(metrics, weighted_metrics, names, self.compiled_loss)
+        dict_outputs = isinstance(getattr(self, "_outputs_struct", None), dict)
+        self.compiled_loss = CompiledLoss(loss, loss_weights, names, dict_outputs) if loss is not None else None
+        previous = self.__dict__.get("compiled_metrics")
+        if metrics is None and weighted_metrics is None and previous is not None and \
+                (previous._metrics_spec is not None or previous._weighted_spec is not None):
+            # As Keras: compiling again without metrics keeps the metrics of the previous compile (Keras
+            # replaces its CompileMetrics only when metrics or weighted_metrics are given).
+            self.compiled_metrics = previous
+        else:
+            self.compiled_metrics = CompiledMetrics(metrics, weighted_metrics, names, self.compiled_loss)
         self._loss_tracker = metrics_mod.Mean(name="loss")
         self._output_loss_trackers = [metrics_mod.Mean(name=n) for n in
                                       (self.compiled_loss.output_loss_names() if self.compiled_loss else [])]
@@ -77,17 +85,19 @@ class Compiled:
         self.jit_compile = jit_compile
         self._step_functions = {}
         self._loss_sources = None
+        self._losses_built = False
         self.compiled = True
 
     @property
     def metrics(self):
-        """The loss tracker, the per-output loss trackers (several outputs), then the compiled metrics."""
+        """Keras's order: the loss tracker, the compiled metrics, the per-output loss trackers (several
+        outputs), then the metrics that layers add and the metrics set as attributes."""
         out = []
         if self._loss_tracker is not None:
             out.append(self._loss_tracker)
-        out.extend(self._output_loss_trackers)
         if self.compiled_metrics is not None:
             out.extend(m for _, m, _ in self.compiled_metrics.metrics)
+        out.extend(self._output_loss_trackers)
         out.extend(self.__dict__.get("_added_metric_trackers", {}).values())
         for m in self._attribute_metrics_of_layers():
             if all(m is not o for o in out):
@@ -108,7 +118,16 @@ class Compiled:
 
     @property
     def metrics_names(self):
-        return [m.name for m in self.metrics]
+        """The names of the values ``evaluate()`` returns, in the same order, so
+        ``dict(zip(model.metrics_names, model.evaluate(x, y)))`` pairs them (Keras 2's contract). Keras 3 lists
+        ``["loss", "compile_metrics", ...]`` instead, which no longer matches its own ``evaluate()`` (keras-team/
+        keras#21487); lamina keeps the names usable.
+        """
+        names = [m.name for m in self.metrics]
+        order = self._keras_metric_order()
+        listed = [k for k in order if k in names]
+        known = set(order)
+        return listed + sorted(k for k in names if k not in known)
 
     @property
     def metrics_variables(self):
@@ -242,9 +261,11 @@ class Compiled:
         return self._read_logs()
 
     def _read_logs(self):
+        """The logs as Keras hands them out (to callbacks, and from ``evaluate(return_dict=True)``,
+        ``train_on_batch``...): Python floats, keys sorted (Keras's ``pythonify_logs``)."""
         custom = self.__dict__.get("_custom_logs")
         if custom is not None:  # the dict the model's own train_step/test_step returned last
-            return dict(custom)
+            return dict(sorted(custom.items()))
         logs = {}
         for m in self.metrics:
             result = m.result()
@@ -253,7 +274,22 @@ class Compiled:
                     logs[k] = float(backend.convert_to_numpy(v))
             else:
                 logs[m.name] = float(backend.convert_to_numpy(result))
-        return logs
+        return dict(sorted(logs.items()))
+
+    def _keras_metric_order(self):
+        """The names Keras's ``evaluate()`` lists its values by (``Trainer._flatten_metrics_in_order``): the
+        loss tracker, the compiled metrics by their own names (not prefixed with the output name, so for a
+        multi-output model they match no log key), the per-output losses, then the other metrics."""
+        names = [self._loss_tracker.name] if self._loss_tracker is not None else []
+        cm = self.compiled_metrics
+        compiled = set()
+        if cm is not None:
+            names.extend(cm.compile_names())
+            compiled = {id(m) for _, m, _ in cm.metrics}
+        names.extend(t.name for t in self._output_loss_trackers)
+        skip = compiled | {id(t) for t in self._output_loss_trackers} | {id(self._loss_tracker)}
+        names.extend(m.name for m in self.metrics if id(m) not in skip)
+        return names
 
     # ---- the steps, for models that customize them ------------------------------
 

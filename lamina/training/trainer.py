@@ -42,6 +42,7 @@ class Trainer(Compiled, Keras2Methods):
         self._step_functions = {}
         self._loss_tracker = None
         self._output_loss_trackers = []
+        self._losses_built = False
         self._last_output_losses = []
         self._added_metric_trackers = {}  # name -> Mean/Sum of the values layers report with add_metric
         self._in_fit = False
@@ -81,6 +82,8 @@ class Trainer(Compiled, Keras2Methods):
             self.reset_metrics()
         if with_targets:
             self._check_targets(data)
+            if self.compiled_loss is not None and data.y is not None:
+                self._losses_built = True  # Keras's per-output loss trackers exist from the first step on
         if self._added_metric_trackers or any(layer._metric_specs for layer in self._step_layers()):
             self._sync_added_metrics()
 
@@ -261,6 +264,7 @@ class Trainer(Compiled, Keras2Methods):
                     position.end_epoch(passes.end_epoch())
                 train_fn.sync()
                 epoch_logs = self._current_logs(aggregate=True)
+                self._epoch_train_keys = list(epoch_logs)  # the keys a verbose=1 bar shows first (as Keras)
                 if val is not None and loop_utils.should_validate(epoch, validation_freq):
                     val_logs = self.evaluate(steps=validation_steps, verbose=0, return_dict=True, callbacks=cbs,
                                              _data=val)
@@ -391,7 +395,8 @@ class Trainer(Compiled, Keras2Methods):
         first = outputs[0]
         flat = [tree.flatten(o) for o in outputs]
         joined = [np.concatenate([backend.convert_to_numpy(f[i]) for f in flat], axis=0) for i in range(len(flat[0]))]
-        return tree.pack_sequence_as(first, joined) if isinstance(first, (list, tuple, dict)) else joined[0]
+        return _sorted_dicts(tree.pack_sequence_as(first, joined)) if isinstance(first, (list, tuple, dict)) \
+            else joined[0]
 
     def _predict_small(self, x, batch_size, whole=False):
         """``predict`` of one array that fits in one batch (any size with ``whole``: ``predict_on_batch``),
@@ -406,7 +411,7 @@ class Trainer(Compiled, Keras2Methods):
         run = getattr(predict_fn, "predict_array", None)  # an engine's quicker route for one NumPy batch
         out = run(x) if run is not None else predict_fn.predict_batch(predict_fn.place_batches([(x, None, None)]))
         return backend.convert_to_numpy(out) if backend.is_tensor(out) else \
-            tree.map_structure(backend.convert_to_numpy, out)
+            _sorted_dicts(tree.map_structure(backend.convert_to_numpy, out))
 
     # ---- single batches ------------------------------------------------------------
 
@@ -446,7 +451,7 @@ class Trainer(Compiled, Keras2Methods):
             self._build_from_sample(data)
         predict_fn = self._get_step("predict")
         out = predict_fn(predict_fn.place(data), [np.arange(data.num_samples)])
-        return tree.map_structure(backend.convert_to_numpy, out)
+        return _sorted_dicts(tree.map_structure(backend.convert_to_numpy, out))
 
     def _host_strings(self, x, validation=False):
         """A model with string inputs converts them on the host before the engine sees the data (see
@@ -462,14 +467,16 @@ class Trainer(Compiled, Keras2Methods):
         return self._logs_result(self._current_logs(), return_dict)
 
     def _logs_result(self, logs, return_dict):
-        """Keras's result order: loss, the per-output losses, then the metrics (sorted when several outputs)."""
+        """The logs (``return_dict``: keys sorted, as Keras), or their values as Keras's
+        ``_flatten_metrics_in_order`` lists them: first those named in ``_keras_metric_order()`` (the loss,
+        a single-output model's compiled metrics, the per-output losses...), then the rest by sorted key (so a
+        multi-output model gives ``[loss, <output losses in loss-dict order>, <metrics sorted by key>]``)."""
         if return_dict:
             return logs
-        keys = list(logs)
-        if self._output_loss_trackers:
-            head = 1 + len(self._output_loss_trackers)
-            keys = keys[:head] + sorted(keys[head:])
-        values = [logs[k] for k in keys]
+        order = self._keras_metric_order()
+        values = [logs[k] for k in order if k in logs]
+        listed = set(order)
+        values += [logs[k] for k in sorted(logs) if k not in listed]
         return values[0] if len(values) == 1 else values
 
 
@@ -478,3 +485,13 @@ def _defines_call(model):
 
     return type(model).call is not Model.call
 
+
+def _sorted_dicts(out):
+    """``predict``'s outputs with every dict's keys in sorted order, as Keras returns them (on both engines:
+    JAX's compiled step sorts them, PyTorch's keeps the model's order)."""
+    if isinstance(out, dict):
+        return {k: _sorted_dicts(out[k]) for k in sorted(out)}
+    if isinstance(out, (list, tuple)) and any(isinstance(o, (dict, list, tuple)) for o in out):
+        items = [_sorted_dicts(o) for o in out]
+        return type(out)(*items) if hasattr(out, "_fields") else type(out)(items)
+    return out

@@ -33,19 +33,29 @@ class Progbar:
         self._dynamic = (io_utils.is_interactive_logging_enabled() and hasattr(sys.stdout, "isatty") and
                          sys.stdout.isatty())
         self._last_len = 0
+        self._values = {}
+        self._values_order = []  # as Keras: metrics are shown in the order they were first reported
+
+    def register(self, names):
+        """Reserve the display order of ``names`` (metrics that will be reported), as if they had been
+        reported already (Keras's bar learns them from every batch's logs)."""
+        for k in names:
+            if k not in self._values_order:
+                self._values_order.append(k)
 
     def update(self, current, values=None, finalize=False, logs_fn=None):
         """Record progress; redraw when due. ``finalize`` prints the final state of the bar."""
         self.seen = current
+        self._record(values)
         now = time.time()
         if not finalize and (self.verbose != 1 or not self._dynamic or now - self._last_update < self.interval):
             return
         self._last_update = now
         if values is None and logs_fn is not None:
-            values = logs_fn()
+            self._record(logs_fn())
         elapsed = now - self._start
         per_step = elapsed / max(current, 1)
-        metrics = "".join(f" - {k}: {_fmt(v)}" for k, v in sorted((values or {}).items()))
+        metrics = "".join(f" - {k}: {_fmt(self._values[k])}" for k in self._values_order if k in self._values)
         if self.verbose == 2 or not self._dynamic:
             if finalize and self.verbose:
                 line = f"{current}/{self.target or current} - {elapsed:.0f}s -{_rate(per_step, self.unit_name)}{metrics}"
@@ -62,6 +72,13 @@ class Progbar:
         self._last_len = len(line)
         sys.stdout.write(line + " " * pad + ("\n" if finalize else ""))
         sys.stdout.flush()
+
+    def _record(self, values):
+        pairs = values.items() if isinstance(values, dict) else (values or [])
+        for k, v in pairs:
+            if k not in self._values_order:
+                self._values_order.append(k)
+            self._values[k] = v
 
 
 def _bar(current, target, width):
