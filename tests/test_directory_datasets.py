@@ -223,7 +223,7 @@ def test_image_dataset_split_and_aspect_ratio(tmp_path):
     with pytest.raises(ValueError, match="`image_size` must be a tuple of two positive ints"):
         lamina.utils.image_dataset_from_directory(root, image_size=64)
     with pytest.raises(ValueError, match="`interpolation` must be one of"):
-        lamina.utils.image_dataset_from_directory(root, interpolation="gaussian")
+        lamina.utils.image_dataset_from_directory(root, interpolation="hamming")
     with pytest.raises(ValueError, match="`color_mode` must be one of"):
         lamina.utils.image_dataset_from_directory(root, color_mode="cmyk")
     os.makedirs(str(tmp_path / "noimg" / "c"))

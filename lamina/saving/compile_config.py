@@ -13,8 +13,16 @@ Example:
 import warnings
 
 
+def _function_config(fn):
+    """Keras 3's config of a plain function: its registered name (``"package>name"``) or its own name."""
+    from lamina.saving.serialization import get_registered_name
+
+    return {"module": "builtins", "class_name": "function", "config": get_registered_name(fn),
+            "registered_name": "function"}
+
+
 def _serialize_fn(obj, module):
-    """A loss or metric: names stay names, functions become their name, objects their config."""
+    """A loss or metric: names stay names, functions become Keras's function config, objects their config."""
     if obj is None or isinstance(obj, (str, int, float, bool)):
         return obj
     if isinstance(obj, (list, tuple)):
@@ -25,9 +33,20 @@ def _serialize_fn(obj, module):
         return module.serialize(obj)
     name = getattr(obj, "__name__", None)
     if callable(obj) and name and name != "<lambda>":
-        return name
+        return _function_config(obj)
     raise ValueError(f"Cannot save the compile settings: {obj!r:.80} cannot be serialized. Use a named "
                      "function or a class with get_config(), registered with register_serializable.")
+
+
+def _function_names(config):
+    """Function configs replaced by their names (tf.keras 2 / Keras's h5 ``training_config`` form)."""
+    if isinstance(config, list):
+        return [_function_names(c) for c in config]
+    if isinstance(config, dict) and config.get("class_name") == "function":
+        return config.get("config")
+    if isinstance(config, dict) and "class_name" not in config:
+        return {k: _function_names(v) for k, v in config.items()}
+    return config
 
 
 def get_compile_config(model):
@@ -52,10 +71,37 @@ def get_compile_config(model):
     }
 
 
+def _is_builtin(name, module):
+    try:
+        module.get(name)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def _resolve_name(name, module, custom_objects):
+    """The loss/metric a saved name stands for: the object passed or registered under that name; else, for
+    one of lamina's built-in names, the name itself (``compile`` looks it up); else the function registered
+    under the name without its ``package>`` prefix, with the default ``Custom>`` one, or (files of older
+    lamina versions) under any package with that ``__name__``. Returns the name when nothing matches."""
+    from lamina.saving.serialization import get_custom_objects, get_registered_object
+
+    obj = get_registered_object(name, custom_objects)
+    if obj is not None or _is_builtin(name, module):
+        return name if obj is None else obj
+    for candidate in (name.split(">", 1)[1],) if ">" in name else (f"Custom>{name}",):
+        obj = get_registered_object(candidate, custom_objects)
+        if obj is not None:
+            return obj
+    found = [fn for fn in get_custom_objects().values() if callable(fn) and getattr(fn, "__name__", None) == name
+             and not isinstance(fn, type)]
+    return found[0] if len(found) == 1 else name
+
+
 def _deserialize_fn(config, module, custom_objects):
-    if config is None or isinstance(config, (str, int, float, bool)):
-        if isinstance(config, str) and custom_objects and config in custom_objects:
-            return custom_objects[config]
+    if isinstance(config, str):
+        return _resolve_name(config, module, custom_objects)
+    if config is None or isinstance(config, (int, float, bool)):
         return config
     if isinstance(config, list):
         return [_deserialize_fn(c, module, custom_objects) for c in config]
@@ -64,8 +110,16 @@ def _deserialize_fn(config, module, custom_objects):
     if isinstance(config, dict) and config.get("class_name") == "MeanMetricWrapper":  # tf.keras 2 metrics
         inner = config.get("config") or {}
         return inner.get("fn") or inner.get("name")
-    if isinstance(config, dict) and config.get("class_name") == "function":
-        return _deserialize_fn(config.get("config"), module, custom_objects)
+    if isinstance(config, dict) and config.get("class_name") == "function":  # Keras 3's function config
+        name = config.get("config")
+        if not isinstance(name, str):
+            raise ValueError(f"Cannot read the function config {config!r:.200}.")
+        fn = _resolve_name(name, module, custom_objects)
+        if isinstance(fn, str) and not _is_builtin(fn, module):
+            raise ValueError(f"Could not locate the function {fn!r}. Register it with "
+                             "@lamina.saving.register_keras_serializable() before loading, or pass "
+                             f"custom_objects={{{fn.split('>')[-1]!r}: fn}}.")
+        return fn
     return module.deserialize(config, custom_objects=custom_objects)
 
 
@@ -111,7 +165,7 @@ def legacy_training_config(model):
     cfg = get_compile_config(model)
     if cfg is None:
         return None
-    cfg = dict(cfg)
+    cfg = {k: _function_names(v) if k in ("loss", "metrics", "weighted_metrics") else v for k, v in cfg.items()}
     opt = cfg.pop("optimizer")
     cfg["optimizer_config"] = {"class_name": opt["class_name"], "config": opt["config"]}
     return cfg

@@ -95,11 +95,11 @@ class ArrayDataset(BatchDataset):
                             use_multiprocessing=self.use_multiprocessing, max_queue_size=self.max_queue_size)
 
 
-class TimeseriesDataset(PyDataset):
-    """Windows over a time series, produced by ``timeseries_dataset_from_array``."""
+class TimeseriesDataset(BatchDataset):
+    """Windows over a time series, produced by ``timeseries_dataset_from_array``.
 
-    # A stand-in for Keras's tf.data.Dataset, whose batch order fit keeps (its own shuffle= shuffles it).
-    _lamina_keeps_batch_order = True
+    A stand-in for Keras's tf.data.Dataset (fit keeps its batch order; its own ``shuffle=`` shuffles it), with
+    the ``map``, ``cache`` and ``take`` of the other lamina datasets (e.g. ``for x, y in ds.take(1):``)."""
 
     def __init__(self, data, targets, starts, sequence_length, sampling_rate, batch_size):
         super().__init__()
@@ -113,11 +113,7 @@ class TimeseriesDataset(PyDataset):
         return math.ceil(len(self.starts) / self.batch_size)
 
     def __getitem__(self, index):
-        n = len(self)
-        if index < 0:
-            index += n
-        if not 0 <= index < n:
-            raise IndexError(f"TimeseriesDataset index {index} out of range for {n} batches.")
+        index = self._index(index)
         if self.batch_size is None:
             starts = self.starts[index:index + 1]
         else:

@@ -97,9 +97,9 @@ def load_img(path, color_mode="rgb", target_size=None, interpolation="nearest", 
         height, width = _check_size(target_size, "target_size", who)
         resample = resample_filter(interpolation, who)
         if img.size != (width, height):
-            if keep_aspect_ratio:
-                img = img.crop(crop_box(img.size[1], img.size[0], height, width))
-            img = img.resize((width, height), resample)
+            # As Keras: resize the crop box's region (the filter may read pixels just outside the box).
+            box = crop_box(img.size[1], img.size[0], height, width) if keep_aspect_ratio else None
+            img = img.resize((width, height), resample, box=box)
     return img
 
 
