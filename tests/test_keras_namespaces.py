@@ -81,7 +81,7 @@ def test_name_scope_prefixes_variable_and_layer_paths():
         dense.build((None, 3))
         with lamina.name_scope("inner"):
             w = lamina.Variable(2.0, name="w")
-        with lamina.name_scope("proj"):  # the layer's own name: not repeated (deduplicate)
+        with lamina.name_scope("proj"):  # another scope's name, not the layer's own: repeated (as Keras)
             again = layers.Dense(1, name="proj")
             again.build((None, 2))
         with lamina.name_scope("fresh", override_parent="root"):
@@ -91,7 +91,7 @@ def test_name_scope_prefixes_variable_and_layer_paths():
     assert v.path == "outer/scale"
     assert dense.kernel.path == "outer/proj/kernel" and dense.bias.path == "outer/proj/bias"
     assert w.path == "outer/inner/w"
-    assert again.kernel.path == "outer/proj/kernel"
+    assert again.kernel.path == "outer/proj/proj/kernel"
     assert u.path == "root/fresh/u"
     assert outside.kernel.path == "plain/kernel"  # no scope: unchanged
     assert lamina.Variable(1.0, name="free").path == "free"

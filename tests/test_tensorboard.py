@@ -88,7 +88,8 @@ def test_weight_images(tmp_path):
     model.fit(x, y, batch_size=16, epochs=1, verbose=0,
               callbacks=[callbacks.TensorBoard(log_dir=str(tmp_path), histogram_freq=1, write_images=True)])
     train = _read(tmp_path / "train")
-    content = train["dense/kernel/image"][0][1]  # [width, height, png...]
+    (tag,) = [t for t in train if t.endswith("dense/kernel/image")]  # under the model's name, as Keras's path
+    content = train[tag][0][1]  # [width, height, png...]
     kernel = np.asarray(model.layers[0].kernel.numpy())  # (3, 4): shown as 3 rows of 4 pixels
     assert (int(content[0]), int(content[1])) == (4, 3)
     img = np.asarray(Image.open(io.BytesIO(content[2])))
@@ -188,8 +189,8 @@ def test_embeddings_projector_files(tmp_path):
 
     config = text_format.Parse((tmp_path / "projector_config.pbtxt").read_text(), ProjectorConfig())
     (info,) = config.embeddings
-    assert (info.tensor_name, list(info.tensor_shape), info.metadata_path) == ("emb/embeddings", [10, 3],
-                                                                               "labels.tsv")
+    assert info.tensor_name == f"{model.name}/emb/embeddings"  # the variable's path, as Keras's
+    assert (list(info.tensor_shape), info.metadata_path) == ([10, 3], "labels.tsv")
     table = np.loadtxt(tmp_path / info.tensor_path, delimiter="\t")
     np.testing.assert_allclose(table, np.asarray(model.layers[0].embeddings.numpy()), rtol=1e-6)
     with pytest.raises(ValueError, match="not Embedding layers of the model.*'nope'"):

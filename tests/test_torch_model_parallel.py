@@ -43,7 +43,7 @@ _WORKER = textwrap.dedent("""
         distribution.set_distribution(distribution.ModelParallel(layout_map=layout_map, batch_dim_name="batch"))
     keras.utils.set_random_seed(3)
     model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(16, activation="relu", name="hidden"),
-                              keras.layers.Dense(4, activation="softmax", name="head")])
+                              keras.layers.Dense(4, activation="softmax", name="head")], name="net")
     optimizer = (keras.optimizers.Adam(0.01) if opt.startswith("adam")
                  else keras.optimizers.RMSprop(0.01, clipnorm=0.5))  # the per-variable (not fused) update
     model.compile(optimizer, "sparse_categorical_crossentropy", metrics=["accuracy"])
@@ -111,11 +111,11 @@ def test_two_processes_hold_half_of_each_sharded_variable_and_train_like_one(tmp
         two, two_w, two_pred, two_called = _read(tmp_path / "two", rank)
         # (a) each process holds only its half of the sharded kernels and of their optimizer slots
         local = two["local"]
-        assert local["hidden/kernel"] == [6, 8] and local["head/kernel"] == [8, 4]
-        assert local["hidden/bias"] == [16] and local["head/bias"] == [4]  # not in the layout map: whole
+        assert local["net/hidden/kernel"] == [6, 8] and local["net/head/kernel"] == [8, 4]
+        assert local["net/hidden/bias"] == [16] and local["net/head/bias"] == [4]  # not in the layout map: whole
         adam = opt.startswith("adam")
-        assert local["adam/hidden_kernel_momentum" if adam else "rm_sprop/hidden_kernel_velocity"] == [6, 8]
-        assert one["local"]["hidden/kernel"] == [6, 16]
+        assert local["adam/net_hidden_kernel_momentum" if adam else "rm_sprop/net_hidden_kernel_velocity"] == [6, 8]
+        assert one["local"]["net/hidden/kernel"] == [6, 16]
         # (b) the gathered weights equal the one-process run's (same seed, same global batches)
         assert two["shapes"] == [[6, 16], [16], [16, 4], [4]]
         for a, b in zip(one_w, two_w):
@@ -181,7 +181,7 @@ def test_layouts_that_cannot_be_applied_give_clear_errors(tmp_path):
     for rank in (0, 1):
         with open(tmp_path / f"out.{rank}.json") as f:
             messages = json.load(f)
-        assert "'hidden/kernel'" in messages["indivisible"]
+        assert "'sequential/hidden/kernel'" in messages["indivisible"]
         assert "(None, 'model')" in messages["indivisible"] and "shape (6, 5)" in messages["indivisible"]
         assert "of size 2, which does not divide it" in messages["indivisible"]
         assert "each position of the device mesh is one process" in messages["mesh"]
@@ -214,7 +214,7 @@ def test_reading_sharded_weights_on_one_process_only_fails_clearly(tmp_path):
            str(script)]
     run = subprocess.run(cmd, env=_env(LAMINA_DISTRIBUTED_TIMEOUT="5"), capture_output=True, text=True, timeout=240)
     assert run.returncode != 0
-    assert "could not gather the whole value of 'hidden/kernel'" in run.stderr
+    assert "could not gather the whole value of 'sequential/hidden/kernel'" in run.stderr
     assert "every process must read a sharded variable at the same point" in run.stderr
 
 
@@ -385,7 +385,7 @@ _TENSORBOARD_WORKER = textwrap.dedent("""
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(32, 6)).astype("float32"), rng.integers(0, 4, size=(32,))
     model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(16, activation="relu", name="hidden"),
-                              keras.layers.Dense(4, activation="softmax", name="head")])
+                              keras.layers.Dense(4, activation="softmax", name="head")], name="net")
     model.compile("adam", "sparse_categorical_crossentropy")
     # Weight histograms on rank 0 between two checkpoints: the collectives of both callbacks pair up.
     model.fit(x, y, batch_size=8, epochs=3, verbose=0, callbacks=[
@@ -412,7 +412,7 @@ def test_tensorboard_histograms_of_sharded_weights_are_whole(tmp_path):
     acc.Reload()
     with np.load(tmp_path / "final.npz") as z:
         final = {k.replace("__", "/"): z[k] for k in z.files}
-    assert final["hidden/kernel"].shape == (6, 16)
+    assert final["net/hidden/kernel"].shape == (6, 16)
     for path, value in final.items():
         events = acc.Tensors(f"{path}/histogram")
         assert [e.step for e in events] == [0, 2]

@@ -1,5 +1,6 @@
 """``Layer``: the unit of computation and state, with Keras's lifecycle."""
 
+import functools
 import inspect
 
 from lamina import backend, dtype_policies, tree
@@ -8,7 +9,7 @@ from lamina.backend.common.scopes import COMPILING as _COMPILING
 from lamina.backend.common.scopes import AutocastScope, autocast_dtype
 from lamina.backend.common.keras_tensor import KerasTensor, any_symbolic
 from lamina.backend.common.masking import get_keras_mask, set_keras_mask
-from lamina.backend.common.name_scope import scoped
+from lamina.backend.common.name_scope import current_path, name_scope, scoped
 from lamina.layers.call_context import TrainingContext, current_training
 from lamina.layers import _init_args, remat
 from lamina.layers.input_spec import check_input
@@ -64,6 +65,27 @@ class Layer(LayerWeights, Operation):
     >>> [w.shape for w in layer.weights]
     [(2,)]
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        build = cls.__dict__.get("build")
+        if build is not None and callable(build) and not getattr(build, "_lamina_scoped", False):
+            # As in Keras: a layer's build runs inside its name scope, so the sublayers it builds have their
+            # weights under its name ("block/inner/kernel").
+            def scoped_build(self, *args, **kwargs):
+                with self._open_name_scope():
+                    return build(self, *args, **kwargs)
+
+            functools.update_wrapper(scoped_build, build)
+            scoped_build._lamina_scoped = True
+            cls.build = scoped_build
+
+    def _open_name_scope(self):
+        """The layer's name scope, under the path where it was first opened (its weights' paths start there)."""
+        d = self.__dict__
+        if d.get("_parent_path") is None:
+            d["_parent_path"] = current_path()
+        return name_scope(self.name, caller=self)
 
     def __new__(cls, *args, **kwargs):
         obj = super().__new__(cls)
@@ -211,7 +233,18 @@ class Layer(LayerWeights, Operation):
         if remat.ACTIVE[0]:
             remat.capture(self)
         if any_symbolic(args, kwargs):
-            return self._symbolic_call(args, kwargs, in_mask, carried)
+            with self._open_name_scope():
+                return self._symbolic_call(args, kwargs, in_mask, carried)
+        if self.__dict__.get("_scope_settled"):
+            return self._eager_call(args, kwargs, training, in_mask)
+        # Until a first call has run, the layer's name scope is open around it: sublayers it builds in call
+        # get their weights under its name, as in Keras (later calls create nothing and skip the scope).
+        with self._open_name_scope():
+            outputs = self._eager_call(args, kwargs, training, in_mask)
+        self.__dict__["_scope_settled"] = True
+        return outputs
+
+    def _eager_call(self, args, kwargs, training, in_mask):
         self._maybe_build(args)
         if self.input_spec is not None:
             self._check_inputs(args)

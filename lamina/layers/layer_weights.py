@@ -2,7 +2,7 @@
 
 from lamina import backend, dtype_policies
 from lamina.backend.common.keras_tensor import KerasTensor
-from lamina.backend.common.name_scope import scoped
+from lamina.backend.common.name_scope import name_scope, scoped
 
 
 class LayerWeights:
@@ -193,7 +193,11 @@ class LayerWeights:
         init = initializers.get(initializer)
         var = backend.Variable(init, shape=shape, dtype=dtype, trainable=trainable,
                                name=name or "variable", autocast=autocast, aggregation=aggregation)
-        var.path = scoped(self.name, var.name, dedupe_first=True)  # under the enclosing name_scope, if any
+        if isinstance(self.name, str) and self.name and "/" not in self.name:
+            with name_scope(self.name, caller=self):  # the layer's scope, where it was first opened (Keras's)
+                var.path = scoped(var.name)
+        else:
+            var.path = scoped(self.name, var.name, dedupe_first=True)
         var.regularizer = regularizers.get(regularizer) if regularizer is not None else None
         var.constraint = constraints.get(constraint) if constraint is not None else None
         self._own_variables.append(var)

@@ -103,8 +103,9 @@ class Sequential(Model):
         from lamina.layers.preprocessing._string_inputs import SequentialStringPlan
 
         self._string_plan = SequentialStringPlan.build(self)
-        for layer in self._stack:
-            x = layer(x)
+        with self._open_name_scope():  # the layers' weights under the model's name, as Keras's
+            for layer in self._stack:
+                x = layer(x)
         self._output_kt = x
         self._build_shapes = self._input_layer.batch_shape if self._input_layer else None
         self.built = True

@@ -76,10 +76,10 @@ def quantize_model(model, mode=None, config=None, filters=None, **kwargs):
 
     Example:
     >>> import lamina, numpy as np
-    >>> model = lamina.Sequential([lamina.Input((4,)), lamina.layers.Dense(3, name="dense")])
+    >>> model = lamina.Sequential([lamina.Input((4,)), lamina.layers.Dense(3, name="dense")], name="model")
     >>> model.quantize("int8")
     >>> [(w.path, str(w.dtype)) for w in model.layers[0].weights]
-    [('dense/bias', 'float32'), ('dense/kernel', 'int8'), ('dense/kernel_scale', 'float32')]
+    [('model/dense/bias', 'float32'), ('model/dense/kernel', 'int8'), ('model/dense/kernel_scale', 'float32')]
     >>> model.predict(np.ones((2, 4)), verbose=0).shape
     (2, 3)
     >>> model = lamina.Sequential([lamina.Input((4,)), lamina.layers.Dense(3, name="a"), lamina.layers.Dense(5)])

@@ -68,7 +68,16 @@ def load_keras2_optimizer(optimizer, model, group, names, source):
             that differs; nothing is assigned then.
     """
     trainable = list(model.trainable_variables)
-    paths = {str(v.path): v for v in trainable}
+    # tf.keras 2 named variables by layer ("dense/kernel"); lamina's paths, as Keras 3's, may start with the
+    # enclosing model's or layer's name ("sequential/dense/kernel"): every unambiguous tail matches.
+    paths, seen = {}, {}
+    for v in trainable:
+        parts = str(v.path).split("/")
+        for i in range(len(parts)):
+            tail = "/".join(parts[i:])
+            seen[tail] = seen.get(tail, 0) + 1
+            paths.setdefault(tail, v)
+    paths = {tail: v for tail, v in paths.items() if seen[tail] == 1 or tail == str(v.path)}
     slots = _SLOTS.get(_family(optimizer), {})
     prefix = optimizer.name + "/"
     lamina_slots = {str(v.name)[len(prefix):]: v for v in optimizer.variables if str(v.name).startswith(prefix)}
@@ -89,7 +98,7 @@ def load_keras2_optimizer(optimizer, model, group, names, source):
                 plan.append((name, target))
         else:
             slot, path = detail
-            key = f"{path.replace('/', '_')}_{slot}"
+            key = f"{str(paths[path].path).replace('/', '_')}_{slot}"
             if key not in lamina_slots:
                 raise ValueError(f"the optimizer variable '{name}' is a '{slot}' slot of '{path}', which lamina's "
                                  f"{type(optimizer).__name__} does not have.")

@@ -50,8 +50,15 @@ def _fixed(text):
     return np.bytes_(text.encode("utf8"))
 
 
-def _weight_name(v):
-    return f"{v.path or v.name}:0"
+def _weight_name(v, layer_name=None):
+    """tf.keras 2's name of a weight of the top-level layer ``layer_name``: its path from that layer on
+    ("hidden/kernel:0", "lstm/lstm_cell/kernel:0"), without the enclosing model's name."""
+    path = str(v.path or v.name)
+    if layer_name:
+        parts = path.split("/")
+        if layer_name in parts:
+            path = "/".join(parts[parts.index(layer_name):])
+    return f"{path}:0"
 
 
 def _write_layers(group, layers):
@@ -61,7 +68,7 @@ def _write_layers(group, layers):
     for layer in layers:
         g = group.create_group(layer.name)
         weights = layer.weights
-        names = [_weight_name(v) for v in weights]
+        names = [_weight_name(v, layer.name) for v in weights]
         if len(set(names)) != len(names):
             names = [f"{layer.name}/weight_{i}:0" for i in range(len(weights))]
         g.attrs["weight_names"] = np.array([n.encode("utf8") for n in names], dtype="S")

@@ -3,6 +3,7 @@
 from lamina import activations, ops, regularizers
 from lamina.layers.rnn.base_cell import split_kwargs
 from lamina.layers.rnn.rnn import RNN, engine_rnn
+from lamina.utils.naming import to_snake_case
 
 
 class CellOwningRNN(RNN):
@@ -13,8 +14,9 @@ class CellOwningRNN(RNN):
 
     def __init__(self, units, **kwargs):
         cell_kwargs, rnn_kwargs, rest = split_kwargs(dict(kwargs))
+        # Keras's fixed cell names ("lstm_cell"): the weights' paths are under the layer's ("lstm/lstm_cell/kernel")
         cell = self.cell_class(units, dtype=rest.get("dtype"), trainable=rest.get("trainable", True),
-                               name=None, **cell_kwargs)
+                               name=to_snake_case(self.cell_class.__name__), **cell_kwargs)
         super().__init__(cell, **rnn_kwargs, **rest)
         self.use_fused_kernel = True  # torch: run the engine's fused kernel when the math is the same
 

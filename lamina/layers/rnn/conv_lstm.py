@@ -226,7 +226,7 @@ class ConvLSTM(RNN):
                  stateful=False, **kwargs):
         cell_kwargs = {k: kwargs.pop(k) for k in _CELL_ARGS if k in kwargs}
         cell = ConvLSTMCell(self.rank, filters, kernel_size, dtype=kwargs.get("dtype"),
-                            trainable=kwargs.get("trainable", True), **cell_kwargs)
+                            trainable=kwargs.get("trainable", True), name="conv_lstm_cell", **cell_kwargs)
         super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
                          go_backwards=go_backwards, stateful=stateful, **kwargs)
 
