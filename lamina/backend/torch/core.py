@@ -46,12 +46,14 @@ class Variable(VariableBase):
 
     def _initialize(self, value):
         # A copy: the initial value may share memory with the caller's array, which in-place
-        # updates must never touch.
-        value = value.detach().clone()
-        self._param = torch.nn.Parameter(value, requires_grad=self._trainable and value.is_floating_point())
+        # updates must never touch. Made outside inference mode: a model first built under
+        # ``torch.inference_mode()`` must still train (and track versions) afterwards.
+        with torch.inference_mode(False):
+            value = value.detach().clone()
+            self._param = torch.nn.Parameter(value, requires_grad=self._trainable and value.is_floating_point())
 
     def _run_initializer(self, initializer, shape, dtype):
-        with torch.no_grad():
+        with torch.inference_mode(False), torch.no_grad():
             return initializer(shape, dtype)
 
     def _storage(self):
