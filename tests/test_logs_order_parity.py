@@ -294,3 +294,11 @@ def test_predict_returns_dict_outputs_with_sorted_keys_on_both_engines():
         assert list(out) == ["a", "b", "c"]  # as Keras's predict (calling the model keeps the model's order)
         assert [out[k].shape[1] for k in out] == [2, 3, 1]
     assert list(model(x[:2])) == ["c", "a", "b"]
+
+
+def test_single_output_model_takes_one_element_loss_and_metric_lists():
+    # Keras accepts loss=["mse"], loss_weights=[w] and metrics=[["mae"]] for a model with one output.
+    model = lamina.Sequential([lamina.Input((3,)), layers.Dense(1, kernel_initializer="zeros")])
+    model.compile("sgd", loss=["mse"], metrics=[["mae"]], loss_weights=[2.0])
+    logs = model.evaluate(np.ones((4, 3), "float32"), np.ones((4, 1), "float32"), verbose=0, return_dict=True)
+    assert logs == {"loss": pytest.approx(2.0), "mae": pytest.approx(1.0)}  # Keras 3.15.1's values

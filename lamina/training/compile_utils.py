@@ -33,6 +33,11 @@ def _per_output(spec, names, what):
                 "Pass one per output, or a dict keyed by output name."
             )
         return list(spec)
+    if isinstance(spec, (list, tuple)) and n == 1 and len(spec) == 1 and what != "metrics":
+        return [spec[0]]  # loss=["mse"] for a model with one output, as Keras accepts
+    if what == "metrics" and isinstance(spec, (list, tuple)) and n == 1 and len(spec) == 1 and \
+            isinstance(spec[0], (list, tuple)):
+        return [spec[0]]  # metrics=[["mae"]]: the one output's list
     if what == "metrics" and isinstance(spec, (list, tuple)) and n > 1 and spec and \
             all(isinstance(s, (list, tuple)) or s is None for s in spec):
         if len(spec) != n:
