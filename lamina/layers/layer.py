@@ -102,7 +102,9 @@ class Layer(LayerWeights, Operation):
         shortcut = {k: kwargs.pop(k) for k in list(kwargs) if k in _SHORTCUT_KWARGS}
         kwargs.pop("weights", None)  # Keras 2 initial weights: applied by set_weights after build
         if kwargs:
-            raise TypeError(
+            from lamina.utils.errors import UnexpectedArgumentError
+
+            raise UnexpectedArgumentError(
                 f"{type(self).__name__}.__init__() got unexpected keyword argument(s) "
                 f"{sorted(kwargs)}. Check the argument names against the documentation."
             )

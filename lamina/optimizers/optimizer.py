@@ -86,7 +86,9 @@ class Optimizer:
                 UserWarning, stacklevel=3,
             )
         if kwargs:
-            raise TypeError(
+            from lamina.utils.errors import UnexpectedArgumentError
+
+            raise UnexpectedArgumentError(
                 f"{cls_name}.__init__() got unexpected keyword argument(s) {sorted(kwargs)}. "
                 "Accepted: learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, "
                 "ema_momentum, ema_overwrite_frequency, loss_scale_factor, "

@@ -52,7 +52,9 @@ class Trainer(Compiled, Keras2Methods):
 
     def _assert_compiled(self, who):
         if not self.compiled:
-            raise RuntimeError(
+            from lamina.utils.errors import NotCompiledError
+
+            raise NotCompiledError(
                 f"You must call compile() on model '{self.name}' before {who}(). "
                 "Example: model.compile(optimizer='adam', loss='mse')."
             )
