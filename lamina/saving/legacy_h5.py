@@ -30,6 +30,7 @@ from lamina.saving.config_loading import check_and_adapt, model_from_file_config
 from lamina.saving.file_safety import atomic_write, file_error, h5_errors, open_h5, parse_json, read_dataset
 from lamina.saving.keras2_optimizer import load_keras2_optimizer
 from lamina.saving.keras_compat import optimizer_keras_order
+from lamina.saving.keras_layout import keras_layout
 from lamina.saving.serialization import serialize_object
 
 
@@ -85,7 +86,7 @@ def save_weights_legacy(model, filepath):
 
 def save_legacy(model, filepath, include_optimizer=True):
     """Write ``model`` in tf.keras 2's whole-model HDF5 layout (atomically)."""
-    config = serialize_object(model)
+    config = keras_layout(serialize_object(model))  # Keras 3 reads it (lamina reads both layouts)
     training = legacy_training_config(model)
     with atomic_write(filepath) as tmp:
         with open_h5(tmp, filepath, "w") as f:
