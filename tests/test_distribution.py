@@ -303,7 +303,8 @@ _JAX_WORKER = textwrap.dedent("""
         distribution.set_distribution(distribution.ModelParallel(layout_map=layout_map))
     keras.utils.set_random_seed(5)
     model = keras.Sequential([keras.Input((12,)), keras.layers.Dense(16, activation="relu"),
-                              keras.layers.BatchNormalization(), keras.layers.Dense(4, activation="softmax")])
+                              keras.layers.BatchNormalization(), keras.layers.Dense(4, activation="softmax")],
+                             name="net")
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
     history = model.fit(x, y, batch_size=32, epochs=2, verbose=0)
     train_fn = model._get_step("train")
@@ -346,10 +347,11 @@ def test_jax_data_and_model_parallel_match_one_device_and_shard_as_asked(tmp_pat
         assert got["batch_spec"] == "P(None, 'batch', None)"  # (steps, batch, features)
     dp, mp = results["dp"]["specs"], results["mp"]["specs"]
     assert set(dp.values()) <= {"P()", "P(None,)", "P(None, None)"}
-    assert mp["dense/kernel"] == "P(None, 'model')"
-    assert mp["dense/bias"] == "P('model',)"
-    assert mp["dense_1/kernel"] == "P('model', None)"
-    assert mp["dense_1/bias"] == "P(None,)"
+    # (paths under the model's name, as Keras's; the LayoutMap's "dense/kernel" keys match them by search)
+    assert mp["net/dense/kernel"] == "P(None, 'model')"
+    assert mp["net/dense/bias"] == "P('model',)"
+    assert mp["net/dense_1/kernel"] == "P('model', None)"
+    assert mp["net/dense_1/bias"] == "P(None,)"
     assert results["mp"]["slot_spec"] == "P(None, 'model')"  # Adam's slots follow their kernel
 
 
