@@ -173,6 +173,8 @@ def _free_port():
 
 def _env(**extra):
     env = dict(os.environ, OMP_NUM_THREADS="1", LAMINA_BACKEND=ENGINE, PYTHONPATH=ROOT, **extra)
+    if ENGINE == "jax":  # the processes share this machine's CPU (two JAX processes cannot share one GPU)
+        env.setdefault("JAX_PLATFORMS", "cpu")
     for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
         env.pop(k, None)
     env.update(extra)

@@ -51,7 +51,7 @@ def test_a_torch_custom_train_step_and_a_torch_optimizer():
     seq(torch.ones(3, 4)).pow(2).sum().backward()
     grad = params[0].grad.clone()
     opt.step()
-    np.testing.assert_allclose(seq.layers[0].kernel.numpy(), before - 0.5 * grad.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(seq.layers[0].kernel.numpy(), before - 0.5 * grad.cpu().numpy(), rtol=1e-6)
     seq.zero_grad()
     assert params[0].grad is None
 

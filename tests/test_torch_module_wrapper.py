@@ -44,14 +44,15 @@ def test_parameters_and_buffers_are_the_layers_variables_and_train():
     history = model.fit(x, y, epochs=15, batch_size=16, verbose=0)
     assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
     # training mode moved the BatchNorm statistics, which are the variables' values
-    np.testing.assert_array_equal(layer.weights[6].numpy(), net[1].running_mean.detach().numpy())
+    np.testing.assert_array_equal(layer.weights[6].numpy(), net[1].running_mean.detach().cpu().numpy())
     assert int(layer.weights[8].numpy()) == 15 * 4
     with torch.no_grad():
-        expected = net.eval()(torch.tensor(x[:5])).numpy()
+        expected = net.eval()(torch.tensor(x[:5], device=net[0].weight.device)).cpu().numpy()
     np.testing.assert_allclose(model.predict(x[:5], verbose=0), expected, rtol=1e-5, atol=1e-6)
     layer.weights[5].assign(layer.weights[5].numpy() + 1.0)  # assigning a variable changes the module
     with torch.no_grad():
-        np.testing.assert_allclose(net.eval()(torch.tensor(x[:5])).numpy(), expected + 1.0, rtol=1e-5, atol=1e-5)
+        got = net.eval()(torch.tensor(x[:5], device=net[0].weight.device)).cpu().numpy()
+        np.testing.assert_allclose(got, expected + 1.0, rtol=1e-5, atol=1e-5)
 
 
 @torch_only

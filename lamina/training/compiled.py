@@ -335,7 +335,7 @@ class Compiled:
         (_, (loss, y_pred, output_losses)), grads = ops.value_and_grad(loss_fn, variables, has_aux=True)()
         self.optimizer.apply(grads, variables)
         self._update_metrics(y, y_pred, sample_weight, loss, _batch_size(x), output_losses)
-        return self.get_metrics_result()
+        return self._metrics_result()
 
     def test_step(self, data):
         """One evaluation step on ``data``; returns the logs (override to customize ``evaluate``).
@@ -354,7 +354,7 @@ class Compiled:
         y_pred = ops.stop_gradient(self(x, training=False))
         loss = self.compute_loss(x, y, y_pred, sample_weight)
         self._update_metrics(y, y_pred, sample_weight, loss, _batch_size(x), self._pop_output_losses())
-        return self.get_metrics_result()
+        return self._metrics_result()
 
     def predict_step(self, data):
         """The outputs for one batch ``data`` (``(x,)``); override to customize ``predict``.
@@ -388,7 +388,7 @@ class Compiled:
             if not self.compiled_metrics.built:
                 self.compiled_metrics.build(y, y_pred)
             self.compiled_metrics.update_state(y, y_pred, sample_weight)
-        return self.get_metrics_result()
+        return self._metrics_result()
 
     def parameters(self, recurse=True):
         """PyTorch backend: the ``torch.nn.Parameter`` of every weight (trainable or not), as
@@ -406,17 +406,31 @@ class Compiled:
         backend.engine.trainer.module_zero_grad(self.weights, set_to_none)
 
     def get_metrics_result(self):
-        """The current result of every metric in ``self.metrics``, as a dict of scalar tensors (what a
-        ``train_step`` returns).
+        """The current result of every metric in ``self.metrics`` as a dict sorted by name, each scalar as a
+        Python float (as Keras returns them; inside a traced step, where no value exists yet, the tensors
+        themselves). A step returns the tensors without reading them back from the device.
 
         Example:
         >>> import lamina, numpy as np
         >>> model = lamina.Sequential([lamina.Input((2,)), lamina.layers.Dense(1)])
         >>> model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
         >>> _ = model.fit(np.ones((4, 2)), np.ones((4, 1)), verbose=0)
-        >>> sorted(model.get_metrics_result())
-        ['loss', 'mae']
+        >>> result = model.get_metrics_result()
+        >>> sorted(result), type(result["loss"]).__name__
+        (['loss', 'mae'], 'float')
         """
+        logs = {}
+        for key, value in sorted(self._metrics_result().items()):
+            try:
+                value = float(value)
+            except Exception:  # a tracer inside a compiled step, or a non-scalar result: kept as it is
+                pass
+            logs[key] = value
+        return logs
+
+    def _metrics_result(self):
+        """The current result of every metric in ``self.metrics``, as a dict of tensors (what the built-in
+        steps return: no read-back from the device)."""
         logs = {}
         for m in self.metrics:
             result = m.result()

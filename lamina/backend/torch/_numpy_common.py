@@ -13,8 +13,10 @@ def _dt(x):
 
 
 def _pair(x1, x2):
-    """Convert two operands to tensors of their promoted dtype (Python scalars are weak)."""
-    if isinstance(x1, torch.Tensor) and isinstance(x2, torch.Tensor) and x1.dtype == x2.dtype:
+    """Convert two operands to tensors of their promoted dtype (Python scalars are weak); a CPU tensor met
+    with a GPU one moves to the GPU (convert_to_tensor), as Keras moves it."""
+    if (isinstance(x1, torch.Tensor) and isinstance(x2, torch.Tensor) and x1.dtype == x2.dtype
+            and x1.is_cuda is x2.is_cuda):
         return x1, x2
     dtype = result_type(_dt(x1), _dt(x2))
     return convert_to_tensor(x1, dtype), convert_to_tensor(x2, dtype)

@@ -35,6 +35,16 @@ from lamina.backend.common.variables import _FLOATS
 from lamina.backend.torch import core as _core
 
 
+def _all_gather_single():
+    # torch 2.13 names the one-tensor collectives *_single and deprecates the *_tensor names, which
+    # earlier releases (2.3 - 2.12) alone have.
+    return getattr(dist, "all_gather_single", None) or dist.all_gather_into_tensor
+
+
+def _reduce_scatter_single():
+    return getattr(dist, "reduce_scatter_single", None) or dist.reduce_scatter_tensor
+
+
 def is_sharded(t):
     return isinstance(t, DTensor)
 
@@ -336,7 +346,7 @@ class Sharding:
         size = self.axis_sizes[self.axis_names[axis]]
         flat = torch.cat([t.reshape(-1) for t in locals_])
         out = flat.new_empty(size * flat.numel())
-        _dist._collective("all-gather the sharded variables", dist.all_gather_single, out, flat,
+        _dist._collective("all-gather the sharded variables", _all_gather_single(), out, flat,
                           group=self._group(axis))
         out = out.view(size, -1)
         fulls, offset = [], 0
@@ -360,7 +370,7 @@ class Sharding:
             chunks = [g.chunk(size, dim=d) for g, d in zip(grads, dims)]  # contiguous split, as Shard(d)
             full = torch.cat([c[r].reshape(-1) for r in range(size) for c in chunks])
             flat = full.new_empty(full.numel() // size)
-            _dist._collective("reduce-scatter the gradients of the sharded variables", dist.reduce_scatter_single,
+            _dist._collective("reduce-scatter the gradients of the sharded variables", _reduce_scatter_single(),
                               flat, full, group=self._group(axis))
             others = [i for i, name in enumerate(self.axis_names) if i != axis and self.axis_sizes[name] > 1]
         for i in others:

@@ -142,7 +142,9 @@ class _CustomGradient(torch.autograd.Function):
         flat_out = [convert_to_tensor(t) for t in tree.flatten(out)]
         ctx.grad_fn, ctx.out_spec = grad_fn, out
         ctx.n_args = len(flat_args)
-        ctx.arg_is_tensor = [isinstance(a, torch.Tensor) for a in flat_args]
+        # each tensor argument's device: autograd wants its gradient there (a CPU tensor given while the
+        # GPU is the default device gets a GPU gradient from grad_fn)
+        ctx.arg_devices = [a.device if isinstance(a, torch.Tensor) else None for a in flat_args]
         spec.append(out)
         return tuple(flat_out)
 
@@ -151,8 +153,8 @@ class _CustomGradient(torch.autograd.Function):
         packed = tree.pack_sequence_as(ctx.out_spec, list(upstream))
         grads = ctx.grad_fn(packed)
         grads = list(grads) if isinstance(grads, (list, tuple)) else [grads]
-        grads = [None if g is None or not is_tensor else convert_to_tensor(g)
-                 for g, is_tensor in zip(grads, ctx.arg_is_tensor)]
+        grads = [None if g is None or device is None else convert_to_tensor(g).to(device)
+                 for g, device in zip(grads, ctx.arg_devices)]
         return (None, None) + tuple(grads) + (None,) * (ctx.n_args - len(grads))
 
 

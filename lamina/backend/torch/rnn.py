@@ -123,8 +123,12 @@ def _run_fused(kind, inputs, hx, weights, has_bias, mask, go_backwards, zero_out
     return _run_packed(fn, kind, inputs, hx, weights, has_bias, lengths, zero_output_for_mask)
 
 
+@torch.compiler.disable
 def _run_packed(fn, kind, inputs, hx, weights, has_bias, lengths, zero_output_for_mask):
-    """Run right-padded rows (``lengths`` on CPU, zeros allowed) with Keras's mask semantics."""
+    """Run right-padded rows (``lengths`` on CPU, zeros allowed) with Keras's mask semantics.
+
+    Outside torch.compile's graph (jit_compile=True): dynamo's fake tensors cannot run cuDNN's packed-sequence
+    kernels (``_pad_packed_sequence`` reads the CPU lengths), so the compiled step calls this eagerly."""
     timesteps = inputs.shape[1]
     clamped = lengths.clamp(min=1)
     packed = torch.nn.utils.rnn.pack_padded_sequence(inputs, clamped.cpu(), batch_first=True,
