@@ -159,6 +159,46 @@ def test_sparse_out_of_range_labels_give_nan_not_garbage():
     assert np.isnan(_np(losses.SparseCategoricalCrossentropy()(np.array([0, 7, 1]), probs)))
 
 
+@pytest.mark.skipif(lamina.config.backend() != "torch", reason="the PyTorch backend's GPU path, forced on the CPU")
+@pytest.mark.parametrize("from_logits", [True, False])
+def test_sparse_crossentropy_gpu_path_matches_the_cpu_kernels(monkeypatch, from_logits):
+    # On a GPU the labels are clamped into range for torch's fused kernels and NaN is put back where a label
+    # was out of range (a device-side assert otherwise): same values and gradients as the CPU's kernels.
+    from lamina.backend.torch import nn as tnn
+
+    rng = np.random.default_rng(3)
+    raw = rng.normal(size=(6, 5)).astype("float32")
+    scores = raw if from_logits else _softmax(raw).astype("float32")
+    labels = np.array([0, 4, 2, 1, 3, 2])
+
+    def run(forced):
+        monkeypatch.setattr(tnn, "_FORCE_GUARDED", forced)
+        x = lamina.Variable(scores)
+        value, grad = ops.value_and_grad(
+            lambda: ops.sum(tnn.sparse_categorical_crossentropy(labels, x.value, from_logits=from_logits)),
+            [x])()
+        return _np(value), _np(grad[0])
+
+    (v_cpu, g_cpu), (v_gpu, g_gpu) = run(False), run(True)
+    np.testing.assert_allclose(v_gpu, v_cpu, rtol=1e-6)
+    np.testing.assert_allclose(g_gpu, g_cpu, rtol=1e-6, atol=1e-7)
+    monkeypatch.setattr(tnn, "_FORCE_GUARDED", True)
+    per = _np(tnn.sparse_categorical_crossentropy(np.array([0, 5, -1, 4, 2, 2]), scores, from_logits=from_logits))
+    assert np.isnan(per[1]) and np.isnan(per[2]) and np.isfinite(per[[0, 3, 4, 5]]).all()
+    ref = -np.log(_softmax(raw) if from_logits else np.clip(scores / scores.sum(-1, keepdims=True), EPS, 1 - EPS))
+    np.testing.assert_allclose(per[[0, 3, 4, 5]], ref[[0, 3, 4, 5], [0, 4, 2, 2]], rtol=1e-5)
+
+
+def test_compiled_sparse_crossentropy_keeps_integer_labels_exact():
+    # compile(loss="sparse_categorical_crossentropy") wraps the function: its labels are not rounded through
+    # float32 (2**24 + 1 would become 2**24)
+    wrapper = losses.LossFunctionWrapper(losses.sparse_categorical_crossentropy)
+    labels = wrapper._convert_y_true(np.array([2 ** 24 + 1, 3]))
+    assert "int" in ops.dtype(labels) and int(_np(labels)[0]) == 2 ** 24 + 1
+    assert ops.dtype(losses.LossFunctionWrapper(losses.mean_squared_error)._convert_y_true(np.array([1]))) == \
+        "float32"
+
+
 def test_categorical_crossentropy_shape_error_has_hint():
     with pytest.raises(ValueError, match="SparseCategoricalCrossentropy"):
         losses.CategoricalCrossentropy()(LABELS, SOFTMAX_P)

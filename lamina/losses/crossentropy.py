@@ -166,6 +166,9 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     return res
 
 
+sparse_categorical_crossentropy._integer_labels = True  # LossFunctionWrapper keeps its labels' integer dtype
+
+
 def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha=0.25, gamma=2.0,
                               from_logits=False, label_smoothing=0.0, axis=-1):
     """Binary focal crossentropy: ``(1 - p_t) ** gamma * bce``, averaged over ``axis``.

@@ -257,6 +257,13 @@ class LossFunctionWrapper(Loss):
         self.fn = fn
         self._fn_kwargs = kwargs
 
+    def _convert_y_true(self, y_true):
+        # A function of integer class labels (``fn._integer_labels``: the sparse crossentropies) takes them as
+        # they are: no round trip through the loss's float dtype (two copies a step, and inexact above 2**24).
+        if getattr(self.fn, "_integer_labels", False):
+            return ops.convert_to_tensor(y_true)
+        return super()._convert_y_true(y_true)
+
     def _values_mask(self, values):
         # A loss function may name the values its reduction leaves out (``fn._values_mask``, e.g. ``circle``).
         hook = getattr(self.fn, "_values_mask", None)

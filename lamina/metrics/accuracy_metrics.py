@@ -1,6 +1,6 @@
 """Accuracy metrics and their per-sample functions."""
 
-from lamina import config, ops
+from lamina import backend, config, ops
 from lamina.losses.loss import squeeze_or_expand_to_same_rank
 from lamina.metrics.reduction_metrics import MeanMetricWrapper
 
@@ -63,6 +63,9 @@ def sparse_categorical_accuracy(y_true, y_pred):
     y_true = _t(y_true)
     if len(y_true.shape) == len(y_pred.shape) and y_true.shape[-1] == 1:
         y_true = ops.squeeze(y_true, -1)
+    if len(y_pred.shape) == len(y_true.shape) + 1 and "int" in ops.dtype(y_true):
+        # integer labels against scores: arg-max and comparison in the engine's own index dtype (no casts)
+        return ops.cast(backend.nn.argmax_matches(y_true, y_pred), config.floatx())
     if len(y_pred.shape) == len(y_true.shape) + 1:
         y_pred = ops.argmax(y_pred, axis=-1)  # integer indices: no cast needed
     else:

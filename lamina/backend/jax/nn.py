@@ -350,3 +350,9 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, i
         implementation = "xla"
     return jax.nn.dot_product_attention(q, k, v, bias=bias, mask=mask, scale=scale, is_causal=is_causal,
                                         implementation=implementation)
+
+
+def argmax_matches(labels, scores):
+    """Whether the arg-max of ``scores`` over the last axis equals the integer ``labels`` (boolean), in the
+    engine's own index dtype (the accuracy metrics)."""
+    return jnp.argmax(convert_to_tensor(scores), axis=-1) == convert_to_tensor(labels)
