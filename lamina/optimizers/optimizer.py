@@ -186,7 +186,11 @@ class Optimizer:
 
     @property
     def iterations(self):
-        """The number of ``apply`` calls so far (an int64 Variable)."""
+        """The number of updates so far: the int64 Variable counting ``apply`` calls, or with
+        ``gradient_accumulation_steps`` the number of those calls that updated the variables (a tensor, as
+        Keras returns it; learning-rate schedules still see every call, as in Keras)."""
+        if self.gradient_accumulation_steps:
+            return self._update_count()
         return self._iterations
 
     def _update_count(self):
@@ -215,7 +219,9 @@ class Optimizer:
     def _current_learning_rate(self):
         lr = self._learning_rate
         if isinstance(lr, schedules.LearningRateSchedule):
-            return ops.cast(lr(self._update_count()), config.floatx())
+            # at the number of apply calls, as Keras evaluates schedules: with gradient accumulation too (the
+            # bias corrections and moving averages count the updates, ``_update_count``)
+            return ops.cast(lr(self._iterations.value), config.floatx())
         if hasattr(lr, "assign"):
             return lr.value
         return ops.cast(lr(), config.floatx())

@@ -91,7 +91,7 @@ def load_keras2_optimizer(optimizer, model, group, names, source):
         if kind == "hyper":
             continue
         if kind == "iteration":
-            plan.append((name, optimizer.iterations))
+            plan.append((name, optimizer._iterations))
         elif kind == "learning_rate":
             target = getattr(optimizer, "learning_rate", None)
             if hasattr(target, "assign"):
@@ -103,10 +103,10 @@ def load_keras2_optimizer(optimizer, model, group, names, source):
                 raise ValueError(f"the optimizer variable '{name}' is a '{slot}' slot of '{path}', which lamina's "
                                  f"{type(optimizer).__name__} does not have.")
             plan.append((name, lamina_slots[key]))
-    special = (id(optimizer.iterations), id(getattr(optimizer, "learning_rate", None)))
+    special = (id(optimizer._iterations), id(getattr(optimizer, "learning_rate", None)))
     expected = [v for v in optimizer.variables if id(v) not in special]
     found = {id(v) for _, v in plan if id(v) not in special}
-    if id(optimizer.iterations) not in {id(v) for _, v in plan}:
+    if id(optimizer._iterations) not in {id(v) for _, v in plan}:
         raise ValueError("it has no iteration count ('iteration:0' or '<optimizer>/iter:0').")
     if len(found) != len(expected) or sum(1 for _, v in plan if id(v) not in special) != len(found):
         missing = [str(v.name) for v in expected if id(v) not in found]

@@ -154,7 +154,7 @@ def entries(model, include_optimizer=True):
             inner_arrays = [np.asarray(inner.variables[j].numpy()) for j in optimizer_keras_order(inner)]
             # Keras's LossScaleOptimizer: its own (unused) iteration count and learning rate, its step counter
             # and scale, then the inner optimizer's variables, which it also writes under inner_optimizer/.
-            own = [np.asarray(inner.iterations.numpy()).astype("int64"), np.zeros((), "float32"),
+            own = [np.asarray(inner._iterations.numpy()).astype("int64"), np.zeros((), "float32"),
                    np.asarray(optimizer.step_counter.numpy()), np.asarray(optimizer.dynamic_scale.numpy())]
             yield "optimizer/vars", optimizer.name, {str(i): a for i, a in enumerate(own + inner_arrays)}
             yield "optimizer/inner_optimizer/vars", inner.name, {str(i): a for i, a in enumerate(inner_arrays)}
