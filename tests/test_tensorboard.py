@@ -206,3 +206,17 @@ def test_deepcopy_before_fit_keeps_its_own_batch_hook(tmp_path):
     x, y = _data()
     _model().fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[tb])
     assert _series(_read(tmp_path / "train"), "batch_loss")[0] == [1, 2, 3]
+
+
+def test_runs_with_gradient_accumulation(tmp_path):
+    # With gradient_accumulation_steps, optimizer.iterations is a tensor counting updates (as in Keras), not a
+    # Variable: the callback reads it as such (its steps per second count updates then, as Keras's do).
+    x, y = _data()
+    model = lamina.Sequential([lamina.Input((3,)), layers.Dense(1)])
+    model.compile(optimizer=lamina.optimizers.SGD(0.05, gradient_accumulation_steps=2), loss="mse")
+    model.fit(x, y, batch_size=8, epochs=2, verbose=0, callbacks=[
+        callbacks.TensorBoard(log_dir=str(tmp_path), update_freq="batch", write_steps_per_second=True)])
+    train = _read(tmp_path / "train")
+    assert _series(train, "batch_loss")[0] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
+    assert len(_series(train, "epoch_loss")[1]) == 2
+    assert int(lamina.ops.convert_to_numpy(model.optimizer.iterations)) == 6

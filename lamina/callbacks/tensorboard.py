@@ -244,7 +244,11 @@ class TensorBoard(Callback):
     def _iterations(self):
         opt = self._optimizer()
         it = getattr(opt, "iterations", None)
-        return None if it is None else int(np.asarray(it.numpy()))
+        if it is None:
+            return None
+        from lamina import ops  # a Variable, or with gradient accumulation a tensor (the update count)
+
+        return int(ops.convert_to_numpy(it))
 
     def _learning_rate(self):
         opt = self._optimizer()
