@@ -467,16 +467,40 @@ def test_steps_fused_in_one_compiled_call_give_the_same_weights(monkeypatch):
     model = _dense(4, 3, activation="softmax", hidden=8)
     start = _weights(model)
     results = []
-    for fuse in (False, True):
+    # one step per call; full blocks fused for a step without convolutions (the CPU's default); all fused
+    for fuse, without_convolutions in ((False, False), (False, True), (True, True)):
         monkeypatch.setattr(engine.trainer, "FUSE_STEPS_ON_CPU", fuse)
+        monkeypatch.setattr(engine.trainer, "FUSE_STEPS_WITHOUT_CONVOLUTIONS", without_convolutions)
         model.set_weights(start)
         model.compile(optimizer=lamina.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
                       metrics=["accuracy"], steps_per_execution=4)
         lamina.utils.set_random_seed(7)
         history = model.fit(x, y, epochs=1, batch_size=8, verbose=0)
         results.append((_weights(model), history.history["loss"][0]))
-    _assert_weights_close(results[1][0], results[0][0])
-    assert results[1][1] == pytest.approx(results[0][1], rel=1e-5)
+    for other in results[1:]:
+        _assert_weights_close(other[0], results[0][0])
+        assert other[1] == pytest.approx(results[0][1], rel=1e-5)
+
+
+def test_cpu_fuses_steps_only_without_convolutions():
+    # XLA:CPU runs convolutions about 11x slower inside a loop body: their steps stay one per compiled call,
+    # while a Dense model's full blocks of steps run in one call (lax.scan).
+    from lamina.backend import engine
+
+    if not hasattr(engine.trainer, "FUSE_STEPS_WITHOUT_CONVOLUTIONS") or lamina.backend.backend() != "jax":
+        pytest.skip("a JAX trainer feature")
+    import jax
+
+    if jax.default_backend() != "cpu":
+        pytest.skip("every step is fused on an accelerator")
+    rng = np.random.default_rng(0)
+    dense = _dense(4, 3, activation="softmax", hidden=8)
+    conv = lamina.Sequential([lamina.Input((6, 6, 1)), lamina.layers.Conv2D(2, 3), lamina.layers.Flatten(),
+                              lamina.layers.Dense(3, activation="softmax")])
+    for model, x, fused in ((dense, rng.normal(size=(64, 4)), True), (conv, rng.normal(size=(64, 6, 6, 1)), False)):
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", steps_per_execution=4)
+        model.fit(x.astype("float32"), rng.integers(0, 3, 64), batch_size=8, epochs=1, verbose=0)
+        assert model._step_functions["train"]._fuse_full_blocks is fused
 
 
 def test_steps_per_execution_is_validated():

@@ -5,10 +5,12 @@ import jax
 import jax.numpy as jnp
 
 from lamina.backend.jax.core import convert_to_tensor
+from lamina.backend.jax.nn_conv import CONVOLUTIONS_TRACED
 
 
 def unfold(x, kernel_size, dilation, padding, stride):
     x = convert_to_tensor(x)
+    CONVOLUTIONS_TRACED[0] += 1  # a convolution for XLA (see nn_conv)
     n = x.shape[0]
     x = jnp.pad(x, ((0, 0), (0, 0), (padding[0], padding[0]), (padding[1], padding[1])))
     patches = jax.lax.conv_general_dilated_patches(x, filter_shape=kernel_size, window_strides=stride,
