@@ -109,10 +109,11 @@ def _scope_values(scope, variables, old):
     return out
 
 
-# Whether several steps are fused into one compiled call with ``lax.scan``. On XLA:CPU a step
-# inside a while loop runs far slower than on its own (a CIFAR CNN step: 430 ms scanned against
-# 92 ms alone; an MLP step gains nothing), so on the CPU each compiled call runs one step and
-# ``steps_per_execution`` only sets how often the loop returns to callbacks.
+# Whether every block of steps is fused into one compiled call with ``lax.scan``. On XLA:CPU a
+# convolution inside a while loop runs far slower than on its own (a CIFAR CNN step: 430 ms scanned
+# against 92 ms alone), so on the CPU a step with convolutions runs one per compiled call
+# (``steps_per_execution`` then only sets how often the loop returns to callbacks); the full blocks of
+# a step without any are scanned (FUSE_STEPS_WITHOUT_CONVOLUTIONS below).
 FUSE_STEPS_ON_CPU = False
 
 
