@@ -484,7 +484,7 @@ def test_steps_fused_in_one_compiled_call_give_the_same_weights(monkeypatch):
 
 def test_cpu_fuses_steps_only_without_convolutions():
     # XLA:CPU runs convolutions about 11x slower inside a loop body: their steps stay one per compiled call,
-    # while a Dense model's full blocks of steps run in one call (lax.scan).
+    # while a Dense model's blocks of steps run in one call (a loop over the block's real steps).
     from lamina.backend import engine
 
     if not hasattr(engine.trainer, "FUSE_STEPS_WITHOUT_CONVOLUTIONS") or lamina.backend.backend() != "jax":
@@ -500,7 +500,7 @@ def test_cpu_fuses_steps_only_without_convolutions():
     for model, x, fused in ((dense, rng.normal(size=(64, 4)), True), (conv, rng.normal(size=(64, 6, 6, 1)), False)):
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", steps_per_execution=4)
         model.fit(x.astype("float32"), rng.integers(0, 3, 64), batch_size=8, epochs=1, verbose=0)
-        assert model._step_functions["train"]._fuse_full_blocks is fused
+        assert model._step_functions["train"]._fuse_blocks is fused
 
 
 def test_steps_per_execution_is_validated():
