@@ -45,9 +45,9 @@ def _spatial(x, df):
     return cu.spatial_shape(tuple(x.shape), df)
 
 
-# Convolutions traced so far. XLA:CPU runs a convolution inside a loop body (``lax.scan``) about 11x slower
-# than in a program of its own, so the trainer fuses several steps per compiled call on a CPU only for steps
-# that trace none (it reads this count around its first trace).
+# Convolutions traced so far. XLA:CPU runs a convolution inside a loop body about 11x slower than in a
+# program of its own, so the trainer fuses several steps per compiled call on a CPU only for steps that trace
+# none (it reads this count around its traces).
 CONVOLUTIONS_TRACED = [0]
 
 
