@@ -617,6 +617,26 @@ def test_nan_in_x():
         model.fit(x, y, verbose=0)
 
 
+@pytest.mark.parametrize("bad", [np.inf, -np.inf])
+def test_infinity_in_x_is_reported_with_its_count(bad):
+    x, y = _regression(n=10)
+    x[2, 0] = bad
+    x[7, 3] = np.nan
+    model = _dense(4, 1)
+    model.compile(optimizer="adam", loss="mse")
+    with pytest.raises(ValueError, match=r"contains 2 NaN or infinite"):
+        model.fit(x, y, verbose=0)
+
+
+def test_huge_finite_inputs_are_not_mistaken_for_infinity():
+    # the one-pass check (a sum of squares) overflows here; the element-wise check must decide
+    x, y = _regression(n=10)
+    x[4, 2] = 3e38
+    model = _dense(4, 1)
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(x, y, epochs=1, verbose=0)  # no ValueError: every value is finite
+
+
 def test_empty_data():
     model = _dense(4, 1)
     model.compile(optimizer="adam", loss="mse")
