@@ -294,9 +294,14 @@ class _StepFunction:
         host's, and a compiled gather would compile again for every new dataset size); on an
         accelerator a small compiled gather of its own runs on the device."""
         if self._host_gather:
+            # A block that one compiled call runs whole is handed over as NumPy arrays: the compiled call's
+            # own (C++) argument transfer costs half of a Python ``jax.device_put`` (150 against 300 us a
+            # block of 16 MNIST batches). A block whose steps run one call each is placed once instead.
+            put = (lambda a: a) if self._pad_blocks and self._fuse_blocks else jax.device_put
+
             def take(idx):
                 return tree.map_structure(
-                    lambda a: None if a is None else jax.device_put(np.take(np.asarray(a), idx, axis=0)), placed)
+                    lambda a: None if a is None else put(np.take(np.asarray(a), idx, axis=0)), placed)
 
             if self._pad_blocks:
                 return [_Block(take(np.stack(self._padded(block))), len(block))]
