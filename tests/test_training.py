@@ -208,6 +208,41 @@ def test_sparse_labels_with_shape_n_by_1():
     assert logs["accuracy"] == pytest.approx(np.mean(np.argmax(p, -1) == labels[:, 0]), abs=1e-6)
 
 
+def _reg_cls_model():
+    # outputs in the order (reg, cls): not the sorted order of their names
+    lamina.utils.set_random_seed(4)
+    inp = lamina.Input((4,))
+    reg = layers.Dense(1, name="reg")(inp)
+    cls = layers.Dense(3, activation="softmax", name="cls")(inp)
+    model = lamina.Model(inp, [reg, cls])
+    model.compile(optimizer="sgd", loss={"reg": "mse", "cls": "sparse_categorical_crossentropy"},
+                  metrics={"cls": ["accuracy"]}, weighted_metrics={"reg": ["mae"]})
+    return model
+
+
+def test_dict_targets_of_a_list_output_model_are_matched_by_output_name():
+    rng, x = _data(n=40)
+    yr = rng.normal(size=(40, 1)).astype("float32")
+    yc = rng.integers(0, 3, size=(40,))
+    sw_r, sw_c = rng.random(40).astype("float32"), rng.random(40).astype("float32")
+    by_list = _reg_cls_model().evaluate(x, [yr, yc], sample_weight=[sw_r, sw_c], verbose=0, return_dict=True)
+    by_name = _reg_cls_model().evaluate(x, {"cls": yc, "reg": yr}, sample_weight={"cls": sw_c, "reg": sw_r},
+                                        verbose=0, return_dict=True)
+    assert by_name == pytest.approx(by_list, rel=1e-6)
+    # and it trains on the same targets: the same weights after a fit either way
+    a, b = _reg_cls_model(), _reg_cls_model()
+    a.fit(x, [yr, yc], batch_size=8, epochs=2, shuffle=False, verbose=0)
+    b.fit(x, {"cls": yc, "reg": yr}, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    _assert_weights_close(_weights(a), _weights(b), atol=1e-6)
+
+
+def test_dict_targets_with_unknown_output_names_are_refused_before_training():
+    rng, x = _data(n=16)
+    model = _reg_cls_model()
+    with pytest.raises(ValueError, match=r"y is a dict with keys \['klass', 'reg'\].*named \['reg', 'cls'\]"):
+        model.fit(x, {"reg": np.zeros((16, 1), "float32"), "klass": np.zeros(16, "int64")}, verbose=0)
+
+
 @pytest.mark.parametrize("form", ["list", "dict"])
 def test_multi_output_losses_and_loss_weights(form):
     rng, x = _data(n=40)

@@ -15,6 +15,25 @@ def _output_names(model):
     return names
 
 
+def _flat(struct, y_pred, names, what):
+    """``struct`` (targets or sample weights) as a flat list in the order of the flat outputs ``y_pred`` (the
+    outputs, or only whether they are a dict).
+
+    A dict given for a model whose outputs are a list (or one tensor) is matched to the outputs by their
+    names, as Keras matches it; flattening it would order it by key, which need not be the outputs' order.
+    """
+    if not isinstance(struct, (list, tuple, dict)):
+        return [struct]
+    if isinstance(struct, dict) and not isinstance(y_pred, dict) and len(struct) > 1 and names and all(names):
+        missing = [n for n in names if n not in struct]
+        if missing or len(struct) != len(names):
+            raise ValueError(
+                f"{what} is a dict with keys {sorted(struct)}, but the model's outputs are named {list(names)}: "
+                "give one entry per output, keyed by the output's name (or a list in the outputs' order).")
+        return [struct[n] for n in names]
+    return tree.flatten(struct)
+
+
 def _per_output(spec, names, what):
     """Expand a loss/metric spec to one entry per output (a list aligned with flat outputs)."""
     n = max(len(names), 1)
@@ -70,10 +89,10 @@ class CompiledLoss:
             self.order = present
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        flat_true = tree.flatten(y_true) if isinstance(y_true, (list, tuple, dict)) else [y_true]
+        flat_true = _flat(y_true, y_pred, self.output_names, "y")
         flat_pred = tree.flatten(y_pred) if isinstance(y_pred, (list, tuple, dict)) else [y_pred]
-        flat_sw = (tree.flatten(sample_weight) if isinstance(sample_weight, (list, tuple, dict))
-                   else [sample_weight] * len(flat_pred))
+        flat_sw = (_flat(sample_weight, y_pred, self.output_names, "sample_weight")
+                   if isinstance(sample_weight, (list, tuple, dict)) else [sample_weight] * len(flat_pred))
         if len(flat_true) != len(flat_pred):
             raise ValueError(
                 f"The model has {len(flat_pred)} outputs, but {len(flat_true)} target arrays were given as y."
@@ -122,7 +141,7 @@ class CompiledMetrics:
     def build(self, y_true, y_pred):
         from lamina import metrics as metrics_mod
 
-        flat_true = tree.flatten(y_true) if isinstance(y_true, (list, tuple, dict)) else [y_true]
+        flat_true = _flat(y_true, y_pred, self.output_names, "y")
         flat_pred = tree.flatten(y_pred) if isinstance(y_pred, (list, tuple, dict)) else [y_pred]
         multi = len(flat_pred) > 1
         taken = set()
@@ -156,10 +175,10 @@ class CompiledMetrics:
         return [getattr(m, "_compile_name", m.name) for _, m, _ in self.metrics]
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        flat_true = tree.flatten(y_true) if isinstance(y_true, (list, tuple, dict)) else [y_true]
+        flat_true = _flat(y_true, y_pred, self.output_names, "y")
         flat_pred = tree.flatten(y_pred) if isinstance(y_pred, (list, tuple, dict)) else [y_pred]
-        flat_sw = (tree.flatten(sample_weight) if isinstance(sample_weight, (list, tuple, dict))
-                   else [sample_weight] * len(flat_pred))
+        flat_sw = (_flat(sample_weight, y_pred, self.output_names, "sample_weight")
+                   if isinstance(sample_weight, (list, tuple, dict)) else [sample_weight] * len(flat_pred))
         for i, metric, weighted in self.metrics:
             metric.update_state(flat_true[i], flat_pred[i], sample_weight=flat_sw[i] if weighted else None)
 

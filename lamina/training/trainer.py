@@ -14,7 +14,7 @@ import numpy as np
 from lamina import backend, tree
 from lamina.callbacks.callback import CallbackList, History, ProgbarLogger
 from lamina.distribution import _loop as distribution_loop
-from lamina.training import custom_steps, data_adapters, iterable_loop, loop_utils, resume
+from lamina.training import compile_utils, custom_steps, data_adapters, iterable_loop, loop_utils, resume
 from lamina.training.compiled import Compiled
 from lamina.training.keras2_methods import Keras2Methods, apply_worker_args
 from lamina.utils.traceback_utils import filter_traceback
@@ -121,7 +121,8 @@ class Trainer(Compiled, Keras2Methods):
         """Check labels once, on the host, before training: clear errors instead of NaNs or garbage."""
         if data.y is None or self.compiled_loss is None:
             return
-        flat_y = tree.flatten(data.y)
+        dict_outputs = isinstance(getattr(self, "_outputs_struct", None), dict)
+        flat_y = compile_utils._flat(data.y, {} if dict_outputs else None, self.compiled_loss.output_names, "y")
         outputs = list(getattr(self, "outputs", None) or [])
         for i, (y, fn) in enumerate(zip(flat_y, self.compiled_loss.losses)):
             if fn is None or y is None or backend.is_tensor(y):
