@@ -273,3 +273,27 @@ def test_deepcopy_gives_an_independent_model_that_runs_and_trains(kind):
     clone.fit(x, np.zeros((8, 2), "float32"), epochs=2, verbose=0)
     np.testing.assert_allclose(_np(model(x)), before, rtol=1e-6)  # the original is untouched
     assert not np.allclose(_np(clone(x)), before)
+
+
+class _TimesTwo(lamina.layers.Layer):  # a custom layer known only through custom_objects
+    def call(self, x):
+        return x * 2
+
+
+@pytest.mark.parametrize("kind", ["functional", "sequential"])
+def test_model_from_json_takes_custom_objects(kind):
+    if kind == "functional":
+        inp = lamina.Input((3,))
+        model = lamina.Model(inp, _TimesTwo()(inp))
+    else:
+        model = lamina.Sequential([lamina.Input((3,)), _TimesTwo()])
+    text = model.to_json()
+    with pytest.raises(ValueError, match="Could not find class '_TimesTwo'"):
+        lamina.models.model_from_json(text)
+    restored = lamina.models.model_from_json(text, custom_objects={"_TimesTwo": _TimesTwo})
+    assert isinstance(restored.layers[-1], _TimesTwo)
+    x = np.arange(6, dtype="float32").reshape(2, 3)
+    np.testing.assert_allclose(lamina.ops.convert_to_numpy(restored(x)), x * 2)
+    config = lamina.saving.serialize_keras_object(model)
+    again = lamina.saving.deserialize_keras_object(config, custom_objects={"_TimesTwo": _TimesTwo})
+    assert isinstance(again.layers[-1], _TimesTwo)

@@ -213,7 +213,10 @@ def deserialize_object(config, custom_objects=None):
                 + (f" Close matches: {close}." if close else "")
             )
     inner = dict(config.get("config") or {})
-    obj = cls.from_config(inner) if hasattr(cls, "from_config") else cls(**inner)
+    # custom_objects reach the configs nested in this one (a model's layers, a layer's sublayers) through
+    # the scope, whichever way the class's from_config deserializes them
+    with CustomObjectScope(custom_objects):
+        obj = cls.from_config(inner) if hasattr(cls, "from_config") else cls(**inner)
     build = config.get("build_config")
     if build and hasattr(obj, "build_from_config"):
         obj.build_from_config(build)
