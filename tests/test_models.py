@@ -297,3 +297,36 @@ def test_model_from_json_takes_custom_objects(kind):
     config = lamina.saving.serialize_keras_object(model)
     again = lamina.saving.deserialize_keras_object(config, custom_objects={"_TimesTwo": _TimesTwo})
     assert isinstance(again.layers[-1], _TimesTwo)
+
+
+def test_a_single_input_wrapped_in_a_list_is_the_input():
+    # older tutorials pass [x]; Keras accepts it for a one-input model
+    rng = np.random.default_rng(0)
+    x, y = rng.random((10, 4)).astype("float32"), rng.integers(0, 3, 10)
+
+    def model():
+        lamina.utils.set_random_seed(2)
+        m = lamina.Sequential([lamina.Input((4,)), layers.Dense(3, activation="softmax")])
+        m.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+        return m
+
+    plain, wrapped = model(), model()
+    expected = plain.predict(x, verbose=0)
+    for got in (wrapped.predict([x], verbose=0), wrapped.predict((x,), verbose=0), wrapped.predict_on_batch([x]),
+                ops.convert_to_numpy(wrapped([x]))):
+        np.testing.assert_allclose(got, expected, rtol=1e-6)
+    h_plain = plain.fit(x, y, epochs=2, shuffle=False, verbose=0).history["loss"]
+    h_wrapped = wrapped.fit([x], y, epochs=2, shuffle=False, verbose=0).history["loss"]
+    np.testing.assert_allclose(h_wrapped, h_plain, rtol=1e-6)
+
+
+def test_a_list_for_dict_inputs_is_taken_in_sorted_key_order_with_a_warning():
+    a, b = lamina.Input((2,), name="a"), lamina.Input((3,), name="b")
+    model = lamina.Model({"b": b, "a": a}, layers.Dense(1)(layers.Concatenate()([a, b])))
+    rng = np.random.default_rng(1)
+    xa, xb = rng.random((6, 2)).astype("float32"), rng.random((6, 3)).astype("float32")
+    with pytest.warns(UserWarning, match=r"sorted keys \['a', 'b'\]"):
+        by_list = model.predict([xa, xb], verbose=0)
+    np.testing.assert_allclose(by_list, model.predict({"a": xa, "b": xb}, verbose=0), rtol=1e-6)
+    with pytest.raises(ValueError, match="expects a dict of inputs"):
+        model.predict([xa], verbose=0)

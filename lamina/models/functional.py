@@ -224,6 +224,17 @@ class Functional(Model):
             if not isinstance(inputs, dict):
                 if len(self.inputs) == 1:
                     return [inputs]
+                keys = sorted(self._inputs_struct)
+                if isinstance(inputs, (list, tuple)) and len(inputs) == len(keys):
+                    # as Keras: a list for dict inputs is taken in the order of the sorted keys (said once)
+                    if not self.__dict__.get("_warned_list_for_dict"):
+                        self.__dict__["_warned_list_for_dict"] = True
+                        import warnings
+
+                        warnings.warn(f"Model '{self.name}' has dict inputs; the list it received is taken in the "
+                                      f"order of their sorted keys {keys}. Pass a dict to be explicit.",
+                                      UserWarning, stacklevel=4)
+                    return list(inputs)
                 raise ValueError(
                     f"Model '{self.name}' expects a dict of inputs with keys {sorted(self._inputs_struct)}, "
                     f"but received {type(inputs).__name__}."

@@ -134,6 +134,8 @@ class Sequential(Model):
             self.build((None,) + shape[1:])
 
     def _convert_input(self, x):
+        if isinstance(x, (list, tuple)) and len(x) == 1:
+            x = x[0]  # the one input wrapped in a list, as older tutorials pass it (Keras accepts it too)
         if self._string_plan is not None:  # raw strings stay NumPy; the plan converts them on the host
             return self._string_plan.check_concrete(x)
         return super()._convert_input(x)
