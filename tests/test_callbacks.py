@@ -298,8 +298,8 @@ def test_lambda_callback_hooks_fire():
     x, y = _xy(16)
     calls = {}
 
-    def rec(name):
-        return lambda *args: calls.setdefault(name, []).append(args)
+    def rec(name):  # Keras passes the batch hooks' logs by keyword, the others' by position
+        return lambda *args, **kwargs: calls.setdefault(name, []).append(args + tuple(kwargs.values()))
 
     hooks = ["on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end", "on_train_batch_begin",
              "on_train_batch_end", "on_batch_end", "on_test_begin", "on_test_end", "on_test_batch_end",
@@ -331,3 +331,29 @@ def test_public_names():
                  "TerminateOnNaN", "LambdaCallback"]:
         cls = getattr(lamina.callbacks, name)
         assert issubclass(cls, callbacks.Callback) and cls.__doc__ and ">>>" in cls.__doc__
+
+
+def test_hooks_get_logs_as_keras_passes_them():
+    # begin hooks get {} (not None), batch hooks get logs by keyword, on_predict_batch_end the batch's outputs
+    x, y = _xy(16)
+    seen = []
+
+    class Recorder(callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            seen.append(("train_begin", logs))
+
+        def on_epoch_begin(self, epoch, logs=None):
+            seen.append(("epoch_begin", logs.get("loss", "none")))
+
+        def on_train_batch_begin(self, batch, **kwargs):
+            seen.append(("train_batch_begin", sorted(kwargs)))
+
+        def on_predict_batch_end(self, batch, logs=None):
+            seen.append(("predict_batch_end", tuple(lamina.ops.shape(logs["outputs"]))))
+
+    model = _model()
+    model.fit(x, y, epochs=1, batch_size=8, verbose=0, callbacks=[Recorder()])
+    out = model.predict(x, batch_size=8, verbose=0, callbacks=[Recorder()])
+    assert seen[:2] == [("train_begin", {}), ("epoch_begin", "none")]
+    assert seen[2:4] == [("train_batch_begin", ["logs"])] * 2
+    assert seen[4:] == [("predict_batch_end", (8,) + out.shape[1:])] * 2

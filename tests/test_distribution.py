@@ -319,7 +319,8 @@ _JAX_WORKER = textwrap.dedent("""
            "specs": {v.path: str(getattr(v.value.sharding, "spec", None)) for v in model.weights},
            "slot_spec": str(getattr(next(v for v in model.optimizer.variables if "dense_kernel" in v.path)
                                     .value.sharding, "spec", None)),
-           "batch_spec": str(getattr(block[0].sharding, "spec", None)),
+           # (one device on the CPU: a block run whole is handed over as NumPy arrays, with no sharding)
+           "batch_spec": str(getattr(getattr(block[0], "sharding", None), "spec", None)),
            "weights": [keras.ops.convert_to_numpy(v.value).tolist() for v in model.weights]}
     print(json.dumps(out))
 """)

@@ -68,9 +68,9 @@ def _keras_logs(logs):
     """What each callback receives, as Keras's ``CallbackList`` passes it (``pythonify_logs``): a new dict
     with the keys sorted (nested dicts flattened into it), shared by the callbacks of one hook, so a key a
     callback adds (``learning_rate``) is seen by those after it (``History``, the progress bar) but not by the
-    loop. None (batch logs no callback asked for) stays None."""
+    loop. No logs (a begin hook, batch logs no callback asked for) is an empty dict, as Keras gives it."""
     if logs is None:
-        return None
+        return {}
     out = {}
     for key, value in sorted(logs.items()):
         if isinstance(value, dict):
@@ -134,18 +134,21 @@ class CallbackList:
         return False
 
     def _call(self, hook, *args):
-        args = args[:-1] + (_keras_logs(args[-1]),)
+        logs = _keras_logs(args[-1])
         for cb in self.callbacks:
-            getattr(cb, hook)(*args)
+            if "batch" in hook:  # as Keras passes them: by keyword to the batch hooks, else by position
+                getattr(cb, hook)(*args[:-1], logs=logs)
+            else:
+                getattr(cb, hook)(*args[:-1], logs)
 
     def _call_late_last(self, hook, *args):
         # A callback that backs up the others' state (BackupAndRestore) runs after them at the start
         # of training (it restores them after they reset themselves) and at the end of an epoch (it
         # saves what they did in it); every other hook keeps the list's order.
-        args = args[:-1] + (_keras_logs(args[-1]),)
+        logs = _keras_logs(args[-1])
         for cb in [c for c in self.callbacks if not getattr(c, "_runs_last", False)] + \
                 [c for c in self.callbacks if getattr(c, "_runs_last", False)]:
-            getattr(cb, hook)(*args)
+            getattr(cb, hook)(*args[:-1], logs)
 
     def on_train_begin(self, logs=None): self._call_late_last("on_train_begin", logs)
     def on_train_end(self, logs=None): self._call("on_train_end", logs)
@@ -159,14 +162,14 @@ class CallbackList:
     def on_train_batch_begin(self, batch, logs=None):
         logs = _keras_logs(logs)
         for cb in self.callbacks:
-            cb.on_train_batch_begin(batch, logs)
-            cb.on_batch_begin(batch, logs)
+            cb.on_train_batch_begin(batch, logs=logs)
+            cb.on_batch_begin(batch, logs=logs)
 
     def on_train_batch_end(self, batch, logs=None):
         logs = _keras_logs(logs)
         for cb in self.callbacks:
-            cb.on_train_batch_end(batch, logs)
-            cb.on_batch_end(batch, logs)
+            cb.on_train_batch_end(batch, logs=logs)
+            cb.on_batch_end(batch, logs=logs)
 
     def on_test_batch_begin(self, batch, logs=None): self._call("on_test_batch_begin", batch, logs)
     def on_test_batch_end(self, batch, logs=None): self._call("on_test_batch_end", batch, logs)

@@ -185,8 +185,8 @@ class TensorBoard(Callback):
         step = self._global_batch + batch + 1
         if step // self.update_freq <= self._last_batch_written // self.update_freq:
             return
-        if not isinstance(logs, dict):
-            logs = self.model._current_logs()  # read from the device only now
+        if not logs:  # the loop read no logs for this batch (they were not asked for): read them only now
+            logs = self.model._current_logs()
         values = dict(logs)
         now = time.time()
         if self.write_steps_per_second and self._last_batch_time is not None and now > self._last_batch_time:

@@ -56,7 +56,7 @@ def predict_batches(fn, data, cbs, steps):
         for placed, _ in pre:
             cbs.on_predict_batch_begin(step)
             outputs.append(fn.predict_batch(placed))
-            cbs.on_predict_batch_end(step, None)
+            cbs.on_predict_batch_end(step, {"outputs": outputs[-1]})  # as Keras: the batch's outputs
             step += 1
     finally:
         pre.close()

@@ -402,7 +402,7 @@ class Trainer(Compiled, Keras2Methods):
             for block in loop_utils.index_blocks(np.arange(data.num_samples), data.batch_size, n_steps, 1):
                 cbs.on_predict_batch_begin(step)
                 outputs.append(predict_fn(placed, block))
-                cbs.on_predict_batch_end(step, None)
+                cbs.on_predict_batch_end(step, {"outputs": outputs[-1]})  # as Keras: the batch's outputs
                 step += 1
         cbs.on_predict_end()
         if not outputs:
