@@ -330,3 +330,11 @@ def test_a_list_for_dict_inputs_is_taken_in_sorted_key_order_with_a_warning():
     np.testing.assert_allclose(by_list, model.predict({"a": xa, "b": xb}, verbose=0), rtol=1e-6)
     with pytest.raises(ValueError, match="expects a dict of inputs"):
         model.predict([xa], verbose=0)
+
+
+def test_output_names_as_keras_lists_them():
+    inp = lamina.Input((3,))
+    reg, cls = layers.Dense(1, name="reg")(inp), layers.Dense(2, name="cls")(inp)
+    assert lamina.Model(inp, [reg, cls]).output_names == ["reg", "cls"]
+    assert lamina.Model(inp, {"reg": reg, "cls": cls}).output_names == ["cls", "reg"]  # a dict's keys, sorted
+    assert lamina.Sequential([lamina.Input((3,)), layers.Dense(2, name="last")]).output_names == ["last"]

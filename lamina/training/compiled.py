@@ -117,6 +117,25 @@ class Compiled:
         return out
 
     @property
+    def output_names(self):
+        """The names of the model's outputs, in the order of its flat outputs (a dict's keys sorted), as Keras
+        lists them: what ``loss``/``metrics`` dicts and dict targets are keyed by.
+
+        Example:
+        >>> import lamina
+        >>> inp = lamina.Input((3,))
+        >>> out = [lamina.layers.Dense(1, name="reg")(inp), lamina.layers.Dense(2, name="cls")(inp)]
+        >>> lamina.Model(inp, out).output_names
+        ['reg', 'cls']
+        """
+        override = self.__dict__.get("_output_names_set")
+        return list(override) if override is not None else _output_names(self)
+
+    @output_names.setter
+    def output_names(self, names):
+        self.__dict__["_output_names_set"] = list(names)
+
+    @property
     def metrics_names(self):
         """The names of the values ``evaluate()`` returns, in the same order, so
         ``dict(zip(model.metrics_names, model.evaluate(x, y)))`` pairs them (Keras 2's contract). Keras 3 lists
