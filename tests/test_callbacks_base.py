@@ -117,3 +117,13 @@ def test_progbar_logger_verbose_2_line(capsys):
     bar.update(5, values={"loss": 0.123456, "acc": 0.5}, finalize=True)
     out = capsys.readouterr().out
     assert out.startswith("5/5 - ") and out.endswith(" - loss: 0.1235 - acc: 0.5000\n")  # in the order given, as Keras
+
+
+@pytest.mark.parametrize("verbose, expected", [
+    (2, " - a: 0.0000e+00 - b: -2.0000e-01 - c: 5.0000e-04 - d: 0.0010"),  # verbose=2 compares the value
+    (1, " - a: 0.0000e+00 - b: -0.2000 - c: 5.0000e-04 - d: 0.0010"),       # verbose=1 its size
+])
+def test_progbar_formats_values_as_keras(capsys, verbose, expected):
+    bar = lamina.utils.Progbar(target=1, verbose=verbose)
+    bar.update(1, values={"a": 0.0, "b": -0.2, "c": 5e-4, "d": 0.001001}, finalize=True)
+    assert expected in capsys.readouterr().out

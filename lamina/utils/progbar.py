@@ -55,7 +55,8 @@ class Progbar:
             self._record(logs_fn())
         elapsed = now - self._start
         per_step = elapsed / max(current, 1)
-        metrics = "".join(f" - {k}: {_fmt(self._values[k])}" for k in self._values_order if k in self._values)
+        metrics = "".join(f" - {k}: {_fmt(self._values[k], self.verbose == 2)}" for k in self._values_order
+                          if k in self._values)
         if self.verbose == 2 or not self._dynamic:
             if finalize and self.verbose:
                 line = f"{current}/{self.target or current} - {elapsed:.0f}s -{_rate(per_step, self.unit_name)}{metrics}"
@@ -96,9 +97,12 @@ def _rate(per_step, unit):
     return f" {per_step * 1e6:.0f}us/{unit}"
 
 
-def _fmt(v):
+def _fmt(v, line=False):
+    """A value as Keras's progress bar prints it: 4 decimals above 1e-3 in size, else scientific (0 included:
+    ``0.0000e+00``). With verbose=2 the value itself is compared, not its size, as Keras does (a negative
+    value prints in scientific form there)."""
     try:
         v = float(v)
     except (TypeError, ValueError):
         return str(v)
-    return f"{v:.4f}" if abs(v) >= 1e-3 or v == 0 else f"{v:.4e}"
+    return f"{v:.4f}" if (v if line else abs(v)) > 1e-3 else f"{v:.4e}"
