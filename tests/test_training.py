@@ -888,3 +888,23 @@ def test_dense_classifier_tutorial():
     assert loss == pytest.approx(score[0], rel=1e-6) and accuracy == pytest.approx(score[1])
     p = model.predict(x_test, verbose=0)
     assert accuracy == pytest.approx(np.mean(np.argmax(p, -1) == np.argmax(y_test, -1)), abs=1e-6)
+
+
+@pytest.mark.parametrize("loss, units, activation, labels", [
+    ("binary_crossentropy", 1, "sigmoid", "binary"),
+    ("sparse_categorical_crossentropy", 3, "softmax", "sparse"),
+    ("categorical_crossentropy", 3, "softmax", "onehot"),
+    ("bce_logits", 1, None, "binary"),
+])
+def test_crossentropy_metric_alias_follows_the_loss(loss, units, activation, labels):
+    # Keras 2's metrics=["crossentropy"]: the crossentropy that goes with the loss, so it equals the loss here
+    rng = np.random.default_rng(3)
+    x = rng.random((32, 4)).astype("float32")
+    y = {"binary": rng.integers(0, 2, (32, 1)), "sparse": rng.integers(0, 3, 32),
+         "onehot": np.eye(3, dtype="float32")[rng.integers(0, 3, 32)]}[labels]
+    if loss == "bce_logits":
+        loss = lamina.losses.BinaryCrossentropy(from_logits=True)
+    model = lamina.Sequential([lamina.Input((4,)), layers.Dense(units, activation=activation)])
+    model.compile(optimizer="sgd", loss=loss, metrics=["crossentropy"])
+    logs = model.evaluate(x, y, batch_size=32, verbose=0, return_dict=True)
+    assert logs["crossentropy"] == pytest.approx(logs["loss"], rel=1e-5)

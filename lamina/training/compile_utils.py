@@ -189,13 +189,15 @@ def _resolve_metric(m, loss, y_true, y_pred, metrics_mod):
         metric.name = m.lower() if m.lower() == "acc" else "accuracy"
         return metric
     if isinstance(m, str) and m.lower() in ("crossentropy", "ce"):
-        name = type(loss).__name__ if loss is not None else ""
-        if "Sparse" in name:
-            metric = metrics_mod.SparseCategoricalCrossentropy()
-        elif "Binary" in name:
-            metric = metrics_mod.BinaryCrossentropy()
-        else:
-            metric = metrics_mod.CategoricalCrossentropy()
+        # Keras 2's alias: the crossentropy that goes with the loss and the shapes, as "accuracy" picks its
+        # accuracy (binary, sparse or categorical), on logits where the loss takes logits
+        kind = type(metrics_mod.resolve_accuracy(loss, tuple(ops.shape(y_true)), tuple(ops.shape(y_pred))))
+        cls = {metrics_mod.BinaryAccuracy: metrics_mod.BinaryCrossentropy,
+               metrics_mod.SparseCategoricalAccuracy: metrics_mod.SparseCategoricalCrossentropy}.get(
+                   kind, metrics_mod.CategoricalCrossentropy)
+        from_logits = bool(getattr(loss, "from_logits", False) or
+                           (getattr(loss, "_fn_kwargs", None) or {}).get("from_logits", False))
+        metric = cls(from_logits=from_logits)
         metric.name = m.lower()
         return metric
     metric = metrics_mod.get(m)
