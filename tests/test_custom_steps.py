@@ -143,3 +143,36 @@ def test_jax_untraceable_step_falls_back_to_eager_with_a_warning():
         history = model.fit(x, y, batch_size=16, epochs=2, verbose=0)
     assert any("runs eagerly" in str(w.message) for w in caught)
     assert len(history.history["loss"]) == 2 and history.history["loss"][1] < history.history["loss"][0]
+
+
+def test_evaluate_lists_a_custom_loss_tracker_once():
+    # a custom test_step whose own tracker is named "loss": evaluate's list has one value per name, as Keras
+    from lamina import ops
+
+    class Tracked(lamina.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.dense = lamina.layers.Dense(1)
+            self.loss_tracker = lamina.metrics.Mean(name="loss")
+            self.mae = lamina.metrics.MeanAbsoluteError(name="mae")
+
+        def call(self, x):
+            return self.dense(x)
+
+        @property
+        def metrics(self):
+            return [self.loss_tracker, self.mae]
+
+        def test_step(self, data):
+            x, y = data
+            p = self(x, training=False)
+            self.loss_tracker.update_state(ops.mean((p - y) ** 2))
+            self.mae.update_state(y, p)
+            return {m.name: m.result() for m in self.metrics}
+
+    model = Tracked()
+    model.compile(optimizer="sgd")
+    x, y = np.ones((8, 3), "float32"), np.zeros((8, 1), "float32")
+    logs = model.evaluate(x, y, verbose=0, return_dict=True)
+    assert model.evaluate(x, y, verbose=0) == pytest.approx([logs["loss"], logs["mae"]])
+    assert model.metrics_names == ["loss", "mae"]

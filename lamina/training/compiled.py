@@ -307,7 +307,9 @@ class Compiled:
             compiled = {id(m) for _, m, _ in cm.metrics}
         names.extend(t.name for t in self._output_loss_trackers)
         skip = compiled | {id(t) for t in self._output_loss_trackers} | {id(self._loss_tracker)}
-        names.extend(m.name for m in self.metrics if id(m) not in skip)
+        # (a custom tracker named like one listed above, e.g. "loss", is that one: Keras lists it once)
+        listed = set(names)
+        names.extend(m.name for m in self.metrics if id(m) not in skip and m.name not in listed)
         return names
 
     # ---- the steps, for models that customize them ------------------------------
