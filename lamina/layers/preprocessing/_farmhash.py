@@ -6,6 +6,8 @@ features together with ``FingerprintCat64`` starting from the key ``0xDECAFCAFFE
 published algorithm; all arithmetic is modulo 2**64.
 """
 
+import numpy as np
+
 _M = (1 << 64) - 1
 K0 = 0xC3A5C85C97CB3127
 K1 = 0xB492B66FBE98F273
@@ -165,3 +167,64 @@ def cross_hash(values, num_bins):
     for v in values:
         h = fingerprint_cat64(h, feature_hash(v))
     return h % num_bins
+
+
+def _rotl(v, r):
+    return ((v << r) | (v >> (64 - r))) & _M
+
+
+def siphash64(key, data):
+    """SipHash-2-4 of ``data`` (bytes) under the 128-bit ``key`` (a pair of ints, low word first): the
+    keyed hash TensorFlow's ``to_hash_bucket_strong`` (Keras's salted ``Hashing``) buckets strings with."""
+    k0, k1 = int(key[0]) & _M, int(key[1]) & _M
+    v0, v1 = k0 ^ 0x736F6D6570736575, k1 ^ 0x646F72616E646F6D
+    v2, v3 = k0 ^ 0x6C7967656E657261, k1 ^ 0x7465646279746573
+    s = bytes(data)
+    n = len(s)
+
+    def rounds(v0, v1, v2, v3, count):
+        for _ in range(count):
+            v0 = (v0 + v1) & _M
+            v1 = _rotl(v1, 13) ^ v0
+            v0 = _rotl(v0, 32)
+            v2 = (v2 + v3) & _M
+            v3 = _rotl(v3, 16) ^ v2
+            v0 = (v0 + v3) & _M
+            v3 = _rotl(v3, 21) ^ v0
+            v2 = (v2 + v1) & _M
+            v1 = _rotl(v1, 17) ^ v2
+            v2 = _rotl(v2, 32)
+        return v0, v1, v2, v3
+
+    for i in range(0, n - n % 8, 8):
+        m = _f64(s, i)
+        v3 ^= m
+        v0, v1, v2, v3 = rounds(v0, v1, v2, v3, 2)
+        v0 ^= m
+    last = ((n & 0xFF) << 56) | int.from_bytes(s[n - n % 8:], "little")
+    v3 ^= last
+    v0, v1, v2, v3 = rounds(v0, v1, v2, v3, 2)
+    v0 ^= last
+    v2 ^= 0xFF
+    v0, v1, v2, v3 = rounds(v0, v1, v2, v3, 4)
+    return v0 ^ v1 ^ v2 ^ v3
+
+
+def string_buckets(values, num_buckets, key=None):
+    """TensorFlow's ``to_hash_bucket_fast`` (``Fingerprint64``), or with ``key`` (a pair of ints)
+    ``to_hash_bucket_strong`` (SipHash-2-4), of a NumPy array of strings: int64 buckets in
+    ``[0, num_buckets)``, the buckets Keras's ``Hashing`` and lookup layers give. Each distinct string is
+    hashed once."""
+    values = np.asarray(values)
+    flat = values.reshape(-1)
+    if flat.dtype.kind == "S":
+        uniq, inverse = np.unique(flat, return_inverse=True)
+        encoded = [bytes(u) for u in uniq.tolist()]
+    else:
+        uniq, inverse = np.unique(flat.astype(str), return_inverse=True)
+        encoded = [u.encode("utf-8") for u in uniq.tolist()]
+    if key is None:
+        table = [fingerprint64(b) % num_buckets for b in encoded]
+    else:
+        table = [siphash64(key, b) % num_buckets for b in encoded]
+    return np.asarray(table, dtype=np.int64)[inverse].reshape(values.shape)

@@ -159,33 +159,14 @@ def _np_mix(z):
     return z ^ (z >> np.uint64(31))
 
 
-def _fnv1a(data):
-    h = 0xCBF29CE484222325
-    for byte in data:
-        h = ((h ^ byte) * 0x100000001B3) & _MASK64
-    return h
-
-
-def hash_numpy(values, key=0):
-    """Stable non-negative int64 hashes of a NumPy array of ints or strings (any shape)."""
-    values = np.asarray(values)
-    if values.dtype.kind in "iub":
-        z = values.astype(np.int64).view(np.uint64) ^ np.uint64(key & _MASK64)
-    else:
-        flat = values.reshape(-1)
-        uniq, inverse = np.unique(flat.astype(str), return_inverse=True)
-        codes = np.array([_fnv1a(s.encode("utf-8")) for s in uniq.tolist()], dtype=np.uint64)
-        z = codes[inverse].reshape(values.shape) ^ np.uint64(key & _MASK64)
-    return (_np_mix(z) & np.uint64((1 << 63) - 1)).astype(np.int64)
-
-
 def _rshift_logical(x, k):
     """Logical right shift of int64 tensor ``x`` by ``k`` bits."""
     return ops.bitwise_and(ops.right_shift(x, k), (1 << (64 - k)) - 1)
 
 
 def hash_tensor(x, key=0):
-    """``hash_numpy`` for an int tensor, computed with lamina.ops (works inside compiled steps)."""
+    """Stable non-negative int64 hashes of an int tensor (splitmix64's finalizer of the value mixed with
+    ``key``), computed with lamina.ops (works inside compiled steps)."""
     z = ops.bitwise_xor(ops.cast(x, "int64"), ops.convert_to_tensor(_signed(key), "int64"))
     m1 = ops.convert_to_tensor(_signed(_M1), "int64")
     m2 = ops.convert_to_tensor(_signed(_M2), "int64")

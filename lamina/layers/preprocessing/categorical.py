@@ -4,6 +4,7 @@ import numpy as np
 
 from lamina import backend, ops
 from lamina.layers.layer import Layer
+from lamina.layers.preprocessing import _farmhash
 from lamina.layers.preprocessing import _utils as u
 
 
@@ -80,12 +81,13 @@ class CategoryEncoding(Layer):
 class Hashing(Layer):
     """Hash integer or string features into ``num_bins`` buckets.
 
-    The hash is lamina's own stable 64-bit function (``_utils.hash_numpy``: splitmix64's finalizer of the
-    integer, or of the FNV-1a hash of a string's UTF-8 bytes, mixed with ``salt``), so the buckets are the
-    same on every run, process and backend; they differ from Keras's farmhash buckets. Integer inputs are
-    hashed with tensor ops (so the layer works inside compiled models); strings are hashed on the host
-    with NumPy and give a tensor of bucket ids (in a model, call it directly on a string ``Input``: the
-    model runs it on the host).
+    Strings are bucketed as Keras buckets them (TensorFlow's ``to_hash_bucket_fast``: FarmHash
+    ``Fingerprint64`` of the UTF-8 bytes; with a ``salt``, ``to_hash_bucket_strong``: SipHash-2-4 keyed by
+    it), on the host, giving a tensor of bucket ids (in a model, call it directly on a string ``Input``: the
+    model runs it on the host). Integers are hashed with tensor ops, so the layer works inside compiled
+    models, by lamina's own stable function (splitmix64's finalizer, mixed with ``salt``): the same buckets
+    on every run, process and backend, but not Keras's (Keras hashes an integer's decimal string with
+    TensorFlow on the host).
 
     Args:
         num_bins: the number of buckets (including the mask bucket when ``mask_value`` is set).
@@ -142,10 +144,15 @@ class Hashing(Layer):
         if u.is_string_data(inputs):
             arr = u.as_string_array(inputs)
             u.check_encoding_rank(self, arr.shape, self.output_mode)
-            hashed = ops.convert_to_tensor(u.hash_numpy(arr, self._key), "int64")
-            is_mask = ops.convert_to_tensor(arr == str(self.mask_value)) if self.mask_value is not None else None
+            salt = None if self.salt is None else (
+                [self.salt, self.salt] if isinstance(self.salt, (int, np.integer)) else list(self.salt))
+            if self.mask_value is None:
+                bins = _farmhash.string_buckets(arr, self.num_bins, salt)
+            else:  # bucket 0 is the mask's; the others take 1 .. num_bins - 1
+                bins = np.where(arr == str(self.mask_value), 0,
+                                _farmhash.string_buckets(arr, self.num_bins - 1, salt) + 1)
             self.built = True
-            return u.encode_categorical(self._bins_from_hash(hashed, is_mask), self.output_mode, self.num_bins,
+            return u.encode_categorical(ops.convert_to_tensor(bins, "int64"), self.output_mode, self.num_bins,
                                         self._out_dtype())
         if u.is_symbolic(inputs) and not backend.is_int_dtype(inputs.dtype) and inputs.dtype != "bool":
             raise ValueError(f"{u.who(self)} expected integer or string inputs, but received a tensor of "

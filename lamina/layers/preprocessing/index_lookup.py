@@ -3,7 +3,9 @@
 A vocabulary is a list of tokens. Indices follow Keras: with ``output_mode="int"`` the mask token (when
 set) is index 0, then come ``num_oov_indices`` out-of-vocabulary (OOV) indices, then the vocabulary in
 order. In the other output modes the mask token takes no index and masked inputs encode as zeros.
-Several OOV indices spread unknown tokens by lamina's stable hash (``_utils.hash_numpy``).
+Several OOV indices spread unknown tokens as Keras spreads them by default: a string by FarmHash
+``Fingerprint64`` of its UTF-8 bytes (TensorFlow's ``to_hash_bucket_fast``), an integer by ``token %
+num_oov_indices``.
 
 Host helpers for reuse by other layers (e.g. a text vectorizer): ``lookup_numpy(tokens)`` gives int64
 indices of a NumPy array of tokens, ``invert_numpy(ids)`` maps indices back, and ``encode(ids)`` applies
@@ -18,6 +20,7 @@ import numpy as np
 
 from lamina import backend, ops
 from lamina.layers.layer import Layer
+from lamina.layers.preprocessing import _farmhash
 from lamina.layers.preprocessing import _utils as u
 
 LOOKUP_MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
@@ -200,7 +203,9 @@ class IndexLookup(Layer):
         start = self._token_start()
         if self.num_oov_indices <= 1:
             return np.full(tokens.shape, start, dtype="int64")
-        return start + u.hash_numpy(tokens) % self.num_oov_indices
+        if tokens.dtype.kind in "iub":
+            return start + np.mod(tokens.astype(np.int64), self.num_oov_indices)
+        return start + _farmhash.string_buckets(tokens, self.num_oov_indices)
 
     def lookup_numpy(self, tokens):
         """int64 indices of a NumPy array of tokens (any shape)."""
@@ -272,12 +277,14 @@ class IndexLookup(Layer):
         config = dict(config)
         config.pop("vocabulary_size", None)
         oov_method, salt = config.pop("oov_method", None), config.pop("salt", None)
-        if int(config.get("num_oov_indices", 1) or 0) > 1:
+        if int(config.get("num_oov_indices", 1) or 0) > 1 and (
+                salt is not None or (oov_method == "farmhash" and cls.__name__ == "IntegerLookup")):
             warnings.warn(
                 f"{cls.__name__} '{config.get('name')}': the file spreads unknown tokens over "
                 f"{config['num_oov_indices']} OOV indices with oov_method={oov_method!r}, salt={salt!r}; lamina "
-                "spreads them with its own stable hash, so unknown tokens may land on other OOV indices than in "
-                "Keras (known tokens are unaffected).", UserWarning, stacklevel=2)
+                "spreads them as Keras does by default (strings by FarmHash, integers by token % num_oov_indices), "
+                "so unknown tokens may land on other OOV indices than in Keras (known tokens are unaffected).",
+                UserWarning, stacklevel=2)
         return cls(**config)
 
     def get_config(self):

@@ -190,7 +190,7 @@ class IntegerLookup(IndexLookup):
         elif self.num_oov_indices == 1:
             oov = ops.full_like(x, self._token_start())
         else:
-            oov = ops.mod(u.hash_tensor(x), self.num_oov_indices) + self._token_start()
+            oov = ops.mod(x, self.num_oov_indices) + self._token_start()  # Keras's default: token % n
         if vocab.size:
             order = np.argsort(vocab, kind="stable")
             keys = ops.convert_to_tensor(vocab[order])
