@@ -206,7 +206,7 @@ class R2Score(Metric):
         class_aggregation: ``"uniform_average"`` (default), ``"variance_weighted_average"``
             or None (one score per output).
         num_regressors: the number of independent regressors, for the adjusted R²
-            (default 0: plain R²).
+            (default 0: plain R²); its sample count is the number of target values, as in Keras.
         name: the metric's name.
         dtype: the dtype of the state and result.
 
@@ -263,7 +263,8 @@ class R2Score(Metric):
         self.squared_sum.assign(self.squared_sum.value + ops.sum(y_true * weighted, axis=0))
         self.total_mse.assign(self.total_mse.value + ops.sum(ops.square(y_true - y_pred) * sw, axis=0))
         self.count.assign(self.count.value + ops.sum(sw, axis=0))
-        self.num_samples.assign(self.num_samples.value + ops.cast(y_true.shape[0], self.dtype))
+        # n of the adjusted R² counts every target value, as Keras counts it (ops.size(y_true)), not the rows
+        self.num_samples.assign(self.num_samples.value + ops.cast(ops.size(y_true), self.dtype))
 
     def result(self):
         """Return the R² score (aggregated as configured)."""
