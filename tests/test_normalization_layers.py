@@ -18,7 +18,7 @@ def _np(x):
     (layers.BatchNormalization, {}, (4, 3), 2, 2),
     (layers.BatchNormalization, {"axis": 1, "center": False, "momentum": 0.9}, (4, 3, 5, 5), 1, 2),
     (layers.LayerNormalization, {}, (2, 3, 4), 2, 0),
-    (layers.LayerNormalization, {"axis": [1, 2], "rms_scaling": True}, (2, 3, 4), 2, 0),
+    (layers.LayerNormalization, {"axis": [1, 2], "rms_scaling": True}, (2, 3, 4), 1, 0),  # gamma only
     (layers.GroupNormalization, {"groups": 2}, (2, 5, 4), 2, 0),
     (layers.GroupNormalization, {"groups": 3, "axis": 1, "scale": False}, (2, 6, 4, 4), 1, 0),
     (layers.RMSNormalization, {}, (2, 3, 4), 1, 0),
@@ -166,3 +166,13 @@ def test_fused_batch_norm_gradients_match_the_formula(backend_name, monkeypatch)
     np.testing.assert_allclose(gx1, gx2, rtol=1e-4, atol=1e-4)
     for a, b in zip(w1 + gw1, w2 + gw2):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+
+
+def test_layer_norm_rms_scaling_is_keras_deprecated_formula():
+    # Keras 3: gamma only, and x * gamma / sqrt(var(x) + eps) (the variance, uncentered x), with a warning
+    x = RNG.standard_normal((4, 5, 3)).astype("float32") * 2 + 1
+    with pytest.warns(DeprecationWarning, match="rms_scaling=True is deprecated"):
+        layer = layers.LayerNormalization(rms_scaling=True, gamma_initializer="random_normal")
+    out = _np(layer(x))
+    (gamma,) = layer.get_weights()
+    np.testing.assert_allclose(out, x * gamma / np.sqrt(x.var(-1, keepdims=True) + 1e-3), rtol=1e-5, atol=1e-5)

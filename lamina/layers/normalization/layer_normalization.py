@@ -28,7 +28,9 @@ class _AffineNorm(Layer):
     def _who(self):
         return f"Layer '{self.name}' ({type(self).__name__})"
 
-    def _build_affine(self, input_shape, axes):
+    def _build_affine(self, input_shape, axes, scale=None, center=None):
+        scale = self.scale if scale is None else scale
+        center = self.center if center is None else center
         shape = tuple(input_shape[a] for a in axes)
         if any(d is None for d in shape):
             raise ValueError(f"{self._who()} needs known sizes on axis {self.axis}, but received input shape "
@@ -36,10 +38,10 @@ class _AffineNorm(Layer):
         self._bshape = tuple(input_shape[a] if a in axes else 1 for a in range(len(input_shape)))
         self.gamma = self.add_weight(name="gamma", shape=shape, initializer=self.gamma_initializer,
                                      regularizer=self.gamma_regularizer, constraint=self.gamma_constraint) \
-            if self.scale else None
+            if scale else None
         self.beta = self.add_weight(name="beta", shape=shape, initializer=self.beta_initializer,
                                     regularizer=self.beta_regularizer, constraint=self.beta_constraint) \
-            if self.center else None
+            if center else None
 
     def _affine(self, x):
         if self.gamma is not None:
@@ -70,7 +72,10 @@ class LayerNormalization(_AffineNorm):
         axis: int or list of ints to normalize over (default -1).
         epsilon: added to the variance (default 1e-3).
         center, scale: learn ``beta`` / ``gamma`` (default True).
-        rms_scaling: if True, divide by the root mean square without centering (``beta`` is not used).
+        rms_scaling: deprecated, as in Keras: scale the inputs by ``gamma / sqrt(variance + epsilon)`` without
+            centering (only ``gamma`` is created, whatever ``center``/``scale`` say). It divides by the
+            variance's root, not the root mean square (Keras's own behaviour, kept so its files load and
+            compute the same): ``RMSNormalization`` is the real thing.
         beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer, beta_constraint,
         gamma_constraint: for the weights.
 
@@ -84,18 +89,26 @@ class LayerNormalization(_AffineNorm):
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False, **kwargs):
         super().__init__(axis=axis, epsilon=epsilon, center=center, scale=scale, **kwargs)
         self.rms_scaling = bool(rms_scaling)
+        if self.rms_scaling:
+            import warnings
+
+            warnings.warn(f"{self._who()}: rms_scaling=True is deprecated (as in Keras): it scales the inputs by "
+                          "the variance's root, not the root mean square. Use lamina.layers.RMSNormalization for "
+                          "RMS normalization.", DeprecationWarning, stacklevel=2)
 
     def build(self, input_shape):
         self._axes = check_axes(self._who(), self.axis, len(input_shape))
-        self._build_affine(input_shape, self._axes)
+        if self.rms_scaling:  # gamma only, as Keras builds it
+            self._build_affine(input_shape, self._axes, scale=True, center=False)
+        else:
+            self._build_affine(input_shape, self._axes)
         self.built = True
 
     def call(self, inputs):
         x = ops.cast(inputs, "float32") if ops.dtype(inputs) in ("float16", "bfloat16") else inputs
-        if self.rms_scaling:
-            out = x * ops.rsqrt(ops.mean(ops.square(x), axis=self._axes, keepdims=True) + self.epsilon)
-            if self.gamma is not None:
-                out = out * ops.reshape(self.gamma.value, self._bshape)
+        if self.rms_scaling:  # Keras's formula: the variance, uncentered inputs
+            _, var = ops.moments(x, self._axes, keepdims=True)
+            out = x * ops.rsqrt(var + self.epsilon) * ops.reshape(self.gamma.value, self._bshape)
         else:
             mean, var = ops.moments(x, self._axes, keepdims=True)
             out = self._affine((x - mean) * ops.rsqrt(var + self.epsilon))
