@@ -176,3 +176,22 @@ def test_layer_norm_rms_scaling_is_keras_deprecated_formula():
     out = _np(layer(x))
     (gamma,) = layer.get_weights()
     np.testing.assert_allclose(out, x * gamma / np.sqrt(x.var(-1, keepdims=True) + 1e-3), rtol=1e-5, atol=1e-5)
+
+
+def test_group_norm_minus_one_is_one_group_per_channel():
+    x = RNG.standard_normal((3, 5, 4)).astype("float32")
+    layer = layers.GroupNormalization(groups=-1)
+    out = _np(layer(x))
+    assert layer.groups == 4 and layer.get_config()["groups"] == 4  # resolved when built, as Keras
+    expected = (x - x.mean(1, keepdims=True)) / np.sqrt(x.var(1, keepdims=True) + 1e-3)  # instance norm
+    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="groups"):
+        layers.GroupNormalization(groups=-2)
+
+
+@pytest.mark.parametrize("interpolation", ["bicubic", "lanczos3", "lanczos5"])
+def test_upsampling2d_resize_interpolations(interpolation):
+    x = RNG.random((2, 3, 4, 2)).astype("float32")
+    out = _np(layers.UpSampling2D(2, interpolation=interpolation)(x))
+    np.testing.assert_allclose(out, _np(ops.image.resize(x, (6, 8), interpolation=interpolation)), rtol=1e-6)
+    assert out.shape == (2, 6, 8, 2)

@@ -124,7 +124,7 @@ class GroupNormalization(_AffineNorm):
     ``groups=1`` is layer normalization over all features; ``groups=channels`` is instance normalization.
 
     Args:
-        groups: positive int dividing the number of channels (default 32).
+        groups: positive int dividing the number of channels (default 32), or -1 for one group per channel.
         axis: the channel axis (default -1).
         epsilon, center, scale, beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer,
         beta_constraint, gamma_constraint: as ``LayerNormalization``.
@@ -140,13 +140,17 @@ class GroupNormalization(_AffineNorm):
 
     def __init__(self, groups=32, axis=-1, epsilon=1e-3, **kwargs):
         super().__init__(axis=axis, epsilon=epsilon, **kwargs)
-        self.groups = check_positive_int(self._who(), "groups", groups)
+        # -1: one group per channel (instance normalization), resolved when the channels are known (as Keras)
+        self.groups = -1 if groups == -1 and not isinstance(groups, bool) else check_positive_int(
+            self._who(), "groups", groups)
         if not isinstance(self.axis, int):
             raise ValueError(f"{self._who()}: axis must be a single int, but received axis={self.axis!r}.")
 
     def build(self, input_shape):
         (axis,) = check_axes(self._who(), self.axis, len(input_shape))
         c = input_shape[axis]
+        if self.groups == -1 and c is not None:
+            self.groups = c
         if c is None or c % self.groups:
             raise ValueError(f"{self._who()}: the number of channels ({c}, axis {self.axis}) must be a multiple of "
                              f"groups={self.groups}; received input shape {tuple(input_shape)}.")

@@ -30,7 +30,7 @@ class _UpSampling(Layer):
         if rank == 1 and data_format is None:
             data_format = "channels_last"
         self.data_format = cu.standardize_data_format(data_format, who)
-        allowed = ("nearest", "bilinear") if rank == 2 else ("nearest",)
+        allowed = ("nearest", "bilinear", "bicubic", "lanczos3", "lanczos5") if rank == 2 else ("nearest",)
         if interpolation not in allowed:
             raise ValueError(f"{who}: interpolation must be one of {list(allowed)}, but received "
                              f"interpolation={interpolation!r}.")
@@ -43,6 +43,9 @@ class _UpSampling(Layer):
     def call(self, inputs):
         x = inputs
         first = self._first()
+        if self.interpolation not in ("nearest", "bilinear"):  # as Keras: ops.image.resize to the new size
+            size = [x.shape[first + i] * f for i, f in enumerate(self.size)]
+            return ops.image.resize(x, size, interpolation=self.interpolation, data_format=self.data_format)
         for i, f in enumerate(self.size):
             if f == 1:
                 continue
@@ -93,7 +96,8 @@ class UpSampling2D(_UpSampling):
     Args:
         size: int or tuple of 2 ints (default ``(2, 2)``).
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
-        interpolation: ``"nearest"`` (repeat) or ``"bilinear"`` (half-pixel centers, as Keras).
+        interpolation: ``"nearest"`` (repeat), ``"bilinear"`` (half-pixel centers, as Keras), or
+            ``"bicubic"``, ``"lanczos3"``, ``"lanczos5"`` (``ops.image.resize`` to the new size, as Keras).
 
     Example:
     >>> import lamina
