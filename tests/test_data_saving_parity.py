@@ -245,3 +245,14 @@ def test_to_categorical_tensor_in_tensor_out():
     assert lamina.backend.is_tensor(out)
     assert lamina.backend.standardize_dtype(out.dtype) == "float32"
     assert lamina.ops.convert_to_numpy(out).tolist() == [[1, 0, 0], [0, 0, 1]]
+
+
+def test_dataset_prefetch_cardinality_and_map_options_as_tutorials_call_them():
+    # keras.io pipelines end in .prefetch(AUTOTUNE) and map with num_parallel_calls; cardinality().numpy()
+    data = np.arange(40, dtype="float32").reshape(20, 2)
+    ds = lamina.utils.timeseries_dataset_from_array(data, np.arange(20), sequence_length=4, batch_size=5)
+    assert ds.prefetch(-1) is ds and ds.prefetch(buffer_size=2) is ds
+    assert ds.cardinality() == 4 and ds.cardinality().numpy() == 4
+    mapped = ds.map(lambda x, y: (x + 1, y), num_parallel_calls=-1, deterministic=True).prefetch(1)
+    np.testing.assert_array_equal(mapped[0][0], ds[0][0] + 1)
+    assert mapped.cardinality() == 4

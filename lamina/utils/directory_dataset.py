@@ -160,9 +160,11 @@ class BatchDataset(PyDataset):
     # PyDatasets); the dataset shuffles itself when made with shuffle=True.
     _lamina_keeps_batch_order = True
 
-    def map(self, fn):
+    def map(self, fn, num_parallel_calls=None, deterministic=None):
         """A dataset whose batches are ``fn(*batch)`` (``fn(batch)`` when a batch is not a tuple), e.g.
-        ``ds.map(lambda x, y: (vectorize(x), y))``. ``fn`` runs each time a batch is read."""
+        ``ds.map(lambda x, y: (vectorize(x), y))``. ``fn`` runs each time a batch is read.
+        ``num_parallel_calls``/``deterministic`` (``tf.data``'s) are accepted and change nothing: ``fit``
+        reads batches on its own worker threads (``workers=``)."""
         if not callable(fn):
             raise TypeError(f"{type(self).__name__}.map expected a callable, but received {fn!r}.")
         return MappedDataset(self, fn)
@@ -171,6 +173,15 @@ class BatchDataset(PyDataset):
         """A dataset that keeps each batch the first time it is read and returns it again afterwards (so
         the first epoch's order and ``map`` results are reused, as ``tf.data``'s ``cache()``)."""
         return CachedDataset(self)
+
+    def prefetch(self, buffer_size=None):
+        """This dataset (``tf.data``'s ``prefetch``, as tutorials call it: ``fit`` already reads the next
+        batches ahead on a thread of its own, so there is nothing to add)."""
+        return self
+
+    def cardinality(self):
+        """The number of batches (an int; ``.numpy()`` gives it too, as on ``tf.data``'s tensor)."""
+        return _Count(len(self))
 
     def take(self, count):
         """A dataset of the first ``count`` batches."""
@@ -185,6 +196,13 @@ class BatchDataset(PyDataset):
         if not 0 <= index < n:
             raise IndexError(f"{type(self).__name__} index {index} out of range for {n} batches.")
         return index
+
+
+class _Count(int):
+    """An int with ``numpy()``, for code written against ``tf.data``'s ``cardinality()`` tensor."""
+
+    def numpy(self):
+        return int(self)
 
 
 class _Derived(BatchDataset):
