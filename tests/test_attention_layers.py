@@ -299,6 +299,9 @@ def np_mha(weights, query, value, key=None, mask=None, key_dim=None):
     k = np.einsum("bsd,dnh->bsnh", key, kk) + kb
     v = np.einsum("bsd,dnh->bsnh", value, vk) + vb
     o, probs = np_attention(q, k, v, mask=None if mask is None else np.asarray(mask)[:, None])
+    if mask is not None:  # Keras's masked softmax: 0 where masked, so a query that sees nothing gets 0
+        probs = np.where(np.broadcast_to(np.asarray(mask, bool)[:, None], probs.shape), probs, 0.0)
+        o = np.einsum("bnts,bsnh->btnh", probs, v)
     return np.einsum("btnh,nhe->bte", o, ok) + ob, probs
 
 
@@ -419,6 +422,24 @@ def test_mha_masks_from_keras_masking_in_a_functional_model():
     unmasked = np_mha(mha.get_weights(), e, e)[0]
     assert not np.allclose(got[0, :3], unmasked[0, :3], atol=1e-4)
     assert _np(mha.compute_mask(e, [keep, keep])).tolist() == keep.tolist()
+
+
+def test_mha_called_eagerly_reads_the_masks_its_inputs_carry():
+    # as Keras: an eager call on masked embeddings masks padded keys (and zeroes padded queries' attention)
+    tokens_q = np.array([[1, 2, 3, 0, 0], [4, 5, 6, 7, 8]], "int32")
+    tokens_v = np.array([[1, 2, 0, 0, 0], [3, 4, 5, 6, 0]], "int32")
+    emb = layers.Embedding(10, 6, mask_zero=True)
+    mha = layers.MultiHeadAttention(num_heads=1, key_dim=3)
+    out, scores = mha(emb(tokens_q), emb(tokens_v), return_attention_scores=True)
+    keep_q, keep_v = tokens_q != 0, tokens_v != 0
+    want, want_p = np_mha(mha.get_weights(), _np(emb(tokens_q)), _np(emb(tokens_v)),
+                          mask=keep_q[:, :, None] & keep_v[:, None, :])
+    np.testing.assert_allclose(_np(scores), want_p, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(_np(out), want, rtol=1e-4, atol=1e-5)
+    row = _np(scores)[0, 0, 0]
+    assert row[2:].tolist() == [0, 0, 0] and abs(row.sum() - 1) < 1e-5  # the padded keys get nothing
+    assert not _np(scores)[0, 0, 3:].any()  # padded queries attend to nothing
+    np.testing.assert_allclose(_np(mha(emb(tokens_q), emb(tokens_v))), want, rtol=1e-4, atol=1e-5)  # fused
 
 
 def test_mha_functional_model_trains_and_round_trips(tmp_path):

@@ -103,6 +103,8 @@ def attend(who, q, k, v, mask, scale, dropout_layer, dropout, training, return_s
         mask = ops.expand_dims(mask, -3)
     if not return_scores and (dropout == 0 or not training):
         out = ops.dot_product_attention(q, k, v, mask=mask, scale=scale, flash_attention=flash_attention)
+        if mask is not None:  # a query that may attend to nothing gets 0, as Keras's masked softmax gives it
+            out = ops.where(ops.transpose(ops.any(mask, axis=-1, keepdims=True), (0, 2, 1, 3)), out, 0.0)
         return out, None
     if flash_attention:
         raise ValueError(f"{who} was created with flash_attention=True, which cannot return attention scores or "
@@ -115,6 +117,8 @@ def attend(who, q, k, v, mask, scale, dropout_layer, dropout, training, return_s
     if mask is not None:
         scores = ops.where(mask, scores, _large_negative(ops.dtype(scores)))
     scores = ops.softmax(scores, axis=-1)
+    if mask is not None:  # as Keras's masked softmax: 0 where masked (a fully masked row is all 0)
+        scores = ops.where(mask, scores, 0.0)
     probs = dropout_layer(scores, training=training) if dropout > 0 else scores
     return ops.einsum("bnts,bsnh->btnh", probs, v), scores
 

@@ -3,6 +3,8 @@
 import math
 
 from lamina import config, constraints, initializers, ops, regularizers
+from lamina.backend.common.keras_tensor import is_keras_tensor
+from lamina.backend.common.masking import get_keras_mask
 from lamina.layers.attention import _core
 from lamina.layers.core.einsum_dense import EinsumDense
 from lamina.layers.core.simple import Dropout
@@ -39,6 +41,13 @@ class _CallWithAllInputs:
             if t is None or not hasattr(t, "shape"):
                 raise ValueError(f"{who} expected a `{name}` tensor, but received {name}={t!r}. Call it as "
                                  "layer(query, value) or layer(query, value, key).")
+        if not any(k in kwargs for k in ("query_mask", "value_mask", "key_mask", "mask")):
+            # as Keras: masks the inputs carry (Embedding(mask_zero=True), Masking) become query/value/key masks
+            carried = [get_keras_mask(t) if t is not None and not is_keras_tensor(t) else None
+                       for t in (query, value, key)]
+            for name, m in zip(("query_mask", "value_mask", "key_mask"), carried):
+                if m is not None:
+                    kwargs[name] = m
         key = value if key is None else key
         _core.check_batch_and_features(who, query, value, key)
         if not self.built:
