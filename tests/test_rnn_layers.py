@@ -405,3 +405,17 @@ def test_encoder_decoder_with_symbolic_initial_state():
     y = np.eye(6, dtype="float32")[rng.integers(0, 6, (8, 3))]
     model.fit([x1, x2], y, epochs=1, batch_size=4, verbose=0)
     assert model.predict([x1, x2], verbose=0).shape == (8, 3, 6)
+
+
+def test_stacked_cells_return_and_take_states_per_cell():
+    # as Keras: RNN([LSTMCell, GRUCell, SimpleRNNCell], return_state=True) -> [out, [h, c], h_gru, h_rnn]
+    x = np.random.default_rng(0).random((2, 5, 3)).astype("float32")
+    rnn = layers.RNN([layers.LSTMCell(4), layers.GRUCell(3), layers.SimpleRNNCell(2)], return_state=True)
+    out, (h1, c1), h2, h3 = rnn(x)
+    assert [tuple(ops.shape(t)) for t in (out, h1, c1, h2, h3)] == [(2, 2), (2, 4), (2, 4), (2, 3), (2, 2)]
+    nested = rnn(x, initial_state=[[h1, c1], h2, h3])
+    flat = rnn(x, initial_state=[h1, c1, h2, h3])
+    np.testing.assert_allclose(ops.convert_to_numpy(nested[0]), ops.convert_to_numpy(flat[0]), rtol=1e-6)
+    inp = lamina.Input((5, 3))
+    sym = layers.RNN([layers.LSTMCell(4), layers.GRUCell(3)], return_state=True)(inp)
+    assert [sym[0].shape, [t.shape for t in sym[1]], sym[2].shape] == [(None, 3), [(None, 4), (None, 4)], (None, 3)]

@@ -3,7 +3,7 @@
 import importlib
 import inspect
 
-from lamina import backend, ops
+from lamina import backend, ops, tree
 from lamina.layers.layer import Layer
 
 
@@ -30,6 +30,19 @@ def _as_list(x):
 
 def _state_sizes(cell):
     return _as_list(cell.state_size)
+
+
+def _group_states(cell, states):
+    """The flat ``states`` grouped as Keras returns them: per cell of a ``StackedRNNCells`` (a cell's one
+    state alone, several in a list: ``[[h1, c1], h2]``), else as they are."""
+    if not isinstance(cell, StackedRNNCells):
+        return list(states)
+    grouped, i = [], 0
+    for c in cell.cells:
+        n = len(_state_sizes(c))
+        grouped.append(states[i] if n == 1 else list(states[i:i + n]))
+        i += n
+    return grouped
 
 
 def _takes_training(cell):
@@ -198,7 +211,7 @@ class RNN(Layer):
         self._check_unroll(timesteps)
         out = (batch, timesteps, self._output_size()) if self.return_sequences else (batch, self._output_size())
         if self.return_state:
-            return [out] + [(batch, s) for s in _state_sizes(self.cell)]
+            return [out] + _group_states(self.cell, [(batch, s) for s in _state_sizes(self.cell)])
         return out
 
     def _check_unroll(self, timesteps):
@@ -245,8 +258,9 @@ class RNN(Layer):
             initial_state = [ops.cast(ops.copy(v.value), self.compute_dtype) for v in self.states]
         elif initial_state is None:
             initial_state = self.get_initial_state(batch_size)
-        else:
-            initial_state = _as_list(initial_state)
+        else:  # (nested per cell of a StackedRNNCells, as Keras takes them, or flat)
+            initial_state = tree.flatten(initial_state) if isinstance(initial_state, (list, tuple)) \
+                else _as_list(initial_state)
             if len(initial_state) != len(_state_sizes(self.cell)):
                 raise ValueError(
                     f"Layer '{self.name}' ({type(self).__name__}) expects {len(_state_sizes(self.cell))} "
@@ -277,7 +291,7 @@ class RNN(Layer):
                 v.assign(ops.stop_gradient(ops.cast(new, v.dtype)))
         output = outputs if self.return_sequences else last
         if self.return_state:
-            return [output] + list(states)
+            return [output] + _group_states(self.cell, list(states))
         return output
 
     def get_config(self):
