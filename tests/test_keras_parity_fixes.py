@@ -580,3 +580,14 @@ def test_keras2_vae_sampling_lambda_on_a_list_with_output_shape():
     assert tuple(z.shape) == (None, 2)
     assert tuple(L.Lambda(sampling, output_shape=lambda shapes: shapes[0])([z_mean, z_log_var]).shape) == (None, 2)
     assert lamina.Model(inp, z).predict(np.ones((3, 4), "float32"), verbose=0).shape == (3, 2)
+
+
+def test_utils_normalize_keeps_float64():
+    from lamina.utils import normalize
+
+    x = np.arange(6.0).reshape(2, 3)
+    out = normalize(x)
+    assert out.dtype == np.float64  # as Keras
+    np.testing.assert_allclose(out, x / np.linalg.norm(x, axis=-1, keepdims=True))
+    assert normalize([[3, 4]]).dtype == np.float32
+    np.testing.assert_allclose(normalize([[3, 4]]), [[0.6, 0.8]], rtol=1e-6)

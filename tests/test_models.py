@@ -338,3 +338,23 @@ def test_output_names_as_keras_lists_them():
     assert lamina.Model(inp, [reg, cls]).output_names == ["reg", "cls"]
     assert lamina.Model(inp, {"reg": reg, "cls": cls}).output_names == ["cls", "reg"]  # a dict's keys, sorted
     assert lamina.Sequential([lamina.Input((3,)), layers.Dense(2, name="last")]).output_names == ["last"]
+
+
+def test_inputs_are_converted_to_the_input_dtype_as_keras_does():
+    # uint8 images given to a float32 Input are float32 inside (no uint8 overflow in a Lambda's arithmetic)
+    img = np.full((2, 4, 4, 3), 200, dtype="uint8")
+    for model in (lamina.Model(inp := lamina.Input((4, 4, 3)), layers.Lambda(lambda t: t * 2)(inp)),
+                  lamina.Sequential([lamina.Input((4, 4, 3)), layers.Lambda(lambda t: t * 2)])):
+        out = model.predict(img, verbose=0)
+        assert out.dtype == np.float32 and out.max() == 400.0
+        assert ops.convert_to_numpy(model(img)).dtype == np.float32
+    ints = lamina.Input((3,), dtype="int32")
+    model = lamina.Model(ints, layers.Lambda(lambda t: t + 1)(ints))
+    assert ops.convert_to_numpy(model(np.arange(6, dtype="int64").reshape(2, 3))).dtype == np.int32
+
+
+def test_a_sequential_model_takes_nested_python_lists():
+    model = lamina.Sequential([lamina.Input((3,)), layers.Dense(2)])
+    assert tuple(ops.shape(model([[1, 2, 3], [4, 5, 6]]))) == (2, 2)
+    assert tuple(ops.shape(model([[1.0, 2, 3]]))) == (1, 2)
+    assert model.predict([[1, 2, 3], [4, 5, 6]], verbose=0).shape == (2, 2)

@@ -377,3 +377,17 @@ def test_integer_lookup_errors():
         layers.IntegerLookup(vocabulary=[1])(np.array([1.5]))
     with pytest.raises(ValueError, match="max_tokens=2 leaves no room"):
         layers.IntegerLookup(max_tokens=2, mask_token=0)
+
+
+def test_resizing_keeps_integer_images_in_their_dtype():
+    # as Keras: rounded and saturated back to uint8, eagerly and in a model
+    img = (np.random.default_rng(0).random((2, 12, 16, 3)) * 255).astype("uint8")
+    for interpolation in ("bilinear", "nearest", "bicubic"):
+        layer = layers.Resizing(7, 9, interpolation=interpolation)
+        out = np_(layer(img))
+        as_float = np_(layer(img.astype("float32")))
+        assert out.dtype == np.uint8
+        np.testing.assert_array_equal(out, np.clip(np.round(as_float), 0, 255).astype("uint8"))
+    inp = lamina.Input((12, 16, 3), dtype="uint8")
+    model = lamina.Model(inp, layers.Resizing(7, 9)(inp))
+    assert model.output.dtype == "uint8" and model.predict(img, verbose=0).dtype == np.uint8

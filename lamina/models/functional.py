@@ -93,8 +93,14 @@ def _start_at_inputs(inputs, outputs):
     return tree.map_structure(swap, inputs), tree.map_structure(swap, outputs)
 
 
-def conform_input(ref_shape, x, who):
-    """Check ``x`` against an Input's shape; like Keras, add or drop a trailing axis of size 1."""
+def conform_input(ref_shape, x, who, dtype=None):
+    """Check ``x`` against an Input's shape; like Keras, add or drop a trailing axis of size 1, and convert it
+    to the Input's ``dtype`` (uint8 images given to a float32 Input are float32 inside, as in Keras)."""
+    if dtype is not None and dtype != "string" and backend.dtype_name(x) != dtype:
+        mask = get_keras_mask(x)
+        x = ops.cast(x, dtype)
+        if mask is not None:
+            set_keras_mask(x, mask)
     shape = tuple(x.shape)
     if len(shape) == len(ref_shape) - 1 and ref_shape[-1] == 1:
         return ops.expand_dims(x, -1)
@@ -271,7 +277,8 @@ class Functional(Model):
             flat = self._flatten_call_inputs(inputs)
             for kt, x, layer in zip(self.inputs, flat, self._input_layers):
                 x = self._convert_input(x) if not backend.is_tensor(x) else x
-                values[id(kt)] = conform_input(kt.shape, x, f"input '{layer.name}' of model '{self.name}'")
+                values[id(kt)] = conform_input(kt.shape, x, f"input '{layer.name}' of model '{self.name}'",
+                                               kt.dtype)
         if mask is not None:
             for kt, m in zip(self.inputs, tree.flatten(mask) if isinstance(mask, (list, tuple)) else [mask]):
                 if m is not None:

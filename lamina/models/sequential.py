@@ -1,5 +1,7 @@
 """``Sequential``: a plain stack of layers, each feeding the next."""
 
+import numpy as np
+
 from lamina import backend
 from lamina.backend.common.masking import get_keras_mask
 from lamina.backend.common.keras_tensor import KerasTensor
@@ -134,7 +136,9 @@ class Sequential(Model):
             self.build((None,) + shape[1:])
 
     def _convert_input(self, x):
-        if isinstance(x, (list, tuple)) and len(x) == 1:
+        if isinstance(x, (list, tuple)) and x and all(isinstance(e, (list, tuple, int, float)) for e in x):
+            x = np.asarray(x)  # nested Python lists of numbers: the batch they spell
+        elif isinstance(x, (list, tuple)) and len(x) == 1:
             x = x[0]  # the one input wrapped in a list, as older tutorials pass it (Keras accepts it too)
         if self._string_plan is not None:  # raw strings stay NumPy; the plan converts them on the host
             return self._string_plan.check_concrete(x)
@@ -147,7 +151,8 @@ class Sequential(Model):
         if self._string_plan is not None:  # string Input: the first layer runs on the host
             x, stack = self._string_plan.first_output(inputs), self._stack[1:]
         elif self._input_layer is not None and backend.is_tensor(x):
-            x = conform_input(self._input_layer.batch_shape, x, f"model '{self.name}'")
+            x = conform_input(self._input_layer.batch_shape, x, f"model '{self.name}'",
+                              self._input_layer.output.dtype)
         key = record = None
         if mask is None and self._string_plan is None and backend.is_tensor(x) and _direct_calls.available(training):
             key = (training, x.shape, x.dtype)

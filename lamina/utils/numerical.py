@@ -59,6 +59,7 @@ def normalize(x, axis=-1, order=2):
     >>> [round(float(v), 4) for v in normalize([[3.0, 4.0]])[0]]
     [0.6, 0.8]
     """
-    x = np.asarray(x, dtype="float32")
+    x = np.asarray(x)
+    x = x if x.dtype.kind == "f" else x.astype("float32")  # float64 stays float64, as in Keras
     norm = np.linalg.norm(x, ord=order, axis=axis, keepdims=True)
     return x / np.where(norm == 0, 1, norm)

@@ -184,7 +184,20 @@ class Resizing(ImageLayer):
     def call(self, inputs):
         if isinstance(inputs, dict):
             return self._call_dict(inputs)
-        return self._apply(inputs, lambda images: self._resize(images, self.interpolation))
+        out = self._apply(inputs, lambda images: self._resize(images, self.interpolation))
+        dtype = ops.dtype(inputs)
+        if backend.is_int_dtype(dtype) and ops.dtype(out) != dtype:
+            # as Keras: integer images come back in their own dtype, rounded and saturated (uint8 stays uint8)
+            info = np.iinfo(dtype)
+            out = ops.cast(ops.clip(ops.round(out), float(info.min), float(info.max)), dtype)
+        return out
+
+    def compute_output_spec(self, *args, **kwargs):
+        spec = super().compute_output_spec(*args, **kwargs)
+        inputs = args[0] if args else kwargs.get("inputs")
+        if not isinstance(inputs, dict) and backend.is_int_dtype(inputs.dtype):  # integer images keep theirs
+            return backend.KerasTensor(spec.shape, inputs.dtype)
+        return spec
 
     def _resize(self, images, interpolation):
         if self.crop_to_aspect_ratio:
