@@ -151,14 +151,6 @@ def _py_mix(z):
     return z ^ (z >> 31)
 
 
-def _np_mix(z):
-    z = z.astype(np.uint64)
-    with np.errstate(over="ignore"):
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(_M1)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(_M2)
-    return z ^ (z >> np.uint64(31))
-
-
 def _rshift_logical(x, k):
     """Logical right shift of int64 tensor ``x`` by ``k`` bits."""
     return ops.bitwise_and(ops.right_shift(x, k), (1 << (64 - k)) - 1)
