@@ -42,13 +42,13 @@ def _mix(z):
 
 
 def ref_hash(value):
+    """A string's hash as Keras buckets it (FarmHash Fingerprint64, % n = TensorFlow's to_hash_bucket_fast; lamina's
+    port is pinned against TensorFlow's values in test_preprocessing_layers), an integer's as lamina's tensor hash."""
     if isinstance(value, str):
-        h = 0xCBF29CE484222325
-        for byte in value.encode("utf-8"):
-            h = ((h ^ byte) * 0x100000001B3) & M64
-    else:
-        h = int(value) & M64
-    return _mix(h) & ((1 << 63) - 1)
+        from lamina.layers.preprocessing._farmhash import fingerprint64
+
+        return fingerprint64(value.encode("utf-8"))
+    return _mix(int(value) & M64) & ((1 << 63) - 1)
 
 
 def ref_cross(values, num_bins):
