@@ -236,3 +236,20 @@ def test_weights_load_into_a_second_instance_whose_layers_have_other_names(tmp_p
     second.load_weights(path)
     for a, b in zip(first.get_weights(), second.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_convnext_block_file_loads_in_a_fresh_process(tmp_path, backend_name):
+    # Keras saves ConvNeXt's LayerScale/StochasticDepth under their bare class names; a process that has not
+    # built a ConvNeXt must still find them (they were registered only when lamina.applications._blocks loaded)
+    from lamina.applications._blocks import LayerScale, StochasticDepth
+
+    inp = lamina.Input((4, 4, 3))
+    out = StochasticDepth(0.1)(LayerScale(0.5, 3)(layers.Conv2D(3, 1)(inp)))
+    model = lamina.Model(inp, out)
+    x = np.random.default_rng(0).random((2, 4, 4, 3)).astype("float32")
+    lamina.saving.save_model(model, tmp_path / "m.keras")
+    np.save(tmp_path / "x.npy", x)
+    script = ("import numpy as np, lamina, sys; p = sys.argv[1]; m = lamina.models.load_model(p + '/m.keras');"
+              "np.save(p + '/y.npy', m.predict(np.load(p + '/x.npy'), verbose=0))")
+    subprocess.run([sys.executable, "-c", script, str(tmp_path)], env=dict(os.environ), check=True, timeout=300)
+    np.testing.assert_allclose(np.load(tmp_path / "y.npy"), _predict(model, x), rtol=1e-5, atol=1e-6)

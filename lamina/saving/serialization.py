@@ -153,6 +153,12 @@ def _builtin_classes():
 
     for cls in (feature_space.FeatureSpace, feature_space.Feature, feature_space.Cross):
         table.setdefault(cls.__name__, cls)
+    # ConvNeXt's layers, which Keras saves under their bare class names (its applications do not register
+    # them): a ConvNeXt file must load in a process that has not built one (the module registers them too)
+    from lamina.applications import _blocks
+
+    table.setdefault("LayerScale", _blocks.LayerScale)
+    table.setdefault("StochasticDepth", _blocks.StochasticDepth)
     # The pass-through and concatenation layers of Keras's FeatureSpace (in its models' files)
     table.setdefault("TFDIdentity", layers.Identity)
     table.setdefault("TFDConcat", layers.Concatenate)
