@@ -571,3 +571,18 @@ def test_einsum_dense_bad_arguments():
         layers.EinsumDense("ab,bc->ac", 3, bias_axes="z")(_data(2, 4))
     with pytest.raises(ValueError, match=r"rank 2.*\(2, 3, 4\)"):
         layers.EinsumDense("ab,bc->ac", 3)(_data(2, 3, 4))
+
+
+def test_mha_takes_a_2d_attention_mask_on_both_paths():
+    # a (T, S) mask broadcasts over the batch; a query row allowed nothing gets zero attention on the fused path too
+    q = _data(2, 3, 4)
+    layer = layers.MultiHeadAttention(num_heads=1, key_dim=2)
+    mask = np.array([[1, 1, 0], [0, 0, 0], [1, 0, 1]], bool)
+    fused = _np(layer(q, q, attention_mask=mask))
+    out, scores = layer(q, q, attention_mask=mask, return_attention_scores=True)
+    np.testing.assert_allclose(fused, _np(out), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(fused, _np(layer(q, q, attention_mask=np.broadcast_to(mask, (2, 3, 3)))),
+                               rtol=1e-5, atol=1e-6)
+    want = np_mha(layer.get_weights(), q, q, mask=np.broadcast_to(mask, (2, 3, 3)))[0]
+    np.testing.assert_allclose(fused, want, rtol=1e-4, atol=1e-5)
+    assert not _np(scores)[:, :, 1].any()

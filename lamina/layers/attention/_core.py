@@ -104,7 +104,8 @@ def attend(who, q, k, v, mask, scale, dropout_layer, dropout, training, return_s
     if not return_scores and (dropout == 0 or not training):
         out = ops.dot_product_attention(q, k, v, mask=mask, scale=scale, flash_attention=flash_attention)
         if mask is not None:  # a query that may attend to nothing gets 0, as Keras's masked softmax gives it
-            out = ops.where(ops.transpose(ops.any(mask, axis=-1, keepdims=True), (0, 2, 1, 3)), out, 0.0)
+            # (..., 1, T, 1) -> (..., T, 1, 1): broadcasts against out (B, T, N, H) whatever the mask's rank
+            out = ops.where(ops.swapaxes(ops.any(mask, axis=-1, keepdims=True), -3, -2), out, 0.0)
         return out, None
     if flash_attention:
         raise ValueError(f"{who} was created with flash_attention=True, which cannot return attention scores or "
