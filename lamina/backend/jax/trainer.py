@@ -134,6 +134,23 @@ def _has_convolution_layers(model):
     return any("conv" in type(layer).__name__.lower() for layer in layers)
 
 
+def _take_aligned(a, idx):
+    """``np.take(a, idx, axis=0)`` into a new 64-byte-aligned array: XLA:CPU reads an aligned NumPy argument
+    in place where it copies any other into a buffer of its own (the MNIST MLP's step on the CPU: 0.122
+    against 0.130 ms, interleaved)."""
+    if a.dtype.hasobject:
+        return np.take(a, idx, axis=0)
+    shape = tuple(idx.shape) + a.shape[1:]
+    nbytes = int(np.prod(shape, dtype=np.int64)) * a.dtype.itemsize
+    raw = np.empty(nbytes + 64, np.uint8)
+    start = -raw.ctypes.data % 64
+    out = raw[start:start + nbytes].view(a.dtype).reshape(shape)
+    # mode="clip": with ``out`` the default mode ("raise") takes into a temporary first (the indices are
+    # the loop's own, all in range)
+    np.take(a, idx, axis=0, out=out, mode="clip")
+    return out
+
+
 class _Block(tuple):
     """A block padded to ``steps_per_call`` batches, of which the first ``steps`` are real."""
 
@@ -297,11 +314,12 @@ class _StepFunction:
             # A block that one compiled call runs whole is handed over as NumPy arrays: the compiled call's
             # own (C++) argument transfer costs half of a Python ``jax.device_put`` (150 against 300 us a
             # block of 16 MNIST batches). A block whose steps run one call each is placed once instead.
+            # Either way XLA reads the aligned arrays in place (``_take_aligned``).
             put = (lambda a: a) if self._pad_blocks and self._fuse_blocks else jax.device_put
 
             def take(idx):
                 return tree.map_structure(
-                    lambda a: None if a is None else put(np.take(np.asarray(a), idx, axis=0)), placed)
+                    lambda a: None if a is None else put(_take_aligned(np.asarray(a), idx)), placed)
 
             if self._pad_blocks:
                 return [_Block(take(np.stack(self._padded(block))), len(block))]
@@ -465,7 +483,7 @@ class PredictFunction(_StepFunction):
             # of a new length compiles nothing new (a gather compiled with the whole input compiled two
             # programs, ~0.2 s, for every new length), and the input is not copied to the device first.
             idx = np.asarray(block[0])
-            batch = tree.map_structure(lambda a: None if a is None else np.take(a, idx, axis=0), placed[0])
+            batch = tree.map_structure(lambda a: None if a is None else _take_aligned(a, idx), placed[0])
             return self.predict_batch([(batch, None, None)])
         weights = (_values(self.tv), _values(self.ntv))
         out, ntv = self._settle(self._fn(weights, placed[0], np.asarray(block[0], np.int32)))
