@@ -90,7 +90,10 @@ class Metric:
         self._initial_values.append((initializer, tuple(var.shape), dtype))
         return var
 
-    add_weight = add_variable
+    def add_weight(self, shape=(), initializer="zeros", dtype=None, name=None, aggregation="sum"):
+        """Keras's form of ``add_variable``: ``shape`` defaults to a scalar (the guide's
+        ``self.true_positives = self.add_weight(name="ctp", initializer="zeros")``)."""
+        return self.add_variable(shape, initializer=initializer, dtype=dtype, aggregation=aggregation, name=name)
 
     @property
     def variables(self):

@@ -163,6 +163,15 @@ class Functional(Model):
             if isinstance(op, Layer) and id(op) not in seen:
                 seen.add(id(op))
                 layers.append(op)
+        counts = {}
+        for layer in layers:
+            counts[layer.name] = counts.get(layer.name, 0) + 1
+        repeated = {name: n for name, n in counts.items() if n > 1}
+        if repeated:
+            name, n = next(iter(repeated.items()))
+            raise ValueError(f"The name {name!r} is used {n} times in the model {self.name!r}: every layer of a "
+                             f"model needs a name of its own (its weights are saved and found by it). Layers "
+                             f"named more than once: {sorted(repeated)}.")
         self._graph_layers = layers
         self._tracked.extend(l for l in layers if not isinstance(l, InputLayer))
         self.built = True
@@ -171,10 +180,35 @@ class Functional(Model):
 
     def _index_graph(self):
         """The steps of the graph, in call order; they find their values by the ids of the graph's tensors."""
-        nodes = _topological_steps(self.inputs, self.outputs)
+        symbolic_losses = self.__dict__.get("_symbolic_losses") or []
+        nodes = _topological_steps(self.inputs, self.outputs + symbolic_losses)
         self._steps = [_Step(n) for n in nodes]
         self._output_ids = [id(t) for t in self.outputs]
+        self._loss_ids = [id(t) for t in symbolic_losses]
         return nodes
+
+    def add_loss(self, loss):
+        """Add ``loss`` to the losses of this call, as any layer's ``add_loss``; or, the tf.keras 2 form (the VAE
+        tutorials'), a symbolic tensor computed from the model's inputs (``model.add_loss(ops.mean(kl))``),
+        which every later call of the model computes and adds to its losses (Keras 3 refuses this form).
+
+        A loss added this way is not part of the model's config: a saved and loaded model does not have it."""
+        flat = list(loss) if isinstance(loss, (list, tuple)) else [loss]
+        if not any(isinstance(t, KerasTensor) for t in flat):
+            return super().add_loss(loss)
+        for t in flat:
+            if not isinstance(t, KerasTensor):
+                raise ValueError(f"Model '{self.name}'.add_loss: give symbolic loss tensors alone, not mixed with "
+                                 f"{type(t).__name__} values.")
+            try:
+                _topological_steps(self.inputs, [t])
+            except ValueError:
+                raise ValueError(f"Model '{self.name}'.add_loss: the symbolic loss {t} is not computed from the "
+                                 "model's inputs (only such tensors can be computed when the model is called).") \
+                    from None
+        self._symbolic_losses = list(self.__dict__.get("_symbolic_losses") or []) + flat
+        self._index_graph()
+        self._index_runs()
 
     def _index_runs(self):
         # String inputs: their layers run on the host, the rest as usual (None for numeric models).
@@ -347,6 +381,8 @@ class Functional(Model):
                         masks[oid] = m
         if record is not None:  # remember what this signature allows (False: the full path, masks were made)
             self._plans.put(key, False if masks else tuple(record), generation)
+        for lid in self._loss_ids:  # symbolic losses added with add_loss (the tf.keras 2 form)
+            self._losses.append(values[lid])
         outs = [values[i] for i in self._output_ids]
         if masks:  # the outputs carry their masks, for the loss and metrics (and the caller)
             for oid, o in zip(self._output_ids, outs):
