@@ -131,11 +131,12 @@ def _dataset(group, name, source):
         raise file_error(source, f"weight '{group.name}/{name}' is missing ({e}).") from None
 
 
-def load_weights_legacy(model, group, source, skip_mismatch=False):
+def load_weights_legacy(model, group, source, skip_mismatch=False, by_name=False):
     """Load tf.keras 2 layout weights (``layer_names``/``weight_names``) from ``group`` into ``model``.
 
     Layers with weights are matched by name when the file and the model use the
-    same names, otherwise in order (as tf.keras did).
+    same names, otherwise in order (as tf.keras did). ``by_name=True`` (tf.keras's transfer-learning form)
+    loads only the model's layers whose names the file has, and leaves the others as they are.
     """
     layer_names = _names(group, "layer_names", source)
     if layer_names is None:
@@ -150,7 +151,11 @@ def load_weights_legacy(model, group, source, skip_mismatch=False):
         if weight_names:
             saved.append((name, g, weight_names))
     layers = [layer for layer in model.layers if layer.weights]
-    by_name = {name for name, _, _ in saved} == {layer.name for layer in layers}
+    if by_name:
+        names = {name for name, _, _ in saved}
+        layers = [layer for layer in layers if layer.name in names]
+    else:
+        by_name = {name for name, _, _ in saved} == {layer.name for layer in layers}
     if not by_name and len(saved) != len(layers):
         raise file_error(source, f"it holds weights for {len(saved)} layers ({[n for n, _, _ in saved]}), but "
                          f"the model has {len(layers)} layers with weights ({[l.name for l in layers]}).")

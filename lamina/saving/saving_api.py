@@ -199,12 +199,16 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
         ValueError: naming the file when it does not fit the model.
     """
     filepath = _path(filepath, "load_weights")
-    kwargs.pop("by_name", None)
+    by_name = bool(kwargs.pop("by_name", False))
     if kwargs:
         raise TypeError(f"load_weights got unexpected keyword argument(s) {sorted(kwargs)}.")
     if not getattr(model, "built", True):
         raise ValueError(f"load_weights: model '{model.name}' is not built yet, so it has no weights to load "
                          "into. Call it on data or call model.build(input_shape) first.")
+    if by_name and not filepath.endswith((".h5", ".hdf5")) or by_name and filepath.endswith(".weights.h5"):
+        raise ValueError(f"load_weights: by_name=True matches layers by name in a Keras 2 '.h5'/'.hdf5' weights "
+                         f"file only (as Keras), but received '{filepath}'. Load it without by_name, or use "
+                         "skip_mismatch=True to pass over layers whose shapes differ.")
     if filepath.endswith(".json"):
         if not os.path.isfile(filepath):
             raise FileNotFoundError(f"No file or directory found at '{filepath}'.")
@@ -216,8 +220,12 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
         raise file_error(filepath, "it is not an HDF5 weights file or a '.keras' archive.")
     with open_h5(filepath, filepath) as f, h5_errors(filepath):
         if "layer_names" in f.attrs:
-            legacy_h5.load_weights_legacy(model, f, filepath, skip_mismatch=skip_mismatch)
+            legacy_h5.load_weights_legacy(model, f, filepath, skip_mismatch=skip_mismatch, by_name=by_name)
         elif "model_weights" in f:
-            legacy_h5.load_weights_legacy(model, f["model_weights"], filepath, skip_mismatch=skip_mismatch)
+            legacy_h5.load_weights_legacy(model, f["model_weights"], filepath, skip_mismatch=skip_mismatch,
+                                          by_name=by_name)
+        elif by_name:
+            raise ValueError(f"load_weights: by_name=True needs a Keras 2 HDF5 weights file (with 'layer_names'), "
+                             f"but '{filepath}' is in the Keras 3 layout; load it without by_name.")
         else:
             weights_store.load_from_h5(model, f, filepath, skip_mismatch=skip_mismatch)
