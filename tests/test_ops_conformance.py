@@ -148,7 +148,11 @@ NUMPY_CASES = [
     Case("erf", F, ref=scipy.special.erf, grad=True), Case("erfinv", FU, ref=scipy.special.erfinv, grad=True, rtol=1e-4),
     Case("deg2rad", I, id="deg2rad_int"), Case("rad2deg", F, grad=True), Case("sinc", F, grad=True, rtol=1e-4),
     Case("signbit", F), Case("signbit", I, id="signbit_int"),
-    Case("floor", F), Case("ceil", F), Case("trunc", F), Case("floor", I, id="floor_int"),
+    Case("floor", F), Case("ceil", F), Case("trunc", F), Case("floor", I, id="floor_int", dtype="float32"),
+    Case("ceil", I, id="ceil_int", dtype="float32"),
+    Case("round", np.array([125, 135, -15, 4], "int32"), decimals=-1, ref=lambda x, decimals: np.array(
+        [120, 140, -20, 0], "int32"), id="round_int_tens"),
+    Case("cumsum", np.array([True, True, False, True]), id="cumsum_bool", dtype="int32"),
     Case("round", np.array([0.5, 1.5, 2.5, -0.5, 1.26], "float32")),
     Case("round", np.array([1.234, 5.678], "float32"), decimals=1, id="round_decimals"),
     Case("clip", F, -1.0, 1.0, ref=np.clip), Case("clip", I, -1, 2, id="clip_int"),
@@ -210,7 +214,7 @@ NUMPY_CASES = [
     Case("outer", ROW, ROW), Case("kron", I[:2, :2], IP[:2, :2]), Case("cross", V3, V3[::-1].copy(), grad=True),
     Case("cross", V3.T.copy(), V3.T[::-1].copy(), axis=0, id="cross_axis0"),
     Case("tensordot", F, F.T, axes=1, rtol=1e-4), Case("einsum", "ij,kj->ik", F, F, ref=np.einsum, rtol=1e-4),
-    Case("trace", SQ), Case("trace", I, offset=1, id="trace_offset"),
+    Case("trace", SQ), Case("trace", I, offset=1, id="trace_offset", dtype="int32"),
     Case("slogdet", SQ, ref=np.linalg.slogdet, rtol=1e-4),
     # shapes
     Case("reshape", F, (4, 3)), Case("reshape", I, (-1,), id="reshape_flat"), Case("transpose", F),
@@ -253,7 +257,8 @@ def _np_glu(x, axis=-1):
 
 
 NN_CASES = [
-    Case("relu", F, ref=lambda x: np.maximum(x, 0)), Case("relu", I, ref=lambda x: np.maximum(x, 0).astype("float32"), id="relu_int"),
+    Case("relu", F, ref=lambda x: np.maximum(x, 0)), Case("relu", I, ref=lambda x: np.maximum(x, 0), id="relu_int", dtype="int32"),
+    Case("hard_tanh", I, ref=lambda x: np.clip(x, -1, 1), id="hard_tanh_int", dtype="int32"),
     Case("relu6", F * 4, ref=lambda x: np.clip(x, 0, 6)), Case("sigmoid", F, ref=_sigmoid, grad=True),
     Case("softplus", F, ref=_softplus, grad=True), Case("softsign", F, ref=lambda x: x / (1 + np.abs(x)), grad=True),
     Case("silu", F, ref=lambda x: x * _sigmoid(x), grad=True), Case("log_sigmoid", F, ref=lambda x: -_softplus(-x), grad=True),
@@ -520,7 +525,13 @@ def test_dtype_rules_for_common_cases():
     assert ops.dtype(ops.matmul(np.ones((2, 2), "float32"), np.ones((2, 2), "int32"))) == "float32"
     assert ops.dtype(ops.zeros((2,))) == config.floatx()
     assert ops.dtype(ops.linspace(0, 1, 3)) == config.floatx()
-    assert ops.dtype(ops.relu(np.array([1, 2], "int32"))) == config.floatx()
+    # as Keras 3 (both engines): relu keeps integers, floor gives floatx, Python-number fills are floatx
+    assert ops.dtype(ops.relu(np.array([1, 2], "int32"))) == "int32"
+    assert ops.dtype(ops.floor(np.array([1, 2], "int32"))) == config.floatx()
+    assert ops.dtype(ops.full((2,), 3)) == config.floatx()
+    assert ops.dtype(ops.full((2,), True)) == config.floatx()
+    assert ops.dtype(ops.clip(np.array([1, 2], "int32"), -1.5, 2.5)) == config.floatx()
+    assert ops.dtype(ops.fori_loop(0, 3, lambda i, v: v + 1.0, 0.0)) == config.floatx()
 
 
 # ---- gradients ---------------------------------------------------------------

@@ -134,7 +134,7 @@ _DOCS = {
     "nan_to_num": _doc("Replace NaN and infinities by numbers.", _ex("ops.nan_to_num([float('nan'), 1.0])", "[0.0, 1.0]")),
     "zeros": _doc("A tensor of zeros.", _ex("ops.zeros((2,))", "[0.0, 0.0]")),
     "ones": _doc("A tensor of ones.", _ex("ops.ones((2,))", "[1.0, 1.0]")),
-    "full": _doc("A tensor filled with ``fill_value``.", _ex("ops.full((2,), 7)", "[7, 7]")),
+    "full": _doc("A tensor filled with ``fill_value`` (floatx for a Python number, as Keras; give ``dtype`` for others).", _ex("ops.full((2,), 7)", "[7.0, 7.0]")),
     "zeros_like": _doc("Zeros with the shape and dtype of ``x``.", _ex("ops.zeros_like([1, 2])", "[0, 0]")),
     "ones_like": _doc("Ones with the shape and dtype of ``x``.", _ex("ops.ones_like([1, 2])", "[1, 1]")),
     "full_like": _doc("``fill_value`` with the shape and dtype of ``x``.", _ex("ops.full_like([1, 2], 5)", "[5, 5]")),

@@ -12,8 +12,16 @@ from lamina.backend.jax.core import convert_to_tensor
 
 
 def _unwrap(structure):
-    """Variables replaced by their values; other leaves (arrays, numbers) as they are."""
-    return tree.map_structure(lambda x: x.value if isinstance(x, VariableBase) else x, structure)
+    """Variables replaced by their values, Python numbers by tensors of lamina's dtypes (int32, float32: not
+    the 64-bit types jax gives them with x64 on); arrays as they are."""
+    def one(x):
+        if isinstance(x, VariableBase):
+            return x.value
+        if isinstance(x, (bool, int, float)):
+            return convert_to_tensor(x)
+        return x
+
+    return tree.map_structure(one, structure)
 
 
 def _arrays(structure):

@@ -28,6 +28,9 @@ def _float(x):
 
 
 def relu(x):
+    x = convert_to_tensor(x)
+    if jnp.issubdtype(x.dtype, jnp.integer):  # integers stay integers, as in Keras
+        return jnp.maximum(x, 0)
     return jax.nn.relu(_float(x))
 
 
@@ -186,6 +189,9 @@ def glu(x, axis=-1):
 
 
 def hard_tanh(x):
+    x = convert_to_tensor(x)
+    if jnp.issubdtype(x.dtype, jnp.integer):  # integers stay integers, as in Keras
+        return jnp.clip(x, -1, 1)
     return jnp.clip(_float(x), -1.0, 1.0)
 
 

@@ -52,9 +52,8 @@ def ones(shape, dtype=None):
 
 
 def full(shape, fill_value, dtype=None):
-    if dtype is None:
-        dtype = _dt(fill_value) if not isinstance(fill_value, (bool, int, float)) else (
-            "bool" if isinstance(fill_value, bool) else "int32" if isinstance(fill_value, int) else None)
+    if dtype is None:  # as Keras: a Python number fills floatx; an array keeps its dtype
+        dtype = _dt(fill_value) if not isinstance(fill_value, (bool, int, float)) else None
     shape = _shape(shape)
     if _on_host(shape) and isinstance(fill_value, (bool, int, float)):
         return jax.device_put(np.full(shape, fill_value, dtype=np.dtype(to_engine_dtype(dtype) or "float32")))

@@ -66,7 +66,11 @@ def cross(x1, x2, axisa=-1, axisb=-1, axisc=-1, axis=None):
 # ---- matrix functions -------------------------------------------------------
 
 def trace(x, offset=0, axis1=0, axis2=1):
-    return jnp.trace(convert_to_tensor(x), offset=offset, axis1=axis1, axis2=axis2)
+    x = convert_to_tensor(x)
+    dtype = None
+    if x.dtype == jnp.bool_ or (jnp.issubdtype(x.dtype, jnp.integer) and x.dtype.itemsize < 8):
+        dtype = jnp.int32  # as Keras: 32-bit (and smaller) integers sum to int32
+    return jnp.trace(x, offset=offset, axis1=axis1, axis2=axis2, dtype=dtype)
 
 
 def slogdet(x):

@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 
 from lamina.backend.jax._numpy_common import _binary, _float, _pair, _unary, _unary_float
-from lamina.backend.jax.core import convert_to_tensor
+from lamina.backend.jax.core import convert_to_tensor, to_engine_dtype
 
 __all__ = [
     "add", "subtract", "multiply", "divide", "true_divide", "divide_no_nan", "floor_divide", "mod", "fmod",
@@ -63,6 +63,8 @@ def clip(x, x_min, x_max):
     x = convert_to_tensor(x)
     if x.dtype == jnp.bool_:
         x = x.astype(jnp.int32)
+    if jnp.issubdtype(x.dtype, jnp.integer) and any(isinstance(b, float) for b in (x_min, x_max)):
+        x = x.astype(to_engine_dtype(None))  # integers clipped to Python floats: float32 (not x64's float64)
     return jnp.clip(x, x_min, x_max)
 
 
@@ -128,13 +130,30 @@ sinc = _unary_float(jnp.sinc)
 
 # ---- rounding ---------------------------------------------------------------
 
-floor = _unary(lambda x: jnp.floor(x) if jnp.issubdtype(x.dtype, jnp.floating) else x)
-ceil = _unary(lambda x: jnp.ceil(x) if jnp.issubdtype(x.dtype, jnp.floating) else x)
+def _float_for_rounding(x):
+    # As Keras: integers and booleans are floor/ceil'd as floats (float32; float64 for 64-bit integers)
+    x = convert_to_tensor(x)
+    if jnp.issubdtype(x.dtype, jnp.floating) or jnp.issubdtype(x.dtype, jnp.complexfloating):
+        return x
+    return x.astype(jnp.float64 if x.dtype in (jnp.int64, jnp.uint64) else to_engine_dtype(None))
+
+
+def floor(x):
+    return jnp.floor(_float_for_rounding(x))
+
+
+def ceil(x):
+    return jnp.ceil(_float_for_rounding(x))
 
 
 def round(x, decimals=0):  # noqa: A001
     x = convert_to_tensor(x)
-    return jnp.round(x, decimals) if jnp.issubdtype(x.dtype, jnp.floating) else x
+    if jnp.issubdtype(x.dtype, jnp.floating):
+        return jnp.round(x, decimals)
+    if decimals < 0 and jnp.issubdtype(x.dtype, jnp.integer):  # to tens, hundreds...: half to even, as Keras
+        factor = 10.0 ** -decimals
+        return (jnp.round(x.astype(jnp.float64) / factor) * factor).astype(x.dtype)
+    return x
 
 
 trunc = _unary(lambda x: jnp.trunc(x) if jnp.issubdtype(x.dtype, jnp.floating) else x)

@@ -161,13 +161,20 @@ def bincount(x, weights=None, minlength=0, sparse=False):
 
 # ---- cumulative operations, differences and integration ---------------------
 
-def cumsum(x, axis=None, dtype=None):
+def _cumulative_input(x, dtype):
     x = convert_to_tensor(x, dtype)
+    if dtype is None and x.dtype in (jnp.bool_, jnp.int8, jnp.int16, jnp.uint8, jnp.uint16):
+        x = x.astype(jnp.int32)  # as Keras (and NumPy): booleans and small integers accumulate as int32
+    return x
+
+
+def cumsum(x, axis=None, dtype=None):
+    x = _cumulative_input(x, dtype)
     return jnp.cumsum(x, axis=axis, dtype=x.dtype)
 
 
 def cumprod(x, axis=None, dtype=None):
-    x = convert_to_tensor(x, dtype)
+    x = _cumulative_input(x, dtype)
     return jnp.cumprod(x, axis=axis, dtype=x.dtype)
 
 

@@ -26,6 +26,9 @@ def _float(x):
 
 
 def relu(x):
+    x = convert_to_tensor(x)
+    if not x.is_floating_point() and not x.is_complex() and x.dtype != torch.bool:
+        return torch.clamp(x, min=0)  # integers stay integers, as in Keras
     return torch.relu(_float(x))
 
 
@@ -233,6 +236,9 @@ def glu(x, axis=-1):
 
 
 def hard_tanh(x):
+    x = convert_to_tensor(x)
+    if not x.is_floating_point() and not x.is_complex() and x.dtype != torch.bool:
+        return torch.clamp(x, -1, 1)  # integers stay integers, as in Keras
     return torch.clamp(_float(x), -1.0, 1.0)
 
 

@@ -39,9 +39,8 @@ def ones(shape, dtype=None):
 
 
 def full(shape, fill_value, dtype=None):
-    if dtype is None:
-        dtype = _dt(fill_value) if not isinstance(fill_value, (bool, int, float)) else (
-            "bool" if isinstance(fill_value, bool) else "int32" if isinstance(fill_value, int) else None)
+    if dtype is None:  # as Keras: a Python number fills floatx; an array keeps its dtype
+        dtype = _dt(fill_value) if not isinstance(fill_value, (bool, int, float)) else None
     return torch.full(_shape(shape), fill_value, dtype=to_engine_dtype(dtype), device=_core.DEFAULT_DEVICE)
 
 

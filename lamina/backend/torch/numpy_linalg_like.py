@@ -106,7 +106,10 @@ def cross(x1, x2, axisa=-1, axisb=-1, axisc=-1, axis=None):
 
 def trace(x, offset=0, axis1=0, axis2=1):
     x = convert_to_tensor(x)
-    return torch.sum(torch.diagonal(x, offset=offset, dim1=axis1, dim2=axis2), dim=-1)
+    dtype = None
+    if x.dtype == torch.bool or (not x.is_floating_point() and not x.is_complex() and x.itemsize < 8):
+        dtype = torch.int32  # as Keras: 32-bit (and smaller) integers sum to int32
+    return torch.sum(torch.diagonal(x, offset=offset, dim1=axis1, dim2=axis2), dim=-1, dtype=dtype)
 
 
 def slogdet(x):

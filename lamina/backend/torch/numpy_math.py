@@ -6,7 +6,7 @@ Same function names as ``backend/jax/numpy_math.py``; re-exported by ``numpy.py`
 import torch
 
 from lamina.backend.torch._numpy_common import _float, _pair
-from lamina.backend.torch.core import convert_to_tensor
+from lamina.backend.torch.core import convert_to_tensor, to_engine_dtype
 
 __all__ = [
     "add", "subtract", "multiply", "divide", "true_divide", "divide_no_nan", "floor_divide", "mod", "fmod",
@@ -143,6 +143,9 @@ def lcm(x1, x2):
 
 def heaviside(x1, x2):
     x1, x2 = _pair(x1, x2)
+    if not x1.is_floating_point():  # as Keras: integers give floats (float64 for 64-bit ones)
+        dtype = torch.float64 if torch.int64 in (x1.dtype, x2.dtype) else to_engine_dtype(None)
+        x1, x2 = x1.to(dtype), x2.to(dtype)
     return torch.heaviside(x1, x2)
 
 
@@ -273,19 +276,30 @@ def sinc(x):
 
 # ---- rounding ---------------------------------------------------------------
 
-def floor(x):
+def _float_for_rounding(x):
+    # As Keras: integers and booleans are floor/ceil'd as floats (float32; float64 for 64-bit integers)
     x = convert_to_tensor(x)
-    return torch.floor(x) if x.is_floating_point() else x
+    if x.is_floating_point() or x.is_complex():
+        return x
+    return x.to(torch.float64 if x.dtype in (torch.int64, torch.uint64) else to_engine_dtype(None))
+
+
+def floor(x):
+    return torch.floor(_float_for_rounding(x))
 
 
 def ceil(x):
-    x = convert_to_tensor(x)
-    return torch.ceil(x) if x.is_floating_point() else x
+    return torch.ceil(_float_for_rounding(x))
 
 
 def round(x, decimals=0):  # noqa: A001
     x = convert_to_tensor(x)
-    return torch.round(x, decimals=decimals) if x.is_floating_point() else x
+    if x.is_floating_point():
+        return torch.round(x, decimals=decimals)
+    if decimals < 0 and x.dtype != torch.bool and not x.is_complex():  # to tens, hundreds...: half to even
+        factor = 10.0 ** -decimals
+        return (torch.round(x.to(torch.float64) / factor) * factor).to(x.dtype)
+    return x
 
 
 def trunc(x):

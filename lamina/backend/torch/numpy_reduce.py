@@ -243,15 +243,22 @@ def bincount(x, weights=None, minlength=0, sparse=False):
 
 # ---- cumulative operations, differences and integration ---------------------
 
-def cumsum(x, axis=None, dtype=None):
+def _cumulative_input(x, dtype):
     x = convert_to_tensor(x, dtype)
+    if dtype is None and x.dtype in (torch.bool, torch.int8, torch.int16, torch.uint8, torch.uint16):
+        x = x.to(torch.int32)  # as Keras (and NumPy): booleans and small integers accumulate as int32
+    return x
+
+
+def cumsum(x, axis=None, dtype=None):
+    x = _cumulative_input(x, dtype)
     if axis is None:
         x, axis = x.reshape(-1), 0
     return torch.cumsum(x, dim=axis, dtype=x.dtype)
 
 
 def cumprod(x, axis=None, dtype=None):
-    x = convert_to_tensor(x, dtype)
+    x = _cumulative_input(x, dtype)
     if axis is None:
         x, axis = x.reshape(-1), 0
     return torch.cumprod(x, dim=axis, dtype=x.dtype)
