@@ -75,7 +75,9 @@ class Layer(LayerWeights, Operation):
             # weights under its name ("block/inner/kernel").
             def scoped_build(self, *args, **kwargs):
                 with self._open_name_scope():
-                    return build(self, *args, **kwargs)
+                    out = build(self, *args, **kwargs)
+                self._set_initial_weights()
+                return out
 
             functools.update_wrapper(scoped_build, build)
             scoped_build._lamina_scoped = True
@@ -101,7 +103,7 @@ class Layer(LayerWeights, Operation):
     def __init__(self, *, activity_regularizer=None, trainable=True, dtype=None, autocast=True,
                  name=None, **kwargs):
         shortcut = {k: kwargs.pop(k) for k in list(kwargs) if k in _SHORTCUT_KWARGS}
-        kwargs.pop("weights", None)  # Keras 2 initial weights: applied by set_weights after build
+        initial_weights = kwargs.pop("weights", None)  # Keras 2's initial weights: set when the layer is built
         if kwargs:
             from lamina.utils.errors import UnexpectedArgumentError
 
@@ -113,6 +115,8 @@ class Layer(LayerWeights, Operation):
             raise ValueError(f"Layer name must be a non-empty string, but received name={name!r}.")
         Operation.__init__(self, name=name or uniquify(to_snake_case(type(self).__name__)))
         self._init_called = True
+        if initial_weights is not None:
+            object.__setattr__(self, "_initial_weights", list(initial_weights))
         self.built = False
         self._trainable = bool(trainable)
         self._dtype_policy = dtype_policies.get(dtype)
@@ -210,6 +214,15 @@ class Layer(LayerWeights, Operation):
             self.build(shapes)
         self._build_shapes = shapes
         self.built = True
+        self._set_initial_weights()
+
+    def _set_initial_weights(self):
+        """Set the ``weights=[...]`` given to the constructor (tf.keras 2's form, e.g. a pretrained embedding
+        matrix: ``Embedding(n, d, weights=[matrix])``) once the layer has created its weights."""
+        initial = self.__dict__.get("_initial_weights")
+        if initial is not None and self.weights:
+            del self.__dict__["_initial_weights"]
+            self.set_weights(initial)
 
     # ---- call ----------------------------------------------------------------
 

@@ -17,6 +17,7 @@ vector has ``"[UNK]"`` at 0, then the vocabulary.
 """
 
 import collections
+import re
 import string
 
 import numpy as np
@@ -34,6 +35,8 @@ SPLIT_MODES = ("whitespace", "character")
 OUTPUT_MODES = ("int", "multi_hot", "count", "tf_idf")
 # ASCII punctuation, the characters Keras's default strip regex removes.
 _STRIP_TABLE = str.maketrans("", "", string.punctuation)
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+_ASCII_SPACE = re.compile("[ \t\n\r\x0b\x0c]+")
 _ADAPT_CHUNK = 2048
 
 
@@ -235,7 +238,8 @@ class TextVectorization(Layer):
                                  f"{len(docs)} inputs; it must return one string per input.")
             return out
         if mode in ("lower_and_strip_punctuation", "lower"):
-            docs = [d.lower() for d in docs]
+            # ASCII letters only, as Keras (TensorFlow's strings.lower): 'ΟΔΟΣ' and 'cafÉ' keep their case
+            docs = [d.lower() if d.isascii() else d.translate(_ASCII_LOWER) for d in docs]
         if mode in ("lower_and_strip_punctuation", "strip_punctuation"):
             docs = [d.translate(_STRIP_TABLE) for d in docs]
         return docs
@@ -245,7 +249,8 @@ class TextVectorization(Layer):
         if mode is None:
             return [[d] for d in docs]
         if mode == "whitespace":
-            return [d.split() for d in docs]
+            # ASCII whitespace only, as Keras (TensorFlow's strings.split): U+0085, U+00A0... stay in their token
+            return [d.split() if d.isascii() else [t for t in _ASCII_SPACE.split(d) if t] for d in docs]
         if mode == "character":
             return [list(d) for d in docs]
         out = mode(np.array(docs, dtype=object))
