@@ -150,12 +150,7 @@ def timeseries_dataset_from_array(data, targets, sequence_length, sequence_strid
     if data.ndim == 0:
         raise ValueError(f"{who}: `data` must have a time axis (at least 1 dimension), but received a scalar.")
     if targets is not None:
-        targets = np.asarray(targets)
-        if len(targets) != len(data):
-            raise ValueError(
-                f"{who}: `data` and `targets` must have the same number of time steps, but "
-                f"len(data)={len(data)} and len(targets)={len(targets)}."
-            )
+        targets = np.asarray(targets)  # fewer targets than time steps: fewer windows, as Keras
     start = 0 if start_index is None else start_index
     end = len(data) if end_index is None else end_index
     if isinstance(start, bool) or not isinstance(start, (int, np.integer)) or not 0 <= start < len(data):
@@ -165,8 +160,8 @@ def timeseries_dataset_from_array(data, targets, sequence_length, sequence_strid
             f"{who}: `end_index` must be an int in ({start}, {len(data)}], but received {end_index!r}."
         )
     num_seqs = end - start - (sequence_length - 1) * sampling_rate
-    if targets is not None:
-        num_seqs = min(num_seqs, len(targets))
+    if targets is not None:  # the window starting at step i has targets[i]
+        num_seqs = min(num_seqs, len(targets) - start)
     starts = np.arange(0, max(num_seqs, 0), sequence_stride, dtype=np.int64)
     if shuffle:
         rng = np.random.default_rng(seed if seed is not None else np.random.randint(1 << 31))

@@ -157,6 +157,8 @@ def convert_to_numpy(x):
             x = x.float()
         # A copy: on CPU .numpy() shares memory, and weights are updated in place.
         return x.cpu().numpy().copy()
+    if isinstance(x, (list, tuple)) and any(isinstance(t, (torch.Tensor, VariableBase)) for t in x):
+        return np.asarray([convert_to_numpy(t) for t in x])  # e.g. an RNN's list of states, stacked as Keras
     return np.asarray(x)
 
 

@@ -11,14 +11,24 @@ class CellOwningRNN(RNN):
 
     cell_class = None
     _fused_kind = None  # "lstm" / "gru": the engine kernel ``_fused_call`` may run (backend rnn.has_fused_kernels)
+    _positional = ()  # Keras's order of the arguments after ``units`` (LSTM(4, "relu") as in Keras)
 
-    def __init__(self, units, **kwargs):
+    def __init__(self, units, *args, **kwargs):
+        if len(args) > len(self._positional):
+            raise TypeError(f"{type(self).__name__}() takes at most {len(self._positional) + 1} positional "
+                            f"arguments (units, {', '.join(self._positional)}), but {len(args) + 1} were given.")
+        for name, value in zip(self._positional, args):
+            if name in kwargs:
+                raise TypeError(f"{type(self).__name__}() got multiple values for argument '{name}'.")
+            kwargs[name] = value
+        use_cudnn = kwargs.pop("use_cudnn", "auto")  # Keras 3's switch; lamina's engine kernels follow it
         cell_kwargs, rnn_kwargs, rest = split_kwargs(dict(kwargs))
         # Keras's fixed cell names ("lstm_cell"): the weights' paths are under the layer's ("lstm/lstm_cell/kernel")
         cell = self.cell_class(units, dtype=rest.get("dtype"), trainable=rest.get("trainable", True),
                                name=to_snake_case(self.cell_class.__name__), **cell_kwargs)
         super().__init__(cell, **rnn_kwargs, **rest)
-        self.use_fused_kernel = True  # torch: run the engine's fused kernel when the math is the same
+        # torch: run the engine's fused kernel when the math is the same (use_cudnn=False: never)
+        self.use_fused_kernel = use_cudnn is not False
 
     def __getattr__(self, name):
         # Keras exposes the cell's arguments on the layer (layer.units, layer.dropout ...)

@@ -101,6 +101,10 @@ class GRU(CellOwningRNN):
 
     cell_class = GRUCell
     _fused_kind = "gru"
+    _positional = ("activation", "recurrent_activation", "use_bias", "kernel_initializer", "recurrent_initializer",
+                   "bias_initializer",
+                   "kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "activity_regularizer",
+                   "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout")
 
     def _fused_call(self, sequences, initial_state, mask, training):
         cell = self.cell

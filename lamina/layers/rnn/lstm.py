@@ -105,6 +105,10 @@ class LSTM(CellOwningRNN):
 
     cell_class = LSTMCell
     _fused_kind = "lstm"
+    _positional = ("activation", "recurrent_activation", "use_bias", "kernel_initializer", "recurrent_initializer",
+                   "bias_initializer", "unit_forget_bias",
+                   "kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "activity_regularizer",
+                   "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout")
 
     def _fused_call(self, sequences, initial_state, mask, training):
         cell = self.cell

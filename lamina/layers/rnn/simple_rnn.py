@@ -68,10 +68,13 @@ class SimpleRNN(CellOwningRNN):
     """
 
     cell_class = SimpleRNNCell
+    _positional = ("activation", "use_bias", "kernel_initializer", "recurrent_initializer", "bias_initializer",
+                   "kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "activity_regularizer",
+                   "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout")
 
-    def __init__(self, units, **kwargs):
+    def __init__(self, units, *args, **kwargs):
         if "implementation" in kwargs:  # Keras 2 accepted it on SimpleRNN (and ignored it); Keras 3 refuses it
             kwargs.pop("implementation")
             warnings.warn("SimpleRNN: the `implementation` argument (Keras 2) has no effect and is ignored; "
                           "remove it.", DeprecationWarning, stacklevel=2)
-        super().__init__(units, **kwargs)
+        super().__init__(units, *args, **kwargs)
