@@ -21,7 +21,9 @@ class BaseGlobalPooling(Layer):
         self.data_format = cu.standardize_data_format(data_format, who)
         self.keepdims = bool(keepdims)
         self.input_spec = InputSpec(ndim=rank + 2)
-        self.supports_masking = rank == 1
+        # As Keras: the 1-D average respects a mask of padded steps; the max does not take one (Keras's
+        # GlobalMaxPooling1D drops the mask and pools every step)
+        self.supports_masking = rank == 1 and mode != "max"
 
     def _axes(self):
         start = 1 if self.data_format == "channels_last" else 2
@@ -29,12 +31,9 @@ class BaseGlobalPooling(Layer):
 
     def call(self, inputs, mask=None):
         axes = self._axes()
-        if mask is not None and self.rank == 1:
+        if mask is not None and self.rank == 1 and self._mode != "max":
             m = ops.cast(mask, inputs.dtype)
             m = ops.expand_dims(m, -1 if self.data_format == "channels_last" else 1)
-            if self._mode == "max":
-                return ops.max(ops.where(m > 0, inputs, -6e4 if ops.dtype(inputs) == "float16" else -1e30),
-                               axis=axes, keepdims=self.keepdims)
             total = ops.sum(inputs * m, axis=axes, keepdims=self.keepdims)
             return ops.divide_no_nan(total, ops.sum(m, axis=axes, keepdims=self.keepdims))
         fn = ops.max if self._mode == "max" else ops.mean
@@ -60,7 +59,9 @@ def _global_class(name, rank, mode, example):
 
     what = "max" if mode == "max" else "average"
     doc = (f"Global {what} pooling over the {rank} spatial dimension(s)"
-           + (" (a ``mask`` of padded steps is respected)" if rank == 1 else "") + ".\n\n"
+           + (" (a ``mask`` of padded steps is respected)" if rank == 1 and mode != "max" else "")
+           + (" (as Keras, a mask of padded steps is not used: every step is pooled)" if rank == 1 and mode == "max"
+              else "") + ".\n\n"
            "    Args:\n        data_format: ``\"channels_last\"`` (default) or ``\"channels_first\"``.\n"
            "        keepdims: keep the reduced dimensions with length 1 (default False).\n\n"
            "    Output shape:\n        ``(batch, channels)``, or with ``keepdims`` the input's rank with spatial "
