@@ -29,7 +29,8 @@ def replace_keras_tensors(struct, fn):
 def merge_trials(a, b):
     """KerasTensors from the outputs of the two trials (None where their sizes differ)."""
     if isinstance(a, (list, tuple)):
-        return type(a)(merge_trials(x, y) for x, y in zip(a, b))
+        items = [merge_trials(x, y) for x, y in zip(a, b)]
+        return tuple(items) if hasattr(a, "_fields") else type(a)(items)  # a namedtuple (jax's QRResult...)
     if isinstance(a, dict):
         return {k: merge_trials(a[k], b[k]) for k in a}
     if hasattr(a, "shape") and hasattr(a, "dtype"):

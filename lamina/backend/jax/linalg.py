@@ -33,12 +33,19 @@ def solve(a, b):
     return jnp.linalg.solve(_float(a), _float(b))
 
 
-def cholesky(x):
-    return jnp.linalg.cholesky(_float(x))
+def cholesky(x, upper=False):
+    out = jnp.linalg.cholesky(_float(x))
+    if not isinstance(out, jax.core.Tracer) and bool(jnp.any(jnp.isnan(out))):
+        raise ValueError("cholesky: the decomposition failed; the input is not a (numerically) positive definite "
+                         "matrix.")
+    return jnp.swapaxes(out, -1, -2).conj() if upper else out
 
 
 def qr(x, mode="reduced"):
-    return jnp.linalg.qr(_float(x), mode=mode)
+    if mode not in ("reduced", "complete"):
+        raise ValueError(f"qr: `mode` must be 'reduced' or 'complete', but received mode={mode!r}.")
+    q, r = jnp.linalg.qr(_float(x), mode=mode)
+    return q, r
 
 
 def svd(x, full_matrices=True, compute_uv=True):

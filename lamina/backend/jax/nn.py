@@ -100,11 +100,13 @@ def log_softmax(x, axis=-1):
     return jax.nn.log_softmax(_float(x), axis=tuple(axis) if isinstance(axis, list) else axis)
 
 
-def one_hot(x, num_classes, axis=-1, dtype=None):
+def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
+    # ``sparse``: Keras's switch for a sparse result; lamina's tensors are dense (same values), as multi_hot
     return jax.nn.one_hot(convert_to_tensor(x), num_classes, axis=axis, dtype=to_engine_dtype(dtype))
 
 
-def moments(x, axes, keepdims=False):
+def moments(x, axes, keepdims=False, synchronized=False):
+    # ``synchronized``: a JAX batch sharded over devices is one array, so its moments are already global
     x = _float(x)
     axes = tuple(axes) if isinstance(axes, (list, tuple)) else (axes,)
     mean = jnp.mean(x, axis=axes, keepdims=True)

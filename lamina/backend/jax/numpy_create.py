@@ -97,8 +97,12 @@ def arange(start, stop=None, step=1, dtype=None):
     return jnp.arange(start, stop, step, dtype=to_engine_dtype(dtype))
 
 
-def linspace(start, stop, num=50, endpoint=True, dtype=None):
-    return jnp.linspace(start, stop, num, endpoint=endpoint, dtype=to_engine_dtype(dtype))
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    if dtype is None and not any(hasattr(v, "dtype") for v in (start, stop)):
+        dtype = to_engine_dtype(None)  # floatx for Python numbers (jnp would give x64's float64)
+    elif dtype is not None:
+        dtype = to_engine_dtype(dtype)
+    return jnp.linspace(start, stop, num, endpoint=endpoint, retstep=retstep, dtype=dtype, axis=axis)
 
 
 def logspace(start, stop, num=50, endpoint=True, base=10, dtype=None):

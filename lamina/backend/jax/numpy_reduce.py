@@ -151,6 +151,14 @@ def corrcoef(x):
 def bincount(x, weights=None, minlength=0, sparse=False):
     x = convert_to_tensor(x)
     length = builtins.max(int(jnp.max(x)) + 1 if x.size else 0, minlength)
+    if x.ndim == 2:  # counts per row, as Keras
+        rows = jnp.arange(x.shape[0])[:, None]
+        if weights is not None:
+            weights = convert_to_tensor(weights)
+            if not jnp.issubdtype(weights.dtype, jnp.floating):
+                weights = weights.astype(jnp.int64)
+            return jnp.zeros((x.shape[0], length), weights.dtype).at[rows, x].add(weights)
+        return jnp.zeros((x.shape[0], length), jnp.int32).at[rows, x].add(1)
     if weights is not None:
         weights = convert_to_tensor(weights)
         if not jnp.issubdtype(weights.dtype, jnp.floating):

@@ -34,12 +34,19 @@ def solve(a, b):
     return torch.linalg.solve(_float(a), _float(b))
 
 
-def cholesky(x):
-    return torch.linalg.cholesky(_float(x))
+def cholesky(x, upper=False):
+    try:
+        return torch.linalg.cholesky(_float(x), upper=upper)
+    except RuntimeError as e:  # torch's linalg error
+        raise ValueError(f"cholesky: the decomposition failed; the input is not a (numerically) positive definite "
+                         f"matrix ({e}).") from None
 
 
 def qr(x, mode="reduced"):
-    return torch.linalg.qr(_float(x), mode=mode)
+    if mode not in ("reduced", "complete"):
+        raise ValueError(f"qr: `mode` must be 'reduced' or 'complete', but received mode={mode!r}.")
+    q, r = torch.linalg.qr(_float(x), mode=mode)
+    return q, r
 
 
 def svd(x, full_matrices=True, compute_uv=True):

@@ -104,7 +104,8 @@ def log_softmax(x, axis=-1):
     return torch.log_softmax(x, dim=axis)
 
 
-def one_hot(x, num_classes, axis=-1, dtype=None):
+def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
+    # ``sparse``: Keras's switch for a sparse result; lamina's tensors are dense (same values), as multi_hot
     x = convert_to_tensor(x).long()
     valid = (x >= 0) & (x < num_classes)
     out = F.one_hot(torch.where(valid, x, 0), num_classes) * valid.unsqueeze(-1)
@@ -114,9 +115,20 @@ def one_hot(x, num_classes, axis=-1, dtype=None):
     return out
 
 
-def moments(x, axes, keepdims=False):
+def moments(x, axes, keepdims=False, synchronized=False):
     x = _float(x)
     axes = tuple(axes) if isinstance(axes, (list, tuple)) else (axes,)
+    axes = tuple(a % x.ndim for a in axes)
+    if synchronized:  # over every data-parallel process's batch (torch.distributed); one process: as below
+        from lamina.backend.torch.distribution import synchronized_moments
+
+        synced = synchronized_moments(x, axes)
+        if synced is not None:
+            keep = [1 if d in axes else x.shape[d] for d in range(x.ndim)]
+            mean, var = synced[0].reshape(keep), synced[1].reshape(keep)
+            if not keepdims:
+                mean, var = mean.squeeze(axes), var.squeeze(axes)
+            return mean, var
     mean = torch.mean(x, dim=axes, keepdim=True)
     var = torch.mean(torch.square(x - mean), dim=axes, keepdim=True)
     if not keepdims:

@@ -81,10 +81,27 @@ def arange(start, stop=None, step=1, dtype=None):
     return torch.arange(start, stop, step, dtype=to_engine_dtype(dtype), device=_core.DEFAULT_DEVICE)
 
 
-def linspace(start, stop, num=50, endpoint=True, dtype=None):
-    if not endpoint:
-        stop = start + (stop - start) * (num - 1) / num if num > 1 else start
-    return torch.linspace(start, stop, num, dtype=to_engine_dtype(dtype), device=_core.DEFAULT_DEVICE)
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    dt = to_engine_dtype(dtype)
+    if isinstance(start, (bool, int, float)) and isinstance(stop, (bool, int, float)) and axis in (0, -1):
+        div = (num - 1) if endpoint else num
+        step = (stop - start) / div if div > 0 else float("nan")
+        if not endpoint:
+            stop = start + (stop - start) * (num - 1) / num if num > 1 else start
+        out = torch.linspace(start, stop, num, dtype=dt, device=_core.DEFAULT_DEVICE)
+        return (out, torch.tensor(step, dtype=out.dtype, device=out.device)) if retstep else out
+    # array start/stop (as Keras and NumPy): samples along a new axis ``axis``, computed in float64
+    start = torch.as_tensor(convert_to_tensor(start), dtype=torch.float64)
+    stop = torch.as_tensor(convert_to_tensor(stop), dtype=torch.float64)
+    start, stop = torch.broadcast_tensors(start, stop)
+    div = (num - 1) if endpoint else num
+    step = (stop - start) / div if div > 0 else torch.full_like(start, float("nan"))
+    idx = torch.arange(num, dtype=torch.float64, device=start.device).reshape((num,) + (1,) * start.ndim)
+    out = start + idx * step
+    if endpoint and num > 1:
+        out[-1] = stop
+    out = torch.movedim(out, 0, axis % (start.ndim + 1)).to(dt)
+    return (out, step.to(dt)) if retstep else out
 
 
 def logspace(start, stop, num=50, endpoint=True, base=10, dtype=None):

@@ -78,7 +78,8 @@ def negative(x):
 
 
 def abs(x):  # noqa: A001
-    return torch.abs(convert_to_tensor(x))
+    x = convert_to_tensor(x)
+    return x if x.dtype == torch.bool else torch.abs(x)  # booleans are their own absolute value (NumPy, Keras)
 
 
 absolute = abs

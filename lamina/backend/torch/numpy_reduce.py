@@ -3,6 +3,8 @@
 Same function names as ``backend/jax/numpy_reduce.py``; re-exported by ``numpy.py``.
 """
 
+import builtins
+
 import torch
 
 from lamina.backend.common.dtypes import result_type
@@ -54,12 +56,26 @@ def _minmax(fn, x, axis, keepdims, initial=None):
     return out
 
 
+def _empty_with_initial(x, axis, keepdims, initial):
+    """The reduction of an empty ``x`` with ``initial`` (as NumPy and Keras: ``initial`` where nothing is reduced)."""
+    x = convert_to_tensor(x)
+    axes = tuple(range(x.ndim)) if axis is None else tuple(a % x.ndim for a in (
+        axis if isinstance(axis, (list, tuple)) else (axis,)))
+    shape = tuple(1 if i in axes else d for i, d in enumerate(x.shape)) if keepdims else \
+        tuple(d for i, d in enumerate(x.shape) if i not in axes)
+    return torch.full(shape, initial, dtype=x.dtype, device=x.device)
+
+
 def max(x, axis=None, keepdims=False, initial=None):  # noqa: A001
+    if initial is not None and convert_to_tensor(x).numel() == 0:
+        return _empty_with_initial(x, axis, keepdims, initial)
     out = _minmax(torch.amax, x, axis, keepdims)
     return out if initial is None else torch.clamp(out, min=initial)
 
 
 def min(x, axis=None, keepdims=False, initial=None):  # noqa: A001
+    if initial is not None and convert_to_tensor(x).numel() == 0:
+        return _empty_with_initial(x, axis, keepdims, initial)
     out = _minmax(torch.amin, x, axis, keepdims)
     return out if initial is None else torch.clamp(out, max=initial)
 
@@ -233,6 +249,12 @@ def corrcoef(x):
 
 def bincount(x, weights=None, minlength=0, sparse=False):
     x = _int_index(convert_to_tensor(x))
+    if x.ndim == 2:  # counts per row, as Keras: one flat count over row-offset values
+        length = builtins.max(int(x.max()) + 1 if x.numel() else 0, minlength)
+        offsets = x + torch.arange(x.shape[0], device=x.device)[:, None] * length
+        flat = bincount(offsets.reshape(-1), None if weights is None else convert_to_tensor(weights).reshape(-1),
+                        minlength=x.shape[0] * length)
+        return flat.reshape(x.shape[0], length)
     if weights is not None:
         weights = convert_to_tensor(weights)
         if not weights.is_floating_point():
@@ -307,7 +329,10 @@ def segment_max(data, segment_ids, num_segments=None, sorted=False):  # noqa: A0
 # ---- sorting and searching --------------------------------------------------
 
 def sort(x, axis=-1):
-    return torch.sort(convert_to_tensor(x), dim=axis).values
+    x = convert_to_tensor(x)
+    if axis is None:  # the flattened array, as NumPy and Keras
+        x, axis = x.reshape(-1), 0
+    return torch.sort(x, dim=axis).values
 
 
 def argsort(x, axis=-1):
