@@ -189,6 +189,12 @@ class BatchDataset(PyDataset):
             raise ValueError(f"{type(self).__name__}.take expected an int count, but received {count!r}.")
         return TakeDataset(self, int(count))
 
+    def __iter__(self):
+        """The batches, as ``tf.data`` gives them to a Python loop: arrays with ``.numpy()`` (the tutorials'
+        ``images[i].numpy().astype("uint8")``). ``fit`` reads batches by index, as plain NumPy arrays."""
+        for batch in super().__iter__():
+            yield _eager(batch)
+
     def _index(self, index):
         n = len(self)
         if index < 0:
@@ -196,6 +202,30 @@ class BatchDataset(PyDataset):
         if not 0 <= index < n:
             raise IndexError(f"{type(self).__name__} index {index} out of range for {n} batches.")
         return index
+
+
+class EagerArray(np.ndarray):
+    """A NumPy array with ``numpy()`` (a ``tf.Tensor``'s), for code written against ``tf.data`` batches; a
+    single element taken from it is one too (a 0-d array), so ``labels[i].numpy()`` works as well."""
+
+    def numpy(self):
+        return np.asarray(self)
+
+    def __getitem__(self, index):
+        out = super().__getitem__(index)
+        return np.asarray(out).view(EagerArray) if isinstance(out, np.generic) else out
+
+
+def _eager(batch):
+    if isinstance(batch, np.ndarray):
+        return batch.view(EagerArray)
+    if isinstance(batch, tuple):
+        return tuple(_eager(b) for b in batch)
+    if isinstance(batch, list):
+        return [_eager(b) for b in batch]
+    if isinstance(batch, dict):
+        return {k: _eager(v) for k, v in batch.items()}
+    return batch
 
 
 class _Count(int):
