@@ -14,6 +14,9 @@ def _to_array(x, who):
         return x
     if isinstance(x, backend.VariableBase):
         return x.value
+    if hasattr(x, "toarray") and hasattr(x, "tocsr") and hasattr(x, "nnz"):
+        # a SciPy sparse matrix (Input(sparse=True), bag-of-words features): lamina's tensors are dense
+        return _to_array(x.toarray(), who)
     arr = np.asarray(x)
     if arr.dtype == object:
         raise ValueError(

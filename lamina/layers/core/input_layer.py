@@ -64,7 +64,7 @@ class InputLayer(Layer):
         self.optional = optional
         self.built = True
         if input_tensor is None:
-            input_tensor = KerasTensor(batch_shape, dtype=self._dtype, name=self.name)
+            input_tensor = KerasTensor(batch_shape, dtype=self._dtype, sparse=self.sparse, name=self.name)
         Node(self, call_args=(), call_kwargs={}, outputs=input_tensor)
 
     def call(self):

@@ -36,7 +36,14 @@ def _is_array_like(x):
         return True
     if backend.is_tensor(x) or isinstance(x, backend.VariableBase) or is_pandas(x) or is_foreign_tensor(x):
         return True
+    if _is_scipy_sparse(x):
+        return True
     return hasattr(x, "__array__") or hasattr(x, "__array_interface__")
+
+
+def _is_scipy_sparse(x):
+    """A SciPy sparse matrix or array (``Input(sparse=True)`` data): arrays, made dense (lamina's tensors are)."""
+    return hasattr(x, "toarray") and hasattr(x, "tocsr") and hasattr(x, "nnz")
 
 
 def _array_structure(x, who, name):
@@ -46,6 +53,8 @@ def _array_structure(x, who, name):
             return a.to_numpy()
         if is_foreign_tensor(a):
             return a.detach().cpu().numpy()
+        if _is_scipy_sparse(a):
+            return a.toarray()
         if not _is_array_like(a) and not isinstance(a, (list, tuple)):
             raise TypeError(
                 f"{who}: unsupported type for `{name}`: received {type(a).__module__}.{type(a).__name__}. "
