@@ -60,3 +60,11 @@ def test_one_hot_sparse_and_moments_synchronized_arguments():
     np.testing.assert_array_equal(_np(ops.one_hot(np.array([1, 0]), 3, sparse=True)), np.eye(3)[[1, 0]])
     mean, var = ops.moments(np.array([1.0, 3.0], "float32"), [0], synchronized=True)
     assert (float(_np(mean)), float(_np(var))) == (2.0, 1.0)
+
+
+def test_symbolic_unknown_dimension_broadcast_against_a_known_size():
+    out = ops.add(lamina.Input(batch_shape=(None, 1, 4)), lamina.Input(batch_shape=(2, 3, 1)))
+    assert out.shape == (2, 3, 4)   # as Keras
+    assert ops.add(lamina.Input((4,)), lamina.Input((4,))).shape == (None, 4)
+    with pytest.raises(Exception):
+        ops.add(lamina.Input(batch_shape=(None, 3)), lamina.Input(batch_shape=(None, 4)))

@@ -208,14 +208,24 @@ def compute_output_spec(fn, *args, **kwargs):
     Runs ``fn`` twice (see ``backend/common/tracing.py``) on torch's "meta" device
     (no data, no compute) when every op supports it, else on small real tensors.
     """
-    outs = []
-    for trial in (0, 1):
+    def trial_run(trial):
         try:
-            outs.append(_run_trial(fn, args, kwargs, trial, "meta"))
+            return _run_trial(fn, args, kwargs, trial, "meta")
         except (RuntimeError, NotImplementedError, TypeError):
             # Small real tensors, on the device the weights live on (a GPU's, when there is one).
-            outs.append(_run_trial(fn, args, kwargs, trial, DEFAULT_DEVICE))
-    return tracing.merge_trials(outs[0], outs[1])
+            return _run_trial(fn, args, kwargs, trial, DEFAULT_DEVICE)
+
+    first = trial_run(0)
+    try:
+        second = trial_run(1)
+    except Exception:  # an unknown size broadcast against a known one: see tracing.UNKNOWN_SIZES
+        try:
+            second = trial_run(2)
+        except Exception:
+            second = None
+        if second is None:
+            raise
+    return tracing.merge_trials(first, second)
 
 
 @contextlib.contextmanager
