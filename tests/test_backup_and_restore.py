@@ -424,14 +424,47 @@ def test_early_stopping_and_plateau_state_survive_a_restart(tmp_path):
     whole, whole_stop, whole_history = _early_stopping_run(tmp_path / "a")
     assert whole_stop.stopped_epoch == 4 and whole_stop.best_epoch == 2
     with pytest.raises(RuntimeError, match="simulated crash"):
-        # Crashes in epoch 3's end, before that epoch's backup: the last one holds EarlyStopping's best
-        # (epoch 2) score and weights and ReduceLROnPlateau's counters.
+        # Crashes in epoch 3's end after the other callbacks ran: the epoch is done and backed up (as Keras),
+        # with EarlyStopping's best (epoch 2) score and weights and ReduceLROnPlateau's counters.
         _early_stopping_run(tmp_path / "b", crash_after=3)
     resumed, stop, history = _early_stopping_run(tmp_path / "b")
-    assert history.epoch == [3, 4]  # resumed at epoch 3 and stopped at 4, as the whole run did
+    assert history.epoch == [4]  # resumed at epoch 4 and stopped there, as the whole run did
     assert stop.stopped_epoch == 4 and stop.best_epoch == 2
     for a, b in zip(whole.get_weights(), resumed.get_weights()):  # the best (epoch 2) weights restored
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(float(resumed.optimizer.learning_rate.numpy()),
                                float(whole.optimizer.learning_rate.numpy()))
     assert whole_history.history["learning_rate"][-1] == history.history["learning_rate"][-1]
+
+
+def test_other_callbacks_see_the_restored_model_and_an_interrupted_epoch_end_keeps_its_backup(tmp_path):
+    # As Keras: the epoch whose on_epoch_end another callback interrupted was backed up (a resumed run starts
+    # after it), and the callbacks' on_train_begin sees the restored weights and optimizer.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 5)).astype("float32")
+    y = x[:, :1] * 2
+
+    def build():
+        m = lamina.Sequential([lamina.Input((5,)), lamina.layers.Dense(1)])
+        m.compile(optimizer="adam", loss="mse")
+        return m
+
+    class Boom(lamina.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise RuntimeError("interrupt")
+
+    seen = []
+
+    class Peek(lamina.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            seen.append(int(lamina.ops.convert_to_numpy(self.model.optimizer.iterations)))
+
+    folder = str(tmp_path / "bk")
+    with pytest.raises(RuntimeError, match="interrupt"):
+        build().fit(x, y, epochs=4, batch_size=16, verbose=0,
+                    callbacks=[lamina.callbacks.BackupAndRestore(folder), Boom()])
+    history = build().fit(x, y, epochs=4, batch_size=16, verbose=0,
+                          callbacks=[lamina.callbacks.BackupAndRestore(folder), Peek()])
+    assert history.epoch == [2, 3]
+    assert seen == [8]   # two epochs of 4 steps, restored before Peek ran

@@ -100,14 +100,22 @@ class BackupAndRestore(Callback):
 
     # ---- restore ---------------------------------------------------------------
 
-    def on_train_begin(self, logs=None):
+    def _restore_model_first(self):
+        """Read the backup into the model (weights, optimizer, seeds) before the other callbacks' on_train_begin
+        runs (CallbackList calls this first), so they see the restored model, as in Keras; their own state
+        is restored after them (``on_train_begin``)."""
         self._epoch = 0
         self._batches_since_save = 0
         self._step = self._resume_step = 0
         self._nan_seen = False
         if distribution_loop.is_chief():
             self._remove_partial_saves()
-        state = self._restore()
+        self._restored_state = self._restore()
+
+    def on_train_begin(self, logs=None):
+        if "_restored_state" not in self.__dict__:  # called on its own (not through a CallbackList)
+            self._restore_model_first()
+        state = self.__dict__.pop("_restored_state")
         if state is None:
             return
         position = getattr(self.model, "_train_loop", None)

@@ -146,11 +146,25 @@ class CallbackList:
         # of training (it restores them after they reset themselves) and at the end of an epoch (it
         # saves what they did in it); every other hook keeps the list's order.
         logs = _keras_logs(args[-1])
-        for cb in [c for c in self.callbacks if not getattr(c, "_runs_last", False)] + \
-                [c for c in self.callbacks if getattr(c, "_runs_last", False)]:
+        late = [c for c in self.callbacks if getattr(c, "_runs_last", False)]
+        try:
+            for cb in self.callbacks:
+                if not getattr(cb, "_runs_last", False):
+                    getattr(cb, hook)(*args[:-1], logs)
+        except BaseException:
+            if hook == "on_epoch_end":  # the epoch is done: its backup is written even when another callback
+                for cb in late:         # raised (an interruption), so a resumed run starts after it, as Keras
+                    getattr(cb, hook)(*args[:-1], logs)
+            raise
+        for cb in late:
             getattr(cb, hook)(*args[:-1], logs)
 
-    def on_train_begin(self, logs=None): self._call_late_last("on_train_begin", logs)
+    def on_train_begin(self, logs=None):
+        for cb in self.callbacks:  # a backup is read into the model before the callbacks see it
+            if hasattr(cb, "_restore_model_first"):
+                cb._restore_model_first()
+        self._call_late_last("on_train_begin", logs)
+
     def on_train_end(self, logs=None): self._call("on_train_end", logs)
     def on_epoch_begin(self, epoch, logs=None): self._call("on_epoch_begin", epoch, logs)
     def on_epoch_end(self, epoch, logs=None): self._call_late_last("on_epoch_end", epoch, logs)
