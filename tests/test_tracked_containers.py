@@ -102,3 +102,19 @@ def test_tracked_list_model_saves_and_loads(tmp_path):
     other(x)
     other.load_weights(path)
     np.testing.assert_allclose(lamina.ops.convert_to_numpy(other(x)), expected, rtol=1e-6, atol=1e-6)
+
+
+def test_unnamed_weights_get_distinct_names_as_keras():
+    class TwoWeights(lamina.layers.Layer):
+        def build(self, input_shape):
+            self.a = self.add_weight(shape=(2,))
+            self.b = self.add_weight(shape=(2,))
+
+        def call(self, x):
+            return x
+
+    layer = TwoWeights()
+    layer.build((None, 2))
+    names = [w.name for w in layer.weights]
+    assert len(set(names)) == 2 and all(n.startswith("variable") for n in names)
+    assert len({w.path for w in layer.weights}) == 2

@@ -192,7 +192,7 @@ class LayerWeights:
             initializer = "glorot_uniform" if backend.is_float_dtype(dtype) else "zeros"
         init = initializers.get(initializer)
         var = backend.Variable(init, shape=shape, dtype=dtype, trainable=trainable,
-                               name=name or "variable", autocast=autocast, aggregation=aggregation)
+                               name=name, autocast=autocast, aggregation=aggregation)
         if isinstance(self.name, str) and self.name and "/" not in self.name:
             with name_scope(self.name, caller=self):  # the layer's scope, where it was first opened (Keras's)
                 var.path = scoped(var.name)
