@@ -255,12 +255,13 @@ class _Record(layers.Layer):
 
     def __init__(self, log, **kwargs):
         super().__init__(**kwargs)
-        self.log = log
+        # the list's append, not the list: a list set as a layer's attribute is the layer's own copy, as in Keras
+        self.record = log.append
 
     def call(self, x):
         if not lamina.backend.is_keras_tensor(x):
             try:
-                self.log.append(np_(x)[:, 0].astype(int).tolist())
+                self.record(np_(x)[:, 0].astype(int).tolist())
             except Exception:  # a traced value (JAX shape inference): nothing to record
                 pass
         return x
