@@ -54,6 +54,8 @@ def test_nested_containers_and_item_assignment_are_tracked():
             self.table = {}
             self.table.setdefault("a", lamina.layers.Dense(2))
             self.table.update(b=lamina.layers.Dense(2))
+            self.more = {}
+            self.more |= {"c": lamina.layers.Dense(2)}
             self.var_list = []
 
         def build(self, input_shape):
@@ -64,11 +66,11 @@ def test_nested_containers_and_item_assignment_are_tracked():
 
     layer = Nested()
     for inner in (layer.stages[0][0], layer.stages[1]["x"], layer.grid[0][0], layer.slots[1],
-                  layer.table["a"], layer.table["b"]):
+                  layer.table["a"], layer.table["b"], layer.more["c"]):
         inner.build((None, 3))
     layer.build((None, 3))
-    assert len(layer._layers) == 6
-    assert len(layer.weights) == 6 * 2 + 1
+    assert len(layer._layers) == 7
+    assert len(layer.weights) == 7 * 2 + 1
 
 
 def test_tracked_containers_still_behave_as_lists_and_dicts():

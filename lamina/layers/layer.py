@@ -602,6 +602,10 @@ class _TrackedDict(dict):
         for k, v in dict(*args, **kwargs).items():
             self[k] = v
 
+    def __ior__(self, other):
+        self.update(other)
+        return self
+
     def __reduce_ex__(self, protocol):
         return (dict, (dict(self),))
 
