@@ -36,3 +36,22 @@ def test_timeseries_batches_have_numpy():
                                                     batch_size=8)
     for batch in ds:
         assert batch.numpy().shape[1:] == (5,)
+
+
+def test_a_list_of_labels_names_its_classes_as_keras(tmp_path):
+    folder = _image_dir(tmp_path)
+    ds = lamina.utils.image_dataset_from_directory(folder, labels=[0, 2, 0, 2, 0, 2], image_size=(8, 8),
+                                                   label_mode="categorical", shuffle=False)
+    assert ds.class_names == ["0", "2"]
+    _, labels = next(iter(ds))
+    assert labels.shape[1] == 3   # classes 0..2, as the labels say
+
+
+def test_sixteen_bit_png_images_are_read_as_eight_bit_as_tensorflow(tmp_path):
+    os.makedirs(tmp_path / "c")
+    Image.fromarray(np.array([[60242, 50134], [1000, 65535]], np.uint16)).save(str(tmp_path / "c" / "g16.png"))
+    for mode in ("grayscale", "rgb"):
+        ds = lamina.utils.image_dataset_from_directory(str(tmp_path), image_size=(2, 2), color_mode=mode,
+                                                       batch_size=None, verbose=False)
+        x, _ = next(iter(ds))
+        assert x[..., 0].ravel().tolist() == [235, 195, 3, 255]   # TensorFlow's decode_image (uint16 >> 8)

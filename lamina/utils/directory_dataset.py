@@ -79,7 +79,7 @@ def index_directory(directory, labels, formats, class_names=None, shuffle=True, 
     directory = os.fspath(directory)
     if not os.path.isdir(directory):
         raise ValueError(f"{who}: the directory '{directory}' does not exist or is not a directory.")
-    if labels == "inferred":
+    if isinstance(labels, str) and labels == "inferred":
         subdirs = [d for d in sorted(os.listdir(directory))
                    if not d.startswith(".") and os.path.isdir(os.path.join(directory, d))]
         if class_names is not None:
@@ -109,8 +109,9 @@ def index_directory(directory, labels, formats, class_names=None, shuffle=True, 
             if label_array.size and label_array.min() < 0:
                 raise ValueError(f"{who}: `labels` must be >= 0, but received {int(label_array.min())}.")
             label_array = label_array.astype("int32")
+            class_names = [str(c) for c in sorted(set(label_array.tolist()))]  # as Keras: the labels seen, as text
     if verbose:
-        if labels == "inferred":
+        if isinstance(labels, str) and labels == "inferred":
             io_utils.print_msg(f"Found {len(paths)} files belonging to {len(class_names)} classes.")
         else:
             io_utils.print_msg(f"Found {len(paths)} files.")
@@ -356,13 +357,16 @@ def make_datasets(who, directory, labels, label_mode, class_names, formats, kind
         label_mode = None
     if not len(paths):
         raise ValueError(f"{who}: no {kind} found in directory '{directory}'. Allowed formats: {formats}.")
-    num_classes = len(class_names) if class_names is not None else (
-        int(label_array.max()) + 1 if label_array is not None else None)
+    # class names given or inferred from folders: one class each; a list of labels: classes 0..max
+    num_classes = len(class_names) if class_names is not None and isinstance(labels, str) else (
+        int(label_array.max()) + 1 if label_array is not None and label_array.size else
+        (len(class_names) if class_names is not None else None))
     if label_mode == "binary" and num_classes != 2:
         raise ValueError(f"{who}: label_mode='binary' needs exactly 2 classes, but found {num_classes}"
                          + (f": class_names={class_names}" if class_names is not None else "")
                          + ". Use label_mode='int' or 'categorical'.")
-    if labels == "inferred" and label_mode is not None and class_names is not None and not class_names:
+    if isinstance(labels, str) and labels == "inferred" and label_mode is not None and class_names is not None \
+            and not class_names:
         raise ValueError(f"{who}: no class sub-folders found in '{directory}'.")
 
     def build(part):

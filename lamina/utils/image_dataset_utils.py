@@ -113,7 +113,11 @@ def _decode(data, color_mode, who):
                 return rgb if color_mode == "rgb" else np.concatenate(
                     [rgb, np.full(rgb.shape[:2] + (1,), 255, np.uint8)], axis=-1)
             img = Image.open(io.BytesIO(data))
-    if color_mode == "grayscale" and img.mode not in ("L", "I;16", "I"):
+    if img.mode.startswith("I;16") or img.mode == "I":
+        # 16-bit grayscale (PNG): to 8 bits by the high byte, as TensorFlow's decode_image (uint16 -> uint8)
+        high = (np.asarray(img).astype(np.int64) >> 8).clip(0, 255).astype(np.uint8)
+        img = Image.fromarray(high, "L")
+    if color_mode == "grayscale" and img.mode != "L":
         return _libpng_gray(np.asarray(img.convert("RGB")))[:, :, None]
     x = np.asarray(iu.convert_mode(img, color_mode, who))
     return x[:, :, None] if x.ndim == 2 else x
