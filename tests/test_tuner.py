@@ -368,3 +368,45 @@ def test_two_processes_share_one_study(tmp_path):
     assert states == ["COMPLETE"] * 6
     ran = [out.count("running trial") for out, _ in outs]
     assert sum(ran) == 6 and min(ran) >= 1, ran
+
+
+# ---- Keras Tuner tutorial forms found by a user trial (stop 29) ----------------------------------------
+
+def test_a_hypermodel_fit_returning_a_dict_of_its_own_metrics_is_scored(tmp_path):
+    class Regressor(kt.HyperModel):
+        def build(self, hp):
+            return _linear(hp.Float("lr", 1e-3, 1e-1, sampling="log"))
+
+        def fit(self, hp, model, x, y, validation_data, **kwargs):
+            model.fit(x, y, **kwargs)   # the epoch logs hold 'loss' only
+            xv, yv = validation_data
+            err = float(np.mean(np.abs(model.predict(xv, verbose=0) - yv)))
+            return {"neg_mae": -err, "other": err}
+
+    tuner = kt.RandomSearch(Regressor(), objective=kt.Objective("neg_mae", "max"), max_trials=2, seed=1,
+                            directory=str(tmp_path), project_name="dict")
+    x, y, xv, yv = _data()
+    tuner.search(x, y, validation_data=(xv, yv), epochs=1, batch_size=8, verbose=0)
+    trials = _scores(tuner)
+    assert len(trials) == 2 and all(t.score is not None for t in trials.values())
+
+
+def test_a_tuner_level_optimizer_is_fresh_for_every_trial(tmp_path):
+    tuner = kt.RandomSearch(build_lr_model, objective="val_loss", max_trials=3, seed=2, directory=str(tmp_path),
+                            project_name="opt", optimizer=lamina.optimizers.Adam(1e-2), loss="mse")
+    tuner.search(**_fit_kwargs())
+    assert len(_scores(tuner)) == 3
+
+
+def test_directions_of_keras_metric_names_and_sampling_names():
+    from lamina.tuner.objective import infer_direction
+
+    for name in ("val_binary_crossentropy", "val_categorical_crossentropy", "sparse_categorical_crossentropy",
+                 "val_squared_hinge", "categorical_hinge"):
+        assert infer_direction(name) == "min", name
+    assert infer_direction("val_cosine_similarity") == "max"
+    hp = kt.HyperParameters()
+    assert hp.Float("lr", 1e-4, 1e-2, sampling="LOG") == 1e-4
+    assert hp.Float("momentum", 0.5, 0.999, sampling="reverse_log") == 0.5
+    with pytest.raises(ValueError, match="sampling"):
+        hp.Float("bad", 0.1, 1.0, sampling="cubic")

@@ -70,6 +70,13 @@ class HyperParameter:
             return trial.suggest_categorical(name, list(c["values"]))
         if self._is_geometric():
             return trial.suggest_categorical(name, self._geometric())
+        if c.get("sampling") == "reverse_log":
+            # dense near max_value, as Keras Tuner: a log-sampled value mirrored in the range (the study holds
+            # the log-sampled one, so a repeated trial gets the same value)
+            lo, hi = c["min_value"], c["max_value"]
+            if self.kind == "int":
+                return lo + hi - trial.suggest_int(name, lo, hi, log=True)
+            return lo + hi - trial.suggest_float(name, lo, hi, log=True)
         log = c.get("sampling") == "log"
         if self.kind == "int":
             return trial.suggest_int(name, c["min_value"], c["max_value"], step=1 if log else (c.get("step") or 1),
@@ -97,6 +104,11 @@ def _check_name(kind, name):
         raise TypeError(f"hp.{kind}: `name` must be a non-empty string, but received {name!r}.")
 
 
+def _sampling(sampling):
+    """Keras Tuner's sampling names, in any case ('LOG' is 'log'); None is 'linear'."""
+    return "linear" if sampling is None else (sampling.lower() if isinstance(sampling, str) else sampling)
+
+
 def _check_range(kind, name, min_value, max_value, step, sampling):
     who = f"{kind} hyperparameter '{name}'"
     number = int if kind == "Int" else (int, float)
@@ -106,12 +118,12 @@ def _check_range(kind, name, min_value, max_value, step, sampling):
                             f"but received {v!r}.")
     if min_value > max_value:
         raise ValueError(f"{who}: min_value ({min_value}) must be <= max_value ({max_value}).")
-    if sampling not in ("linear", "log"):
-        raise ValueError(f"{who}: `sampling` must be 'linear' or 'log', but received {sampling!r}.")
+    if sampling not in ("linear", "log", "reverse_log"):
+        raise ValueError(f"{who}: `sampling` must be 'linear', 'log' or 'reverse_log', but received {sampling!r}.")
     if step is not None and (isinstance(step, bool) or not isinstance(step, number) or step <= 0):
         raise ValueError(f"{who}: `step` must be a positive {'int' if kind == 'Int' else 'number'}, "
                          f"but received {step!r}.")
-    if sampling == "log":
+    if sampling in ("log", "reverse_log"):
         if min_value <= 0:
             raise ValueError(f"{who}: log sampling needs min_value > 0, but received min_value={min_value}.")
         if step is not None and step != 1 and step <= 1:
@@ -193,6 +205,7 @@ class HyperParameters:
             parent_values=None):
         """An integer in ``[min_value, max_value]``; ``step`` spaces it (a multiplier under log sampling)."""
         _check_name("Int", name)
+        sampling = _sampling(sampling)
         _check_range("Int", name, min_value, max_value, step, sampling)
         if default is not None and not min_value <= default <= max_value:
             raise ValueError(f"Int hyperparameter '{name}': default {default} is outside "
@@ -204,6 +217,7 @@ class HyperParameters:
               parent_values=None):
         """A float in ``[min_value, max_value]``, linear or log sampled, optionally on a ``step`` grid."""
         _check_name("Float", name)
+        sampling = _sampling(sampling)
         _check_range("Float", name, min_value, max_value, step, sampling)
         if default is not None and not min_value <= default <= max_value:
             raise ValueError(f"Float hyperparameter '{name}': default {default} is outside "

@@ -10,10 +10,13 @@ def infer_direction(name):
     """'min' or 'max' for a metric name such as 'val_loss' or 'accuracy'; None when unknown."""
     base = name[4:] if name.startswith("val_") else name
     base = base.lower()
-    if base in _MIN_WORDS or base.endswith(("_loss", "_error")) or base.startswith(("mean_", "root_mean_")) and \
-            base.endswith(("error", "deviation")):
+    # the losses logged as metrics (binary/categorical/sparse_categorical_crossentropy, squared/categorical hinge)
+    if base in _MIN_WORDS or base.endswith(("_loss", "_error", "crossentropy", "hinge")) or \
+            base.startswith(("mean_", "root_mean_")) and base.endswith(("error", "deviation")):
         return "min"
-    if base in _MAX_WORDS or base.endswith(("accuracy", "_auc", "precision", "recall", "_score")):
+    # the CosineSimilarity metric logs the similarity itself (its loss form logs as 'loss')
+    if base in _MAX_WORDS or base == "cosine_similarity" or \
+            base.endswith(("accuracy", "_auc", "precision", "recall", "_score")):
         return "max"
     return None
 

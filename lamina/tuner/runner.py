@@ -50,7 +50,12 @@ class TrialTracker(Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logs = {k: f for k, f in ((k, _as_float(v)) for k, v in (logs or {}).items()) if f is not None}
-        values = objective_values(self.objectives, logs)
+        try:
+            values = objective_values(self.objectives, logs)
+        except FatalValueError:
+            # Not in this fit's epoch logs: a HyperModel.fit may compute it itself and return it (a dict or a
+            # number, the tutorial's HyperRegressor); what fit returns is checked in score_result.
+            return
         s = scalar(self.objectives, values)
         if not math.isnan(s) and (self.best is None or s < self.best[0]):
             self.best = (s, values, logs, epoch)

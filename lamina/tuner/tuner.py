@@ -154,7 +154,13 @@ class Tuner:
         if model is None or not hasattr(model, "fit"):
             raise FatalError(f"build(hp) must return a compiled model, but returned {model!r}.")
         if self._compile:
-            model.compile(**self._compile)
+            overrides = dict(self._compile)
+            opt = overrides.get("optimizer")
+            if opt is not None and not isinstance(opt, str):
+                # a fresh optimizer for every model, as Keras Tuner: one instance holds one model's variables
+                # (reusing it failed every trial after the first)
+                overrides["optimizer"] = type(opt).from_config(opt.get_config())
+            model.compile(**overrides)
         if self.max_model_size is not None and getattr(model, "built", False):
             size = model.count_params()
             if size > self.max_model_size:
