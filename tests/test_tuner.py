@@ -410,3 +410,21 @@ def test_directions_of_keras_metric_names_and_sampling_names():
     assert hp.Float("momentum", 0.5, 0.999, sampling="reverse_log") == 0.5
     with pytest.raises(ValueError, match="sampling"):
         hp.Float("bad", 0.1, 1.0, sampling="cubic")
+
+
+def test_grid_search_over_a_space_that_grows_with_the_number_of_layers(tmp_path):
+    def build(hp):
+        model = lamina.Sequential([lamina.Input((4,))])
+        for i in range(hp.Int("num_layers", 1, 2)):
+            model.add(lamina.layers.Dense(hp.Choice(f"units_{i}", [2, 3]), activation="relu"))
+        model.add(lamina.layers.Dense(1))
+        model.compile(optimizer="sgd", loss="mse")
+        return model
+
+    tuner = kt.GridSearch(build, objective="val_loss", directory=str(tmp_path), project_name="grow")
+    tuner.search(**{**_fit_kwargs(), "epochs": 1})
+    seen = {tuple(sorted(t.hyperparameters.values.items())) for t in tuner.oracle.trials.values()
+            if t.status == "COMPLETED"}
+    # every effective configuration, units_1 included (it is declared only when num_layers is 2)
+    assert {(("num_layers", 2), ("units_0", a), ("units_1", b)) for a in (2, 3) for b in (2, 3)} <= seen
+    assert {(("num_layers", 1), ("units_0", a)) for a in (2, 3)} <= seen

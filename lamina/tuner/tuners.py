@@ -27,19 +27,57 @@ class RandomSearch(Tuner):
 class GridSearch(Tuner):
     """Every combination of the declared values, each once (Optuna's ``GridSampler``).
 
-    The grid comes from one build with default values: Int, Choice, Boolean and Fixed enumerate their
-    values; a Float needs a ``step``. ``max_trials`` defaults to (and is capped at) the grid's size.
-    Hyperparameters inside a conditional scope are part of the grid even where inactive, so such a grid
-    can repeat an effective configuration.
+    The grid comes from builds with default values, and one more for each value of each Int, Choice and
+    Boolean (a hyperparameter declared only for some values of another, as ``units_{i}`` for ``i`` in
+    ``range(num_layers)``, joins the grid): Int, Choice, Boolean and Fixed enumerate their values; a Float
+    needs a ``step``. ``max_trials`` defaults to (and is capped at) the grid's size. Hyperparameters that
+    are inactive for some values (a conditional scope, a layer that is not built) are part of the grid all
+    the same, so such a grid can repeat an effective configuration.
     """
 
     def __init__(self, hypermodel=None, objective=None, max_trials=None, seed=None, **kwargs):
         super().__init__(hypermodel, objective, max_trials=max_trials, seed=seed, **kwargs)
 
+    # builds made to discover hyperparameters that only some values declare (at most this many)
+    MAX_DISCOVERY_BUILDS = 64
+
     def _check_space(self, hp):
-        self._grid = {s.name: s.grid_values() for s in hp.space if s.kind != "fixed"}
+        space = {s.name: s for s in hp.space}
+        self._discover(space)
+        self._grid = {name: s.grid_values() for name, s in space.items() if s.kind != "fixed"}
         size = math.prod(len(v) for v in self._grid.values())
         self.max_trials = size if self.max_trials is None else min(self.max_trials, size)
+
+    def _discover(self, space):
+        """Add the hyperparameters that appear only for some values of the others (the tutorial's ``units_{i}``
+        for ``i in range(num_layers)``, the branches of a ``conditional_scope``): a build for each value of each
+        discrete hyperparameter, with the others at their defaults, until no new one appears."""
+        from lamina.tuner.hyperparameters import HyperParameters
+        from lamina.tuner.tuner import release_memory
+
+        probed, builds, grew = set(), 0, True
+        while grew and builds < self.MAX_DISCOVERY_BUILDS:
+            grew = False
+            for spec in list(space.values()):
+                if spec.kind not in ("int", "choice", "boolean"):
+                    continue
+                for value in spec.grid_values():
+                    key = (spec.name, repr(value))
+                    if key in probed or builds >= self.MAX_DISCOVERY_BUILDS:
+                        continue
+                    probed.add(key)
+                    probe = HyperParameters.from_values({spec.name: value})
+                    builds += 1
+                    try:
+                        self._build(probe)
+                    except Exception:  # noqa: BLE001 - a value the model cannot be built with: its trial fails
+                        continue
+                    finally:
+                        release_memory()
+                    for found in probe.space:
+                        if found.name not in space:
+                            space[found.name] = found
+                            grew = True
 
     def _make_sampler(self):
         return optuna().samplers.GridSampler(self._grid, seed=self._sampler_seed)
