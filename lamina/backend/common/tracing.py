@@ -28,6 +28,30 @@ def replace_keras_tensors(struct, fn):
     return tree.map_structure(lambda t: fn(t) if isinstance(t, KerasTensor) else t, struct)
 
 
+def run_trials(run):
+    """KerasTensors for the outputs of ``run(trial)`` (an engine's traced call with the sizes of ``trial``):
+    trials 0 and 1 merged; trial 2 stands in for a failing trial 1 (see UNKNOWN_SIZES), whose error is raised
+    when trial 2 fails as well."""
+    first = run(0)
+    try:
+        second = run(1)
+    except Exception:
+        second = _attempt(run, 2)
+        if second is _FAILED:
+            raise  # trial 1's error
+    return merge_trials(first, second)
+
+
+_FAILED = object()
+
+
+def _attempt(run, trial):
+    try:
+        return run(trial)
+    except Exception:
+        return _FAILED
+
+
 def merge_trials(a, b):
     """KerasTensors from the outputs of the two trials (None where their sizes differ)."""
     if isinstance(a, (list, tuple)):

@@ -191,17 +191,7 @@ def compute_output_spec(fn, *args, **kwargs):
         return jax.eval_shape(traced, *[jax.ShapeDtypeStruct(tracing.trial_shape(t, trial), to_engine_dtype(t.dtype))
                                         for t in leaves])
 
-    first = trial_run(0)
-    try:
-        second = trial_run(1)
-    except Exception:  # an unknown size broadcast against a known one: see tracing.UNKNOWN_SIZES
-        try:
-            second = trial_run(2)
-        except Exception:
-            second = None
-        if second is None:
-            raise
-    return tracing.merge_trials(first, second)
+    return tracing.run_trials(trial_run)
 
 
 @contextlib.contextmanager

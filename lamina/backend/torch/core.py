@@ -215,17 +215,7 @@ def compute_output_spec(fn, *args, **kwargs):
             # Small real tensors, on the device the weights live on (a GPU's, when there is one).
             return _run_trial(fn, args, kwargs, trial, DEFAULT_DEVICE)
 
-    first = trial_run(0)
-    try:
-        second = trial_run(1)
-    except Exception:  # an unknown size broadcast against a known one: see tracing.UNKNOWN_SIZES
-        try:
-            second = trial_run(2)
-        except Exception:
-            second = None
-        if second is None:
-            raise
-    return tracing.merge_trials(first, second)
+    return tracing.run_trials(trial_run)
 
 
 @contextlib.contextmanager
