@@ -2,7 +2,6 @@
 
 import functools
 import inspect
-import sys
 
 from lamina import backend, dtype_policies, tree
 from lamina.backend.common.scopes import ACTIVE as _SCOPES_OPEN
@@ -15,6 +14,7 @@ from lamina.layers.call_context import TrainingContext, current_training
 from lamina.layers import _init_args, remat
 from lamina.layers.input_spec import check_input
 from lamina.layers.layer_weights import LayerWeights
+from lamina.layers.tracked_containers import TrackedDict, TrackedList, _set_by_user_code, _track_container
 from lamina.ops.node import Node
 from lamina.ops.operation import Operation
 from lamina.random import SeedGenerator
@@ -166,7 +166,7 @@ class Layer(LayerWeights, Operation):
     def _flat_tracked(self):
         out = []
         for item in self._tracked:
-            if isinstance(item, (_TrackedList, _TrackedDict)) and not item._lamina_holds:
+            if isinstance(item, (TrackedList, TrackedDict)) and not item._lamina_holds:
                 continue  # a container that has held nothing trackable (a list of numbers...) is not walked
             for leaf in (tree.flatten(item) if isinstance(item, (list, tuple, dict)) else [item]):
                 if _is_trackable(leaf):
@@ -516,98 +516,6 @@ def _track_metric(layer, name, metric):
 
     if not isinstance(layer, Trainer):
         SUBLAYER_METRICS[0] = True
-
-
-def _set_by_user_code():
-    """Whether the attribute assignment being made comes from code outside lamina (a user's layer or model):
-    only those containers are tracked as they change, lamina's own attributes keep their fixed contents."""
-    module = sys._getframe(2).f_globals.get("__name__", "")
-    return not (module == "lamina" or module.startswith("lamina."))
-
-
-def _may_hold_trackable(value):
-    """Whether ``value`` is, or may come to hold (a nested container), a layer, variable or seed generator."""
-    return isinstance(value, (Layer, backend.VariableBase, SeedGenerator, list, tuple, dict))
-
-
-def _track_container(value):
-    if type(value) is list:
-        return _TrackedList(value)
-    if type(value) is dict:
-        return _TrackedDict(value)
-    return value
-
-
-class _TrackedList(list):
-    """A list set as an attribute of a user's layer or model: what is added to it later is tracked."""
-
-    def __init__(self, items=()):
-        super().__init__(_track_container(v) for v in items)
-        self._lamina_holds = any(_may_hold_trackable(v) for v in self)
-
-    def _add(self, value):
-        value = _track_container(value)
-        if not self._lamina_holds and _may_hold_trackable(value):
-            self._lamina_holds = True
-        return value
-
-    def append(self, value):
-        super().append(self._add(value))
-
-    def insert(self, index, value):
-        super().insert(index, self._add(value))
-
-    def extend(self, values):
-        super().extend([self._add(v) for v in values])
-
-    def __iadd__(self, values):
-        self.extend(values)
-        return self
-
-    def __setitem__(self, index, value):
-        if isinstance(index, slice):
-            value = [self._add(v) for v in value]
-        else:
-            value = self._add(value)
-        super().__setitem__(index, value)
-
-    def __reduce_ex__(self, protocol):
-        return (list, (list(self),))  # pickles and copies as a plain list
-
-
-class _TrackedDict(dict):
-    """A dict set as an attribute of a user's layer or model: what is added to it later is tracked."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for k, v in dict.items(self):
-            dict.__setitem__(self, k, _track_container(v))
-        self._lamina_holds = any(_may_hold_trackable(v) for v in self.values())
-
-    def _add(self, value):
-        value = _track_container(value)
-        if not self._lamina_holds and _may_hold_trackable(value):
-            self._lamina_holds = True
-        return value
-
-    def __setitem__(self, key, value):
-        super().__setitem__(key, self._add(value))
-
-    def setdefault(self, key, default=None):
-        if key not in self:
-            self[key] = default
-        return self[key]
-
-    def update(self, *args, **kwargs):
-        for k, v in dict(*args, **kwargs).items():
-            self[k] = v
-
-    def __ior__(self, other):
-        self.update(other)
-        return self
-
-    def __reduce_ex__(self, protocol):
-        return (dict, (dict(self),))
 
 
 def _is_trackable(value):
