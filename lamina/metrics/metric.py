@@ -92,7 +92,21 @@ class Metric:
 
     def add_weight(self, shape=(), initializer="zeros", dtype=None, name=None, aggregation="sum"):
         """Keras's form of ``add_variable``: ``shape`` defaults to a scalar (the guide's
-        ``self.true_positives = self.add_weight(name="ctp", initializer="zeros")``)."""
+        ``self.true_positives = self.add_weight(name="ctp", initializer="zeros")``).
+
+        Example:
+        >>> import lamina
+        >>> class Count(lamina.metrics.Metric):
+        ...     def __init__(self, **kwargs):
+        ...         super().__init__(**kwargs)
+        ...         self.total = self.add_weight(name="total", initializer="zeros")
+        ...     def update_state(self, y_true, y_pred, sample_weight=None):
+        ...         self.total.assign_add(1.0)
+        ...     def result(self):
+        ...         return self.total
+        >>> tuple(Count().total.shape)
+        ()
+        """
         return self.add_variable(shape, initializer=initializer, dtype=dtype, aggregation=aggregation, name=name)
 
     @property

@@ -192,7 +192,18 @@ class Functional(Model):
         tutorials'), a symbolic tensor computed from the model's inputs (``model.add_loss(ops.mean(kl))``),
         which every later call of the model computes and adds to its losses (Keras 3 refuses this form).
 
-        A loss added this way is not part of the model's config: a saved and loaded model does not have it."""
+        A loss added this way is not part of the model's config: a saved and loaded model does not have it.
+
+        Example:
+        >>> import lamina, numpy as np
+        >>> inp = lamina.Input((3,))
+        >>> h = lamina.layers.Dense(2, kernel_initializer="ones")(inp)
+        >>> model = lamina.Model(inp, h)
+        >>> model.add_loss(lamina.ops.mean(h))
+        >>> _ = model(np.ones((1, 3), "float32"))
+        >>> float(lamina.ops.convert_to_numpy(model.losses[0]))
+        3.0
+        """
         flat = list(loss) if isinstance(loss, (list, tuple)) else [loss]
         if not any(isinstance(t, KerasTensor) for t in flat):
             return super().add_loss(loss)

@@ -207,7 +207,15 @@ class BatchDataset(PyDataset):
 
 class EagerArray(np.ndarray):
     """A NumPy array with ``numpy()`` (a ``tf.Tensor``'s), for code written against ``tf.data`` batches; a
-    single element taken from it is one too (a 0-d array), so ``labels[i].numpy()`` works as well."""
+    single element taken from it is one too (a 0-d array), so ``labels[i].numpy()`` works as well.
+
+    Example:
+    >>> import numpy as np, lamina
+    >>> ds = lamina.utils.timeseries_dataset_from_array(np.arange(6), None, sequence_length=3, batch_size=4)
+    >>> batch = next(iter(ds))
+    >>> batch.numpy().tolist(), int(batch[0][0].numpy())
+    ([[0, 1, 2], [1, 2, 3], [2, 3, 4], [3, 4, 5]], 0)
+    """
 
     def numpy(self):
         return np.asarray(self)
