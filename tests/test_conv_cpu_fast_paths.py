@@ -1,0 +1,230 @@
+"""Depthwise and 1x1 convolutions: values and exact gradients against NumPy on both engines, and (JAX) the
+CPU fast paths (a depthwise convolution as shifted products, a 1x1 convolution as a matrix product)
+against XLA's own convolution: values, reverse- and forward-mode derivatives."""
+
+import numpy as np
+import pytest
+
+import lamina
+from lamina import backend, ops
+from np_conv_reference import np_conv, np_depthwise_conv
+
+RNG = np.random.default_rng(7)
+JAX = lamina.config.backend() == "jax"
+
+
+def _grads(fn, x, k, g):
+    """Gradients of ``sum(fn(x, k) * g)`` with respect to ``x`` and ``k``, from the active engine."""
+    if not JAX:
+        import torch
+
+        xt, kt = torch.tensor(x, requires_grad=True), torch.tensor(k, requires_grad=True)
+        (fn(xt, kt) * torch.tensor(g)).sum().backward()
+        return xt.grad.numpy(), kt.grad.numpy()
+    import jax
+
+    gx, gk = jax.grad(lambda a, b: (fn(a, b) * g).sum(), argnums=(0, 1))(x, k)
+    return np.asarray(gx), np.asarray(gk)
+
+
+def _exact_grads(ref, x, k, g):
+    """The same gradients from a NumPy reference: the convolution is linear in each argument, so the
+    gradient's entry i is ``sum(ref(basis_i) * g)``, computed in float64."""
+    x64, k64, g64 = x.astype("float64"), k.astype("float64"), g.astype("float64")
+    gx, gk = np.zeros_like(x64), np.zeros_like(k64)
+    for idx in np.ndindex(x.shape):
+        e = np.zeros_like(x64)
+        e[idx] = 1.0
+        gx[idx] = np.sum(ref(e, k64) * g64)
+    for idx in np.ndindex(k.shape):
+        e = np.zeros_like(k64)
+        e[idx] = 1.0
+        gk[idx] = np.sum(ref(x64, e) * g64)
+    return gx, gk
+
+
+def _input(n, data_format, channels, batch=2):
+    spatial = (7, 6, 5)[:n]
+    shape = (batch,) + spatial + (channels,) if data_format == "channels_last" else (batch, channels) + spatial
+    return RNG.standard_normal(shape).astype("float32")
+
+
+DEPTHWISE = [
+    # n, data_format, kernel, strides, padding, dilation, multiplier
+    (2, "channels_last", 3, 1, "same", 1, 1),
+    (2, "channels_last", 3, 2, "same", 1, 2),
+    (2, "channels_last", (2, 3), 1, "valid", (2, 1), 1),
+    (2, "channels_first", 3, 2, "valid", 1, 1),
+    (2, "channels_first", 5, 1, "same", 1, 3),
+    (1, "channels_last", 3, 1, "same", 2, 1),
+    (1, "channels_first", 4, 3, "valid", 1, 2),
+    (3, "channels_last", 2, 1, "same", 1, 1),
+]
+
+
+@pytest.mark.parametrize("n,df,kernel,strides,padding,dilation,mult", DEPTHWISE)
+def test_depthwise_conv_values_and_gradients_match_numpy(n, df, kernel, strides, padding, dilation, mult):
+    c = 3
+    x = _input(n, df, c)
+    ks = (kernel,) * n if isinstance(kernel, int) else kernel
+    k = RNG.standard_normal(ks + (c, mult)).astype("float32")
+    kw = {"strides": strides, "padding": padding, "data_format": df, "dilation_rate": dilation}
+
+    def ref(a, b):
+        return np_depthwise_conv(a, b, **kw)
+
+    out = ops.convert_to_numpy(ops.depthwise_conv(x, k, **kw))
+    want = ref(x, k)
+    assert out.shape == want.shape
+    np.testing.assert_allclose(out, want, rtol=1e-4, atol=1e-5)
+    g = RNG.standard_normal(want.shape).astype("float32")
+    got = _grads(lambda a, b: backend.nn.depthwise_conv(a, b, **kw), x, k, g)
+    for name, a, b in zip(("input", "kernel"), got, _exact_grads(ref, x, k, g)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4, err_msg=f"gradient for the {name}")
+
+
+POINTWISE = [
+    # n, data_format, strides, padding, channels in -> out
+    (2, "channels_last", 1, "same", 4, 5),
+    (2, "channels_last", 2, "same", 3, 2),
+    (2, "channels_last", (3, 2), "valid", 2, 4),
+    (1, "channels_last", 2, "valid", 3, 3),
+    (3, "channels_last", 1, "valid", 2, 3),
+    (2, "channels_first", 2, "same", 3, 4),
+]
+
+
+@pytest.mark.parametrize("n,df,strides,padding,cin,cout", POINTWISE)
+def test_pointwise_conv_values_and_gradients_match_numpy(n, df, strides, padding, cin, cout):
+    x = _input(n, df, cin)
+    k = RNG.standard_normal((1,) * n + (cin, cout)).astype("float32")
+    kw = {"strides": strides, "padding": padding, "data_format": df}
+
+    def ref(a, b):
+        return np_conv(a, b, **kw)
+
+    out = ops.convert_to_numpy(ops.conv(x, k, **kw))
+    want = ref(x, k)
+    assert out.shape == want.shape
+    np.testing.assert_allclose(out, want, rtol=1e-4, atol=1e-5)
+    g = RNG.standard_normal(want.shape).astype("float32")
+    got = _grads(lambda a, b: backend.nn.conv(a, b, **kw), x, k, g)
+    for name, a, b in zip(("input", "kernel"), got, _exact_grads(ref, x, k, g)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4, err_msg=f"gradient for the {name}")
+
+
+# ---- JAX: the CPU fast paths against XLA's convolution ---------------------------------------------------
+
+jax_only = pytest.mark.skipif(not JAX, reason="the JAX engine's CPU convolution paths")
+
+
+def _xla_depthwise(x, k, strides, padding, df, dilation):
+    from lamina.backend.jax import nn_conv
+
+    x, k, df, n, _, strides, dilation, padding = nn_conv._prep(
+        "depthwise_conv", x, k, df, strides, padding, dilation, depthwise=True)
+    c = k.shape[-2]
+    w = k.reshape(tuple(k.shape[:n]) + (1, c * k.shape[-1]))
+    return nn_conv._conv(x, w, df, n, c, strides, dilation, padding)
+
+
+def _xla_conv(x, k, strides, padding, df):
+    from jax import lax
+
+    from lamina.backend.jax import nn_conv
+
+    x, k, df, n, groups, strides, dilation, padding = nn_conv._prep("conv", x, k, df, strides, padding, 1)
+    return lax.conv_general_dilated(x, k, strides, [(0, 0)] * n, dimension_numbers=nn_conv._dims(n, df))
+
+
+def _compare_paths(fast, plain, x, k):
+    import jax
+    import jax.numpy as jnp
+
+    np.testing.assert_allclose(np.asarray(fast(x, k)), np.asarray(plain(x, k)), rtol=1e-5, atol=1e-5)
+    g = jnp.asarray(RNG.standard_normal(np.shape(plain(x, k))).astype("float32"))
+    for argnum in (0, 1):
+        a = jax.grad(lambda *v: (fast(*v) * g).sum(), argnums=argnum)(x, k)
+        b = jax.grad(lambda *v: (plain(*v) * g).sum(), argnums=argnum)(x, k)
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-4)
+    tx = jnp.asarray(RNG.standard_normal(x.shape).astype("float32"))
+    tk = jnp.asarray(RNG.standard_normal(k.shape).astype("float32"))
+    _, ja = jax.jvp(fast, (x, k), (tx, tk))
+    _, jb = jax.jvp(plain, (x, k), (tx, tk))
+    np.testing.assert_allclose(np.asarray(ja), np.asarray(jb), rtol=1e-4, atol=1e-4)
+
+
+def _primitives(fn, *args):
+    import jax
+
+    return {str(e.primitive) for e in jax.make_jaxpr(fn)(*args).jaxpr.eqns}
+
+
+@jax_only
+@pytest.mark.parametrize("n,df,kernel,strides,padding,dilation,mult", DEPTHWISE)
+def test_jax_depthwise_fast_path_equals_xla_convolution(n, df, kernel, strides, padding, dilation, mult):
+    import jax.numpy as jnp
+
+    x = jnp.asarray(_input(n, df, 3))
+    ks = (kernel,) * n if isinstance(kernel, int) else kernel
+    k = jnp.asarray(RNG.standard_normal(ks + (3, mult)).astype("float32"))
+    args = (strides, padding, df, dilation)
+
+    def fast(a, b):
+        return backend.nn.depthwise_conv(a, b, strides, padding, df, dilation)
+
+    _compare_paths(fast, lambda a, b: _xla_depthwise(a, b, *args), x, k)
+    # The fast path is the one taken on a CPU: no convolution reaches XLA.
+    assert "conv_general_dilated" not in _primitives(fast, x, k)
+
+
+@jax_only
+@pytest.mark.parametrize("n,df,strides,padding,cin,cout", [c for c in POINTWISE if c[1] == "channels_last"])
+def test_jax_pointwise_fast_path_equals_xla_convolution(n, df, strides, padding, cin, cout):
+    import jax.numpy as jnp
+
+    x = jnp.asarray(_input(n, df, cin))
+    k = jnp.asarray(RNG.standard_normal((1,) * n + (cin, cout)).astype("float32"))
+
+    def fast(a, b):
+        return backend.nn.conv(a, b, strides, padding, df)
+
+    _compare_paths(fast, lambda a, b: _xla_conv(a, b, strides, padding, df), x, k)
+    prims = _primitives(fast, x, k)
+    assert "conv_general_dilated" not in prims and "dot_general" in prims
+
+
+@jax_only
+def test_jax_fast_paths_second_derivative():
+    """Forward over reverse (a Hessian-vector product) works through both fast paths."""
+    import jax
+    import jax.numpy as jnp
+
+    x = jnp.asarray(_input(2, "channels_last", 3))
+    dk = jnp.asarray(RNG.standard_normal((3, 3, 3, 1)).astype("float32"))
+    pk = jnp.asarray(RNG.standard_normal((1, 1, 3, 2)).astype("float32"))
+
+    def loss(d, p, conv_dw):
+        return jnp.sum(jnp.tanh(backend.nn.conv(conv_dw(x, d), p, 1, "same")) ** 2)
+
+    def fast_dw(a, b):
+        return backend.nn.depthwise_conv(a, b, 1, "same")
+
+    def xla_dw(a, b):
+        return _xla_depthwise(a, b, 1, "same", "channels_last", 1)
+
+    v = jnp.asarray(RNG.standard_normal(dk.shape).astype("float32"))
+    hvp = [jax.jvp(lambda d: jax.grad(loss)(d, pk, f), (dk,), (v,))[1] for f in (fast_dw, xla_dw)]
+    np.testing.assert_allclose(np.asarray(hvp[0]), np.asarray(hvp[1]), rtol=1e-4, atol=1e-4)
+
+
+@jax_only
+def test_jax_fast_paths_keep_bfloat16_and_float64():
+    import jax.numpy as jnp
+
+    for dtype in ("bfloat16", "float64"):
+        x = jnp.asarray(_input(2, "channels_last", 3)).astype(dtype)
+        out = backend.nn.depthwise_conv(x, jnp.ones((3, 3, 3, 2), dtype), 1, "same")
+        assert out.dtype == jnp.dtype(dtype) and out.shape == (2, 7, 6, 6)
+        out = backend.nn.conv(x, jnp.ones((1, 1, 3, 4), dtype), 1, "same")
+        assert out.dtype == jnp.dtype(dtype) and out.shape == (2, 7, 6, 4)
