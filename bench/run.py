@@ -1,8 +1,8 @@
 """Run every benchmark, each runner in its own process, and write the table to BENCHMARKS.md.
 
 Usage: python bench/run.py [--out BENCHMARKS.md] [--repeat 3] [--only NAME]
-NAME: mnist_mlp (default), cifar10_cnn, imdb_lstm, transformer_block, resnet_block, input_pipeline, predict,
-first_step, memory, examples, or all (each of these in turn, then bench/distributed.py).
+NAME: mnist_mlp (default), cifar10_cnn, imdb_lstm, transformer_block, resnet_block, mobilenet_v2, input_pipeline,
+predict, first_step, memory, examples, or all (each of these in turn, then bench/distributed.py).
 Keras 3 runners are included when `keras` is importable (install it only in the benchmark
 environment: pip install -r bench/requirements-bench.txt).
 """
@@ -48,8 +48,8 @@ EXTRA_RUNNERS = {
 }
 KERAS_LIKE = ("lamina-torch", "lamina-jax", "keras-torch", "keras-jax")
 # What --only all runs, in order (bench/distributed.py after them).
-ALL = ("mnist_mlp", "cifar10_cnn", "imdb_lstm", "transformer_block", "resnet_block", "input_pipeline",
-       "predict", "first_step", "memory", "examples")
+ALL = ("mnist_mlp", "cifar10_cnn", "imdb_lstm", "transformer_block", "resnet_block", "mobilenet_v2",
+       "input_pipeline", "predict", "first_step", "memory", "examples")
 
 # Benchmarks that run only some of the runners (the others run all of RUNNERS).
 BENCH_RUNNERS = {
@@ -58,6 +58,7 @@ BENCH_RUNNERS = {
     "transformer_block": ("lamina-torch", "lamina-jax", "keras-torch", "keras-jax", "torch-loop"),
     "cifar10_cnn": ("lamina-torch", "lamina-jax", "keras-torch", "keras-jax", "torch-loop"),
     "resnet_block": ("lamina-torch", "lamina-jax", "keras-torch", "keras-jax", "torch-loop"),
+    "mobilenet_v2": ("lamina-torch", "lamina-jax", "keras-torch", "keras-jax", "torch-loop"),
     "predict": KERAS_LIKE + ("torch-direct", "jax-direct"),
     "first_step": KERAS_LIKE + ("lamina-jax-cache", "keras-jax-cache"),
     "memory": KERAS_LIKE + ("torch-loop",),
@@ -66,7 +67,7 @@ BENCH_RUNNERS = {
 
 # The issues' targets: (lamina-torch / torch-loop, lamina-jax / keras-jax); the MNIST MLP's by default.
 TARGETS = {"cifar10_cnn": (1.1, 0.9), "imdb_lstm": (1.15, 0.9), "transformer_block": (1.15, 0.9),
-           "resnet_block": (1.1, 0.9)}
+           "resnet_block": (1.1, 0.9), "mobilenet_v2": (1.15, 0.9)}
 
 # Section titles and warm-up column headers of the benchmarks that are not the MNIST MLP.
 TITLES = {
@@ -82,6 +83,10 @@ TITLES = {
                      "blocks Conv-BN-ReLU-Conv-BN + skip, Add, ReLU; GlobalAveragePooling2D, Dense 10; Adam) on "
                      "random 32x32x3 data, batch 32, 40 timed steps after 10 warm-up steps",
                      "warm-up, 10 steps"),
+    "mobilenet_v2": ("MobileNetV2 from each library's applications (alpha 0.35, 64x64x3 inputs, 10 classes, no "
+                     "pretrained weights: 17 inverted-residual blocks of 1x1 - 3x3 depthwise - 1x1 convolutions "
+                     "with BatchNormalization and ReLU6; Adam) on random data, batch 32, 30 timed steps after 5 "
+                     "warm-up steps", "warm-up, 5 steps"),
 }
 
 
