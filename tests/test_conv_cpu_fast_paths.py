@@ -220,11 +220,33 @@ def test_jax_fast_paths_second_derivative():
 
 @jax_only
 def test_jax_fast_paths_keep_bfloat16_and_float64():
+    """The dtype is kept; bfloat16 products are summed in float32 (as XLA's convolution sums them), so the
+    result is the float32 result rounded once to bfloat16."""
     import jax.numpy as jnp
 
+    x32 = jnp.asarray(RNG.standard_normal((2, 7, 6, 64)).astype("float32"))
+    d32 = jnp.asarray(RNG.standard_normal((3, 3, 64, 2)).astype("float32"))
+    p32 = jnp.asarray(RNG.standard_normal((1, 1, 64, 4)).astype("float32"))
     for dtype in ("bfloat16", "float64"):
-        x = jnp.asarray(_input(2, "channels_last", 3)).astype(dtype)
-        out = backend.nn.depthwise_conv(x, jnp.ones((3, 3, 3, 2), dtype), 1, "same")
-        assert out.dtype == jnp.dtype(dtype) and out.shape == (2, 7, 6, 6)
-        out = backend.nn.conv(x, jnp.ones((1, 1, 3, 4), dtype), 1, "same")
-        assert out.dtype == jnp.dtype(dtype) and out.shape == (2, 7, 6, 4)
+        x, d, p = x32.astype(dtype), d32.astype(dtype), p32.astype(dtype)
+        for out, want in ((backend.nn.depthwise_conv(x, d, 1, "same"),
+                           backend.nn.depthwise_conv(x.astype("float32"), d.astype("float32"), 1, "same")),
+                          (backend.nn.conv(x, p, 1, "same"),
+                           backend.nn.conv(x.astype("float32"), p.astype("float32"), 1, "same"))):
+            assert out.dtype == jnp.dtype(dtype) and out.shape == want.shape
+            rtol = 2 ** -8 if dtype == "bfloat16" else 1e-6
+            np.testing.assert_allclose(np.asarray(out.astype("float32")), np.asarray(want),
+                                       rtol=rtol, atol=rtol * float(jnp.abs(want).max()))
+
+
+@jax_only
+def test_jax_depthwise_window_larger_than_input_gives_an_empty_output_as_xla():
+    import jax.numpy as jnp
+
+    for shape, kshape, want in (((2, 1, 1, 3), (3, 3, 3, 1), (2, 0, 0, 3)),
+                                ((2, 1, 4, 3), (3, 3, 3, 2), (2, 0, 2, 6)),
+                                ((2, 2, 9, 3), (3, 3, 3, 1), (2, 0, 4, 3))):
+        x, k = jnp.ones(shape, "float32"), jnp.ones(kshape, "float32")
+        strides = 2 if shape[2] == 9 else 1
+        out = backend.nn.depthwise_conv(x, k, strides, "valid")
+        assert out.shape == want == _xla_depthwise(x, k, strides, "valid", "channels_last", 1).shape

@@ -80,7 +80,10 @@ def _pointwise_conv(x, kernel, strides):
     if any(s != 1 for s in strides):
         x = x[(slice(None),) + tuple(slice(None, None, s) for s in strides)]
     w = kernel.reshape(kernel.shape[-2:])
-    return lax.dot_general(x, w, (((x.ndim - 1,), (0,)), ((), ())))
+    low = x.dtype in (jnp.float16, jnp.bfloat16)  # summed in float32, as XLA's convolution does
+    out = lax.dot_general(x, w, (((x.ndim - 1,), (0,)), ((), ())),
+                          preferred_element_type=jnp.float32 if low else None)
+    return out.astype(x.dtype) if low else out
 
 
 def _add_bias(out, bias, data_format):
@@ -137,8 +140,16 @@ def _depthwise_taps(x, kernel, df, n, strides, dilation, padding):
     if m != 1:  # output channel c * m + j reads input channel c (Keras's order)
         x = jnp.repeat(x, m, axis=ch_axis)
     padded = [x.shape[a] for a in sp_axes]
-    outs = [(L - d * (k - 1) - 1) // s + 1 for L, k, s, d in zip(padded, ks, strides, dilation)]
-    w = kernel.reshape(ks + (c * m,))
+    outs = [max((L - d * (k - 1) - 1) // s + 1, 0) for L, k, s, d in zip(padded, ks, strides, dilation)]
+    if 0 in outs:  # a window larger than the input: an empty output, as XLA's convolution gives
+        shape = list(x.shape)
+        for a, o in zip(sp_axes, outs):
+            shape[a] = o
+        return jnp.zeros(shape, x.dtype)
+    low = x.dtype in (jnp.float16, jnp.bfloat16)
+    if low:  # products summed in float32, as XLA's convolution accumulates them
+        x = x.astype(jnp.float32)
+    w = kernel.reshape(ks + (c * m,)).astype(x.dtype)
     bshape = [1] * x.ndim
     bshape[ch_axis] = c * m
     out = None
@@ -148,7 +159,7 @@ def _depthwise_taps(x, kernel, df, n, strides, dilation, padding):
             start[a], limit[a], step[a] = i * d, i * d + (o - 1) * s + 1, s
         term = lax.slice(x, start, limit, step) * w[pos].reshape(bshape)
         out = term if out is None else out + term
-    return out
+    return out.astype(kernel.dtype) if low else out
 
 
 def separable_conv(inputs, depthwise_kernel, pointwise_kernel, strides=1, padding="valid", data_format=None,
