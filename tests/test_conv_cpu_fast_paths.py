@@ -1,13 +1,14 @@
-"""Depthwise and 1x1 convolutions: values and exact gradients against NumPy on both engines, and (JAX) the
-CPU fast paths (a depthwise convolution as shifted products, a 1x1 convolution as a matrix product)
-against XLA's own convolution: values, reverse- and forward-mode derivatives."""
+"""Depthwise, 1x1 and transposed convolutions: values and exact gradients against NumPy on both engines, and
+(JAX) the CPU fast paths (a depthwise convolution as shifted products, a 1x1 convolution as a matrix product,
+a transposed convolution's kernel gradient as the strided convolution's) against XLA's own convolution:
+values, reverse- and forward-mode derivatives."""
 
 import numpy as np
 import pytest
 
 import lamina
 from lamina import backend, ops
-from np_conv_reference import np_conv, np_depthwise_conv
+from np_conv_reference import np_conv, np_conv_transpose, np_depthwise_conv
 
 RNG = np.random.default_rng(7)
 JAX = lamina.config.backend() == "jax"
@@ -109,6 +110,38 @@ def test_pointwise_conv_values_and_gradients_match_numpy(n, df, strides, padding
     np.testing.assert_allclose(out, want, rtol=1e-4, atol=1e-5)
     g = RNG.standard_normal(want.shape).astype("float32")
     got = _grads(lambda a, b: backend.nn.conv(a, b, **kw), x, k, g)
+    for name, a, b in zip(("input", "kernel"), got, _exact_grads(ref, x, k, g)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4, err_msg=f"gradient for the {name}")
+
+
+TRANSPOSE = [
+    # n, data_format, kernel, strides, padding, output_padding, dilation
+    (2, "channels_last", 3, 2, "same", None, 1),
+    (2, "channels_last", 4, 2, "valid", None, 1),
+    (2, "channels_first", 3, 3, "same", 1, 1),
+    (2, "channels_last", 3, 1, "same", None, 2),
+    (1, "channels_last", 5, 2, "valid", 1, 1),
+    (3, "channels_last", 2, 2, "same", None, 1),
+]
+
+
+@pytest.mark.parametrize("n,df,kernel,strides,padding,output_padding,dilation", TRANSPOSE)
+def test_conv_transpose_values_and_gradients_match_numpy(n, df, kernel, strides, padding, output_padding,
+                                                          dilation):
+    x = _input(n, df, 3)
+    k = RNG.standard_normal((kernel,) * n + (2, 3)).astype("float32")
+    kw = {"strides": strides, "padding": padding, "output_padding": output_padding, "data_format": df,
+          "dilation_rate": dilation}
+
+    def ref(a, b):
+        return np_conv_transpose(a, b, **kw)
+
+    out = ops.convert_to_numpy(ops.conv_transpose(x, k, **kw))
+    want = ref(x, k)
+    assert out.shape == want.shape
+    np.testing.assert_allclose(out, want, rtol=1e-4, atol=1e-5)
+    g = RNG.standard_normal(want.shape).astype("float32")
+    got = _grads(lambda a, b: backend.nn.conv_transpose(a, b, **kw), x, k, g)
     for name, a, b in zip(("input", "kernel"), got, _exact_grads(ref, x, k, g)):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4, err_msg=f"gradient for the {name}")
 
@@ -250,3 +283,58 @@ def test_jax_depthwise_window_larger_than_input_gives_an_empty_output_as_xla():
         strides = 2 if shape[2] == 9 else 1
         out = backend.nn.depthwise_conv(x, k, strides, "valid")
         assert out.shape == want == _xla_depthwise(x, k, strides, "valid", "channels_last", 1).shape
+
+
+def _plain_conv_transpose(x, k, strides, padding, output_padding, df, dilation):
+    from lamina.backend.jax import nn_conv
+
+    x, k, df, n, _, strides, dilation, padding = nn_conv._prep(
+        "conv_transpose", x, k, df, strides, padding, dilation, transpose=True)
+    op = None if output_padding is None else (output_padding,) * n
+    pads = [nn_conv.cu.conv_transpose_padding(k.shape[i], strides[i], dilation[i], padding,
+                                              None if op is None else op[i]) for i in range(n)]
+    return nn_conv._lhs_dilated(x, k, (df, n, strides, dilation, tuple(map(tuple, pads))))
+
+
+@jax_only
+@pytest.mark.parametrize("n,df,kernel,strides,padding,output_padding,dilation", TRANSPOSE)
+def test_jax_conv_transpose_fast_gradient_equals_xla(n, df, kernel, strides, padding, output_padding, dilation):
+    import jax
+    import jax.numpy as jnp
+
+    x = jnp.asarray(_input(n, df, 3))
+    k = jnp.asarray(RNG.standard_normal((kernel,) * n + (2, 3)).astype("float32"))
+    args = (strides, padding, output_padding, df, dilation)
+
+    def fast(a, b):
+        return backend.nn.conv_transpose(a, b, *args)
+
+    _compare_paths(fast, lambda a, b: _plain_conv_transpose(a, b, *args), x, k)
+    # The kernel's gradient is the strided convolution's: no stride-dilated convolution produces it.
+    g = jnp.ones(np.shape(fast(x, k)), "float32")
+    jaxpr = jax.make_jaxpr(jax.grad(lambda b: (fast(x, b) * g).sum()))(k)
+    convs = [e for e in jaxpr.jaxpr.eqns if str(e.primitive) == "conv_general_dilated"
+             and np.prod(e.outvars[0].aval.shape) == k.size]  # the one whose output is the kernel's gradient
+    assert len(convs) == 1 and set(convs[0].params["lhs_dilation"]) == {1}
+
+
+@jax_only
+def test_jax_conv_transpose_second_derivative():
+    import jax
+    import jax.numpy as jnp
+
+    x = jnp.asarray(_input(2, "channels_last", 3))
+    k = jnp.asarray(RNG.standard_normal((3, 3, 2, 3)).astype("float32"))
+
+    def loss(b, conv_t):
+        return jnp.sum(jnp.tanh(conv_t(x, b)) ** 2)
+
+    def fast(a, b):
+        return backend.nn.conv_transpose(a, b, 2, "same")
+
+    def plain(a, b):
+        return _plain_conv_transpose(a, b, 2, "same", None, "channels_last", 1)
+
+    v = jnp.asarray(RNG.standard_normal(k.shape).astype("float32"))
+    hvp = [jax.jvp(lambda b: jax.grad(loss)(b, f), (k,), (v,))[1] for f in (fast, plain)]
+    np.testing.assert_allclose(np.asarray(hvp[0]), np.asarray(hvp[1]), rtol=1e-4, atol=1e-4)

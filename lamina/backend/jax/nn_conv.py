@@ -178,13 +178,54 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
     ks = tuple(kernel.shape[:n])
     pads = [cu.conv_transpose_padding(ks[i], strides[i], dilation[i], padding,
                                       None if output_padding is None else output_padding[i]) for i in range(n)]
-    # The convolution of the stride-dilated input with the spatially flipped kernel; Keras's kernel is
-    # (spatial..., out, in), i.e. "OI" in lax's terms.
-    flipped = jnp.flip(kernel, axis=tuple(range(n)))
+    spec = (df, n, tuple(strides), tuple(dilation), tuple(tuple(int(v) for v in p) for p in pads))
     CONVOLUTIONS_TRACED[0] += 1
-    out = lax.conv_general_dilated(x, flipped, window_strides=(1,) * n, padding=pads, lhs_dilation=strides,
-                                   rhs_dilation=dilation, dimension_numbers=_dims(n, df, kernel="OI"))
-    return _add_bias(out, bias, df)
+    if jax.default_backend() == "cpu":
+        return _add_bias(_conv_transpose_cpu(x, kernel, spec), bias, df)
+    return _add_bias(_lhs_dilated(x, kernel, spec), bias, df)
+
+
+def _lhs_dilated(x, kernel, spec):
+    """The transposed convolution: the convolution of the stride-dilated input with the spatially flipped
+    kernel (Keras's kernel is (spatial..., out, in), i.e. "OI" in lax's terms)."""
+    df, n, strides, dilation, pads = spec
+    flipped = jnp.flip(kernel, axis=tuple(range(n)))
+    return lax.conv_general_dilated(x, flipped, window_strides=(1,) * n, padding=pads, lhs_dilation=strides,
+                                    rhs_dilation=dilation, dimension_numbers=_dims(n, df, kernel="OI"))
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(2,))
+def _conv_transpose_cpu(x, kernel, spec):
+    return _lhs_dilated(x, kernel, spec)
+
+
+@functools.partial(_conv_transpose_cpu.defjvp, symbolic_zeros=True)
+def _conv_transpose_cpu_jvp(spec, primals, tangents):
+    """The kernel's tangent written so that its transpose (the reverse pass) is XLA's fast form.
+
+    JAX's own kernel gradient of the stride-dilated convolution is a convolution of the dilated input with
+    the output gradient, which XLA:CPU runs 25-40x slower than anything else in the layer (32 ms against
+    0.8 forward for a stride-2 3x3 layer from (32, 16, 16, 32) to (32, 32, 32, 16)). The same numbers are
+    the kernel gradient of the strided convolution this layer transposes, taken at the layer's input:
+    ``kernel_grad`` below, 0.76 ms. The tangent is that linear map's transpose, so JAX's reverse pass
+    transposes it back into ``kernel_grad``; forward mode and higher orders work as for any JAX code."""
+    (x, kernel), (x_dot, kernel_dot) = primals, tangents
+    out = _lhs_dilated(x, kernel, spec)
+    terms = []
+    if not isinstance(x_dot, jax.custom_derivatives.SymbolicZero):
+        terms.append(_lhs_dilated(x_dot, kernel, spec))
+    if not isinstance(kernel_dot, jax.custom_derivatives.SymbolicZero):
+        x_like = jax.ShapeDtypeStruct(x.shape, x.dtype)
+
+        def kernel_grad(ct):  # linear in ct (an output-shaped array)
+            def strided(k):  # the strided convolution whose transpose this layer is, applied to ct
+                return jax.linear_transpose(lambda v: _lhs_dilated(v, k, spec), x_like)(ct)[0]
+
+            return jax.vjp(strided, kernel)[1](x)[0]
+
+        terms.append(jax.linear_transpose(kernel_grad, jax.ShapeDtypeStruct(out.shape, out.dtype))(kernel_dot)[0])
+    tangent = terms[0] if len(terms) == 1 else terms[0] + terms[1] if terms else jnp.zeros_like(out)
+    return out, tangent
 
 
 def _window(df, n, pool_size, strides, pads):
