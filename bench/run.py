@@ -1,8 +1,9 @@
 """Run every benchmark, each runner in its own process, and write the table to BENCHMARKS.md.
 
 Usage: python bench/run.py [--out BENCHMARKS.md] [--repeat 3] [--only NAME]
-NAME: mnist_mlp (default), cifar10_cnn, imdb_lstm, transformer_block, resnet_block, mobilenet_v2, input_pipeline,
-predict, first_step, memory, examples, or all (each of these in turn, then bench/distributed.py).
+NAME: mnist_mlp (default), cifar10_cnn, imdb_lstm, transformer_block, resnet_block, mobilenet_v2,
+conv_autoencoder, input_pipeline, predict, first_step, memory, examples, or all (each of these in turn, then
+bench/distributed.py).
 Keras 3 runners are included when `keras` is importable (install it only in the benchmark
 environment: pip install -r bench/requirements-bench.txt).
 """
@@ -49,7 +50,7 @@ EXTRA_RUNNERS = {
 KERAS_LIKE = ("lamina-torch", "lamina-jax", "keras-torch", "keras-jax")
 # What --only all runs, in order (bench/distributed.py after them).
 ALL = ("mnist_mlp", "cifar10_cnn", "imdb_lstm", "transformer_block", "resnet_block", "mobilenet_v2",
-       "input_pipeline", "predict", "first_step", "memory", "examples")
+       "conv_autoencoder", "input_pipeline", "predict", "first_step", "memory", "examples")
 
 # Benchmarks that run only some of the runners (the others run all of RUNNERS).
 BENCH_RUNNERS = {
@@ -59,6 +60,7 @@ BENCH_RUNNERS = {
     "cifar10_cnn": ("lamina-torch", "lamina-jax", "keras-torch", "keras-jax", "torch-loop"),
     "resnet_block": ("lamina-torch", "lamina-jax", "keras-torch", "keras-jax", "torch-loop"),
     "mobilenet_v2": ("lamina-torch", "lamina-jax", "keras-torch", "keras-jax", "torch-loop"),
+    "conv_autoencoder": ("lamina-torch", "lamina-jax", "keras-torch", "keras-jax", "torch-loop"),
     "predict": KERAS_LIKE + ("torch-direct", "jax-direct"),
     "first_step": KERAS_LIKE + ("lamina-jax-cache", "keras-jax-cache"),
     "memory": KERAS_LIKE + ("torch-loop",),
@@ -67,7 +69,8 @@ BENCH_RUNNERS = {
 
 # The issues' targets: (lamina-torch / torch-loop, lamina-jax / keras-jax); the MNIST MLP's by default.
 TARGETS = {"cifar10_cnn": (1.1, 0.9), "imdb_lstm": (1.15, 0.9), "transformer_block": (1.15, 0.9),
-           "resnet_block": (1.1, 0.9), "mobilenet_v2": (1.15, 0.9)}
+           "resnet_block": (1.1, 0.9), "mobilenet_v2": (1.15, 0.9),
+           "conv_autoencoder": (1.15, 0.9)}
 
 # Section titles and warm-up column headers of the benchmarks that are not the MNIST MLP.
 TITLES = {
@@ -87,6 +90,9 @@ TITLES = {
                      "pretrained weights: 17 inverted-residual blocks of 1x1 - 3x3 depthwise - 1x1 convolutions "
                      "with BatchNormalization and ReLU6; Adam) on random data, batch 32, 30 timed steps after 5 "
                      "warm-up steps", "warm-up, 5 steps"),
+    "conv_autoencoder": ("convolutional autoencoder on MNIST (Conv2D 32 / 64 stride 2 - Conv2DTranspose 64 / 32 "
+                         "stride 2 - Conv2D 1 sigmoid; Adam, binary crossentropy), batch 32, 60 timed steps after 10 "
+                         "warm-up steps", "warm-up, 10 steps"),
 }
 
 
