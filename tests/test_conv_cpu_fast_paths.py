@@ -1,6 +1,7 @@
-"""Depthwise, 1x1 and transposed convolutions: values and exact gradients against NumPy on both engines, and
+"""Depthwise, 1x1, grouped and transposed convolutions: values and exact gradients against NumPy on both engines, and
 (JAX) the CPU fast paths (a depthwise convolution as shifted products, a 1x1 convolution as a matrix product,
-a transposed convolution's kernel gradient as the strided convolution's) against XLA's own convolution:
+a grouped convolution as one convolution per group, a transposed convolution's kernel gradient as the strided
+convolution's) against XLA's own convolution:
 values, reverse- and forward-mode derivatives."""
 
 import numpy as np
@@ -99,6 +100,34 @@ POINTWISE = [
 def test_pointwise_conv_values_and_gradients_match_numpy(n, df, strides, padding, cin, cout):
     x = _input(n, df, cin)
     k = RNG.standard_normal((1,) * n + (cin, cout)).astype("float32")
+    kw = {"strides": strides, "padding": padding, "data_format": df}
+
+    def ref(a, b):
+        return np_conv(a, b, **kw)
+
+    out = ops.convert_to_numpy(ops.conv(x, k, **kw))
+    want = ref(x, k)
+    assert out.shape == want.shape
+    np.testing.assert_allclose(out, want, rtol=1e-4, atol=1e-5)
+    g = RNG.standard_normal(want.shape).astype("float32")
+    got = _grads(lambda a, b: backend.nn.conv(a, b, **kw), x, k, g)
+    for name, a, b in zip(("input", "kernel"), got, _exact_grads(ref, x, k, g)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4, err_msg=f"gradient for the {name}")
+
+
+GROUPED = [
+    # n, data_format, kernel, strides, padding, groups
+    (2, "channels_last", 3, 1, "same", 2),
+    (2, "channels_first", 3, 2, "valid", 3),
+    (2, "channels_last", 1, 1, "valid", 3),
+    (1, "channels_last", 3, 2, "same", 2),
+]
+
+
+@pytest.mark.parametrize("n,df,kernel,strides,padding,groups", GROUPED)
+def test_grouped_conv_values_and_gradients_match_numpy(n, df, kernel, strides, padding, groups):
+    x = _input(n, df, 6)
+    k = RNG.standard_normal((kernel,) * n + (6 // groups, 6)).astype("float32")
     kw = {"strides": strides, "padding": padding, "data_format": df}
 
     def ref(a, b):
@@ -338,3 +367,32 @@ def test_jax_conv_transpose_second_derivative():
     v = jnp.asarray(RNG.standard_normal(k.shape).astype("float32"))
     hvp = [jax.jvp(lambda b: jax.grad(loss)(b, f), (k,), (v,))[1] for f in (fast, plain)]
     np.testing.assert_allclose(np.asarray(hvp[0]), np.asarray(hvp[1]), rtol=1e-4, atol=1e-4)
+
+
+@jax_only
+@pytest.mark.parametrize("n,df,kernel,strides,padding,groups", GROUPED)
+def test_jax_grouped_fast_path_equals_xla_grouped_convolution(n, df, kernel, strides, padding, groups):
+    import jax
+    import jax.numpy as jnp
+    from jax import lax
+
+    from lamina.backend.common import conv_utils as cu
+    from lamina.backend.jax import nn_conv
+
+    x = jnp.asarray(_input(n, df, 6))
+    k = jnp.asarray(RNG.standard_normal((kernel,) * n + (6 // groups, 6)).astype("float32"))
+    st = (strides,) * n
+    lengths = x.shape[1:1 + n] if df == "channels_last" else x.shape[2:]
+    pads = [cu.same_padding(L, kernel, s) for L, s in zip(lengths, st)] if padding == "same" else [(0, 0)] * n
+
+    def plain(a, b):
+        return lax.conv_general_dilated(a, b, st, pads, dimension_numbers=nn_conv._dims(n, df),
+                                        feature_group_count=groups)
+
+    def fast(a, b):
+        return backend.nn.conv(a, b, strides, padding, df)
+
+    _compare_paths(fast, plain, x, k)
+    jaxpr = jax.make_jaxpr(fast)(x, k)
+    assert all(e.params["feature_group_count"] == 1 for e in jaxpr.jaxpr.eqns
+               if str(e.primitive) == "conv_general_dilated")

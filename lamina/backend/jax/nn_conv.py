@@ -53,6 +53,13 @@ CONVOLUTIONS_TRACED = [0]
 
 
 def _conv(x, kernel, df, n, groups, strides, dilation, padding):
+    if groups > 1 and jax.default_backend() == "cpu":
+        # One convolution per group, side by side: XLA:CPU's gradient of a grouped convolution is 15-190x
+        # slower than its groups' (a 3x3 layer of 64 channels in 2 groups over (32, 16, 16, 64): 121 ms against
+        # 7.6; in 32 groups of 4 over (32, 8, 8, 128): 613 against 3.2; the forward 1.3-3x).
+        axis = x.ndim - 1 if df == "channels_last" else 1
+        parts = zip(jnp.split(x, groups, axis=axis), jnp.split(kernel, groups, axis=-1))
+        return jnp.concatenate([_conv(a, k, df, n, 1, strides, dilation, padding) for a, k in parts], axis=axis)
     if _pointwise_on_cpu(kernel, df, n, groups):
         return _pointwise_conv(x, kernel, strides)
     CONVOLUTIONS_TRACED[0] += 1
