@@ -121,6 +121,8 @@ GROUPED = [
     (2, "channels_first", 3, 2, "valid", 3),
     (2, "channels_last", 1, 1, "valid", 3),
     (1, "channels_last", 3, 2, "same", 2),
+    (2, "channels_last", 3, 1, "same", 6),    # one input channel per group (ConvNeXt's depthwise Conv2D)
+    (2, "channels_first", 3, 2, "valid", 6),
 ]
 
 
@@ -396,3 +398,21 @@ def test_jax_grouped_fast_path_equals_xla_grouped_convolution(n, df, kernel, str
     jaxpr = jax.make_jaxpr(fast)(x, k)
     assert all(e.params["feature_group_count"] == 1 for e in jaxpr.jaxpr.eqns
                if str(e.primitive) == "conv_general_dilated")
+
+
+@jax_only
+def test_jax_grouped_convolution_of_many_groups_stays_one_convolution():
+    import jax
+    import jax.numpy as jnp
+
+    from lamina.backend.jax import nn_conv
+
+    groups = nn_conv.MAX_SPLIT_GROUPS + 2
+    x = jnp.asarray(_input(2, "channels_last", 2 * groups))
+    k = jnp.asarray(RNG.standard_normal((3, 3, 2, groups)).astype("float32"))
+    out = backend.nn.conv(x, k, 1, "same")
+    want = np_conv(np.asarray(x), np.asarray(k), 1, "same")
+    np.testing.assert_allclose(np.asarray(out), want, rtol=1e-4, atol=1e-4)
+    counts = [e.params["feature_group_count"] for e in jax.make_jaxpr(lambda a: backend.nn.conv(a, k, 1, "same"))(
+        x).jaxpr.eqns if str(e.primitive) == "conv_general_dilated"]
+    assert counts == [groups]
