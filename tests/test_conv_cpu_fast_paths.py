@@ -187,9 +187,15 @@ def _xla_depthwise(x, k, strides, padding, df, dilation):
 
     x, k, df, n, _, strides, dilation, padding = nn_conv._prep(
         "depthwise_conv", x, k, df, strides, padding, dilation, depthwise=True)
+    from jax import lax
+
     c = k.shape[-2]
     w = k.reshape(tuple(k.shape[:n]) + (1, c * k.shape[-1]))
-    return nn_conv._conv(x, w, df, n, c, strides, dilation, padding)
+    lengths = x.shape[1:1 + n] if df == "channels_last" else x.shape[2:]
+    pads = ([nn_conv.cu.same_padding(L, kk, s, d) for L, kk, s, d in zip(lengths, k.shape[:n], strides, dilation)]
+            if padding == "same" else [(0, 0)] * n)
+    return lax.conv_general_dilated(x, w, strides, pads, rhs_dilation=dilation,
+                                    dimension_numbers=nn_conv._dims(n, df), feature_group_count=c)
 
 
 def _xla_conv(x, k, strides, padding, df):
@@ -219,9 +225,22 @@ def _compare_paths(fast, plain, x, k):
 
 
 def _primitives(fn, *args):
+    """The primitives ``fn`` traces to, those of nested (jitted) functions included."""
     import jax
 
-    return {str(e.primitive) for e in jax.make_jaxpr(fn)(*args).jaxpr.eqns}
+    found = set()
+
+    def walk(jaxpr):
+        for e in jaxpr.eqns:
+            found.add(str(e.primitive))
+            for v in e.params.values():
+                for sub in (v if isinstance(v, (list, tuple)) else [v]):
+                    inner = getattr(sub, "jaxpr", sub)
+                    if hasattr(inner, "eqns"):
+                        walk(inner)
+
+    walk(jax.make_jaxpr(fn)(*args).jaxpr)
+    return found
 
 
 @jax_only
