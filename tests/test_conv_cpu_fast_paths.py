@@ -45,6 +45,19 @@ def _exact_grads(ref, x, k, g):
     return gx, gk
 
 
+def _check_against_numpy(op, ref, x, k, kw):
+    """``ops.<op>(x, k, **kw)`` and its gradients for the input and the kernel against the NumPy reference."""
+    out = ops.convert_to_numpy(getattr(ops, op)(x, k, **kw))
+    want = ref(x, k, **kw)
+    assert out.shape == want.shape
+    np.testing.assert_allclose(out, want, rtol=1e-4, atol=1e-5)
+    g = RNG.standard_normal(want.shape).astype("float32")
+    got = _grads(lambda a, b: getattr(backend.nn, op)(a, b, **kw), x, k, g)
+    exact = _exact_grads(lambda a, b: ref(a, b, **kw), x, k, g)
+    for name, a, b in zip(("input", "kernel"), got, exact):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4, err_msg=f"gradient for the {name}")
+
+
 def _input(n, data_format, channels, batch=2):
     spatial = (7, 6, 5)[:n]
     shape = (batch,) + spatial + (channels,) if data_format == "channels_last" else (batch, channels) + spatial
@@ -72,17 +85,7 @@ def test_depthwise_conv_values_and_gradients_match_numpy(n, df, kernel, strides,
     k = RNG.standard_normal(ks + (c, mult)).astype("float32")
     kw = {"strides": strides, "padding": padding, "data_format": df, "dilation_rate": dilation}
 
-    def ref(a, b):
-        return np_depthwise_conv(a, b, **kw)
-
-    out = ops.convert_to_numpy(ops.depthwise_conv(x, k, **kw))
-    want = ref(x, k)
-    assert out.shape == want.shape
-    np.testing.assert_allclose(out, want, rtol=1e-4, atol=1e-5)
-    g = RNG.standard_normal(want.shape).astype("float32")
-    got = _grads(lambda a, b: backend.nn.depthwise_conv(a, b, **kw), x, k, g)
-    for name, a, b in zip(("input", "kernel"), got, _exact_grads(ref, x, k, g)):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4, err_msg=f"gradient for the {name}")
+    _check_against_numpy("depthwise_conv", np_depthwise_conv, x, k, kw)
 
 
 POINTWISE = [
@@ -102,17 +105,7 @@ def test_pointwise_conv_values_and_gradients_match_numpy(n, df, strides, padding
     k = RNG.standard_normal((1,) * n + (cin, cout)).astype("float32")
     kw = {"strides": strides, "padding": padding, "data_format": df}
 
-    def ref(a, b):
-        return np_conv(a, b, **kw)
-
-    out = ops.convert_to_numpy(ops.conv(x, k, **kw))
-    want = ref(x, k)
-    assert out.shape == want.shape
-    np.testing.assert_allclose(out, want, rtol=1e-4, atol=1e-5)
-    g = RNG.standard_normal(want.shape).astype("float32")
-    got = _grads(lambda a, b: backend.nn.conv(a, b, **kw), x, k, g)
-    for name, a, b in zip(("input", "kernel"), got, _exact_grads(ref, x, k, g)):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4, err_msg=f"gradient for the {name}")
+    _check_against_numpy("conv", np_conv, x, k, kw)
 
 
 GROUPED = [
@@ -132,17 +125,7 @@ def test_grouped_conv_values_and_gradients_match_numpy(n, df, kernel, strides, p
     k = RNG.standard_normal((kernel,) * n + (6 // groups, 6)).astype("float32")
     kw = {"strides": strides, "padding": padding, "data_format": df}
 
-    def ref(a, b):
-        return np_conv(a, b, **kw)
-
-    out = ops.convert_to_numpy(ops.conv(x, k, **kw))
-    want = ref(x, k)
-    assert out.shape == want.shape
-    np.testing.assert_allclose(out, want, rtol=1e-4, atol=1e-5)
-    g = RNG.standard_normal(want.shape).astype("float32")
-    got = _grads(lambda a, b: backend.nn.conv(a, b, **kw), x, k, g)
-    for name, a, b in zip(("input", "kernel"), got, _exact_grads(ref, x, k, g)):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4, err_msg=f"gradient for the {name}")
+    _check_against_numpy("conv", np_conv, x, k, kw)
 
 
 TRANSPOSE = [
@@ -164,17 +147,7 @@ def test_conv_transpose_values_and_gradients_match_numpy(n, df, kernel, strides,
     kw = {"strides": strides, "padding": padding, "output_padding": output_padding, "data_format": df,
           "dilation_rate": dilation}
 
-    def ref(a, b):
-        return np_conv_transpose(a, b, **kw)
-
-    out = ops.convert_to_numpy(ops.conv_transpose(x, k, **kw))
-    want = ref(x, k)
-    assert out.shape == want.shape
-    np.testing.assert_allclose(out, want, rtol=1e-4, atol=1e-5)
-    g = RNG.standard_normal(want.shape).astype("float32")
-    got = _grads(lambda a, b: backend.nn.conv_transpose(a, b, **kw), x, k, g)
-    for name, a, b in zip(("input", "kernel"), got, _exact_grads(ref, x, k, g)):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4, err_msg=f"gradient for the {name}")
+    _check_against_numpy("conv_transpose", np_conv_transpose, x, k, kw)
 
 
 # ---- JAX: the CPU fast paths against XLA's convolution ---------------------------------------------------
